@@ -1,0 +1,83 @@
+/**
+ * Every error that callsign raises or reports carries a stable string `code`.
+ * Compare by `code`, never by message text. Every code is listed in
+ * `docs/errors.md`.
+ *
+ * @example
+ * ```ts
+ * try { decodeMessage(bytes) } catch (err) {
+ *   if (isCallsignError(err) && err.code === 'ERR_MALFORMED_MESSAGE') { ... }
+ * }
+ * ```
+ */
+export const ERROR_CODES = [
+  // messages
+  'ERR_DUPLICATE_MESSAGE_TYPE',
+  'ERR_UNKNOWN_MESSAGE',
+  'ERR_MALFORMED_MESSAGE',
+  'ERR_INVALID_MESSAGE',
+  'ERR_MESSAGE_TOO_LARGE',
+  // runtime
+  'ERR_ACTOR_FAULTED',
+  'ERR_ACTOR_STOPPED',
+  'ERR_MAILBOX_FULL',
+  'ERR_SAVED_OVERFLOW',
+  'ERR_NO_SUCH_ACTOR',
+  'ERR_INVALID_SETTINGS',
+  'ERR_INVALID_STATE',
+  'ERR_TIMEOUT',
+  'ERR_ABORTED',
+  // wire
+  'ERR_HANDSHAKE_FAILED',
+  'ERR_WRONG_REALM',
+  'ERR_PEER_KEY_MISMATCH',
+  'ERR_PEER_NOT_TRUSTED',
+  'ERR_PROTOCOL_VERSION',
+  'ERR_FRAME_TRUNCATED',
+  'ERR_FRAME_TOO_LARGE',
+  'ERR_FRAME_FORGED',
+  'ERR_FRAME_REPLAYED',
+  'ERR_FRAME_REORDERED',
+  'ERR_MALFORMED_FRAME',
+  'ERR_INVALID_KEY',
+  'ERR_INVALID_REALM',
+  // transport
+  'ERR_INVALID_ENDPOINT',
+  'ERR_LISTEN_FAILED',
+  'ERR_CONNECT_FAILED',
+  'ERR_CONNECTION_LOST',
+  'ERR_KEEPALIVE_TIMEOUT',
+  'ERR_CLOSED',
+] as const;
+
+/** One of the stable error codes in {@link ERROR_CODES}. */
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** The base of every error callsign raises. */
+export class CallsignError extends Error {
+  /** The stable code of this error; see {@link ERROR_CODES}. */
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = 'CallsignError';
+  }
+}
+
+/** True when `err` is a {@link CallsignError}, optionally with the given code. */
+export function isCallsignError(err: unknown, code?: ErrorCode): err is CallsignError {
+  return err instanceof CallsignError && (code === undefined || err.code === code);
+}
+
+/** Wraps anything thrown into an Error, keeping a CallsignError as it is. */
+export function toError(err: unknown): Error {
+  if (err instanceof Error) return err;
+  return new Error(typeof err === 'string' ? err : JSON.stringify(err));
+}
+
+/** The code of `err` if it has one, else `fallback`. */
+export function codeOf(err: unknown, fallback: ErrorCode): ErrorCode {
+  if (err instanceof CallsignError) return err.code;
+  return fallback;
+}
