@@ -22,6 +22,7 @@ import {
 } from './keys.ts';
 import { assertRealm, type Realm } from './realm.ts';
 import { checkMaxFrameSize, FrameOpener, FrameSealer } from './seal.ts';
+import { signDetached, verifyDetached } from './signature.ts';
 
 /** The handshake protocol version this implementation speaks. */
 export const HANDSHAKE_PROTOCOL_VERSION = 1;
@@ -218,10 +219,7 @@ export class InitiatorHandshake {
       checkPeer(context, responder.publicKey);
 
       const h3 = hash(h2, bytes.subarray(HEADER + KEY));
-      const signature = nacl.sign.detached(
-        concat(LABEL_INITIATOR_SIGNATURE, h3),
-        context.keys.secretKey,
-      );
+      const signature = signDetached(concat(LABEL_INITIATOR_SIGNATURE, h3), context.keys.secretKey);
       const finish = new Uint8Array(FINISH_LENGTH);
       finish[0] = PROTOCOL_VERSION;
       finish[1] = FINISH;
@@ -336,10 +334,7 @@ export class ResponderHandshake {
     response.set(ephemeral.publicKey, HEADER);
     const h2 = hash(h1, response.subarray(0, HEADER + KEY));
     const handshakeKeys = derive(this.#shared, context.psk, LABEL_HANDSHAKE_KEYS, h2);
-    const signature = nacl.sign.detached(
-      concat(LABEL_RESPONDER_SIGNATURE, h2),
-      context.keys.secretKey,
-    );
+    const signature = signDetached(concat(LABEL_RESPONDER_SIGNATURE, h2), context.keys.secretKey);
     response.set(
       sealIdentity(handshakeKeys.subarray(0, KEY), h2, context.keys.publicKey, signature),
       HEADER + KEY,
@@ -518,7 +513,7 @@ function openIdentity(key: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Ide
 }
 
 function verifyIdentity(identity: Identity, label: Uint8Array, h: Uint8Array, role: string): void {
-  if (!nacl.sign.detached.verify(concat(label, h), identity.signature, identity.publicKey)) {
+  if (!verifyDetached(concat(label, h), identity.signature, identity.publicKey)) {
     throw new CallsignError(
       'ERR_HANDSHAKE_FAILED',
       `${role}'s signature does not verify: it does not hold the key it presents`,
