@@ -1,0 +1,51 @@
+/**
+ * callsign: an actor runtime for Node.js in which processes find each other
+ * by name. This is the public API, alphabetised; what only the scopes and the
+ * orchestrator need comes from `callsign/internal`.
+ */
+
+export { CallsignError, ERROR_CODES, type ErrorCode, isCallsignError } from './errors.ts';
+export * from './messages/index.ts';
+export { ActorAddress, type Channel } from './runtime/address.ts';
+export { type Clock, type ManualClock, manualClock, systemClock } from './runtime/clock.ts';
+export {
+  ActorBase,
+  ActorContext,
+  type InstanceOf,
+  type SelectOptions,
+  type SelectResult,
+  type TimerOptions,
+} from './runtime/context.ts';
+export { type CreateNodeOptions, createNode, runNode } from './runtime/create-node.ts';
+export { LOG_LEVELS, Logger, type LogLevel, memorySink, streamSink } from './runtime/log.ts';
+export {
+  defineMachine,
+  type MachineBuilder,
+  MachineContext,
+  type MachineDefinition,
+  type MachineHandler,
+} from './runtime/machine.ts';
+export {
+  type ActorFunction,
+  type ActorKind,
+  Node,
+  type NodeInit,
+  type SpawnOptions,
+} from './runtime/node.ts';
+export { EXIT_CODES } from './runtime/output.ts';
+export { backoffDelays, retry, sleep } from './runtime/repeating-task.ts';
+export { parseSettings, type Settings } from './runtime/settings.ts';
+export { type Endpoint, formatEndpoint, parseEndpoint } from './transport/endpoint.ts';
+export {
+  type ConnectOptions,
+  close,
+  configureTransport,
+  connect,
+  connectionCount,
+  drain,
+  listen,
+  stopListening,
+  type TransportInit,
+} from './transport/transport.ts';
+export { generateNodeKeys, type NodeKeys } from './wire/keys.ts';
+export { createRealm, type Realm } from './wire/realm.ts';

@@ -1,0 +1,7 @@
+/**
+ * What the scopes and the orchestrator need beyond the public API. Not for
+ * applications: it may change without notice.
+ */
+export { Cell, type Envelope } from './runtime/cell.ts';
+export { Connection } from './transport/connection.ts';
+export { FramePacker, FrameUnpacker } from './wire/records.ts';

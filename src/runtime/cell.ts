@@ -1,0 +1,176 @@
+import type { Message, MessageClass } from '../messages/registry.ts';
+import type { ActorAddress } from './address.ts';
+import { BoundedQueue } from './mailbox.ts';
+
+/** A message together with the address it came from. */
+export interface Envelope {
+  readonly message: Message;
+  readonly from: ActorAddress | undefined;
+}
+
+/** What an actor does with a message it looks at. */
+export type Verdict = 'take' | 'save' | 'drop';
+
+/** Decides, for a waiting actor, what to do with each message. */
+export type Examiner = (message: Message) => Verdict;
+
+/** Why a message did not reach an actor. */
+export type Refusal = 'mailbox-full' | 'no-such-actor' | 'saved-overflow' | 'closed';
+
+/** Called when a message is refused or discarded, so the node can count, log and report it. */
+export type RefusalHandler = (cell: Cell, envelope: Envelope, reason: Refusal | 'dropped') => void;
+
+interface Waiter {
+  examine: Examiner;
+  resolve: (envelope: Envelope) => void;
+}
+
+/**
+ * The inside of one actor: its mailbox (messages not yet looked at), its
+ * saved queue (looked at, not yet wanted) and at most one waiter. Actors
+ * handle one message at a time: a message reaches the actor only through
+ * {@link Cell.next}.
+ */
+export class Cell {
+  readonly id: number;
+  readonly name: string;
+  readonly address: ActorAddress;
+  readonly parent: ActorAddress | undefined;
+  readonly children = new Set<Cell>();
+  readonly mailbox: BoundedQueue<Envelope>;
+  readonly saved: BoundedQueue<Envelope>;
+  /** Set once the actor has ended; later messages are refused. */
+  ended = false;
+  /** Run once when the actor ends (cancel its timers, ...). */
+  readonly endHooks: (() => void)[] = [];
+  #waiter: Waiter | undefined;
+  #onRefusal: RefusalHandler;
+  #drainWatchers: (() => void)[] = [];
+  #lowWater: number;
+
+  constructor(init: {
+    id: number;
+    name: string;
+    address: ActorAddress;
+    parent: ActorAddress | undefined;
+    mailboxCapacity: number;
+    savedCapacity: number;
+    onRefusal: RefusalHandler;
+  }) {
+    this.id = init.id;
+    this.name = init.name;
+    this.address = init.address;
+    this.parent = init.parent;
+    this.mailbox = new BoundedQueue(init.mailboxCapacity);
+    this.saved = new BoundedQueue(init.savedCapacity);
+    this.#onRefusal = init.onRefusal;
+    this.#lowWater = Math.floor(init.mailboxCapacity / 4);
+  }
+
+  /** How full the mailbox is, from 0 to 1. */
+  get pressure(): number {
+    return this.mailbox.length / this.mailbox.capacity;
+  }
+
+  /**
+   * Hands a message to the actor. A waiting actor that wants it gets it at
+   * once; otherwise it queues. Returns false when the message was refused
+   * (the refusal handler has then been told).
+   */
+  put(envelope: Envelope): boolean {
+    if (this.ended) {
+      this.#onRefusal(this, envelope, 'no-such-actor');
+      return false;
+    }
+    const waiter = this.#waiter;
+    if (waiter && this.mailbox.length === 0) {
+      const verdict = waiter.examine(envelope.message);
+      if (verdict === 'take') {
+        this.#waiter = undefined;
+        waiter.resolve(envelope);
+        return true;
+      }
+      if (verdict === 'save') return this.#save(envelope);
+      this.#onRefusal(this, envelope, 'dropped');
+      return true;
+    }
+    if (!this.mailbox.push(envelope)) {
+      this.#onRefusal(this, envelope, 'mailbox-full');
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * The next message `examine` takes: first from the saved queue (oldest
+   * first), then from the mailbox, saving or dropping what it passes over.
+   * Resolves when one arrives if none is there yet.
+   */
+  next(examine: Examiner): Envelope | Promise<Envelope> {
+    const fromSaved = this.saved.take((e) => examine(e.message) === 'take');
+    if (fromSaved) return fromSaved;
+    for (;;) {
+      const envelope = this.mailbox.shift();
+      if (!envelope) break;
+      this.#drained();
+      const verdict = examine(envelope.message);
+      if (verdict === 'take') return envelope;
+      if (verdict === 'save') this.#save(envelope);
+      else this.#onRefusal(this, envelope, 'dropped');
+    }
+    return new Promise<Envelope>((resolve) => {
+      this.#waiter = { examine, resolve };
+    });
+  }
+
+  /** Withdraws a pending {@link Cell.next}; it will never resolve. */
+  cancelWait(): void {
+    this.#waiter = undefined;
+  }
+
+  /** Calls `fn` once the mailbox is below a quarter full (at once if it is already). */
+  whenDrained(fn: () => void): void {
+    if (this.mailbox.length <= this.#lowWater) fn();
+    else this.#drainWatchers.push(fn);
+  }
+
+  /** Ends the actor: nothing more is delivered; pending messages are returned. */
+  end(): Envelope[] {
+    this.ended = true;
+    this.#waiter = undefined;
+    const left = [...this.saved.drain(), ...this.mailbox.drain()];
+    this.#runDrainWatchers();
+    for (const hook of this.endHooks.splice(0)) hook();
+    return left;
+  }
+
+  #save(envelope: Envelope): boolean {
+    if (this.saved.push(envelope)) return true;
+    const oldest = this.saved.shift();
+    if (oldest) this.#onRefusal(this, oldest, 'saved-overflow');
+    this.saved.push(envelope);
+    return true;
+  }
+
+  #drained(): void {
+    if (this.#drainWatchers.length > 0 && this.mailbox.length <= this.#lowWater) {
+      this.#runDrainWatchers();
+    }
+  }
+
+  #runDrainWatchers(): void {
+    const watchers = this.#drainWatchers;
+    this.#drainWatchers = [];
+    for (const fn of watchers) fn();
+  }
+}
+
+/** An examiner that takes messages of the given classes (any message when none) and saves the rest. */
+export function takeTypes(types: readonly MessageClass[]): Examiner {
+  if (types.length === 0) return () => 'take';
+  if (types.length === 1) {
+    const only = types[0];
+    return (m) => (m.constructor === only ? 'take' : 'save');
+  }
+  return (m) => (types.includes(m.constructor as MessageClass) ? 'take' : 'save');
+}

@@ -1,0 +1,144 @@
+import { basename } from 'node:path';
+import { isCallsignError, toError } from '../errors.ts';
+import { Stop } from '../messages/standard.ts';
+import { Logger, streamSink } from './log.ts';
+import { type ActorKind, faultedFrom, Node } from './node.ts';
+import { EXIT_CODES, exitCodeFor, formatOutput } from './output.ts';
+import { parseSettings, type Settings } from './settings.ts';
+
+/** Options of {@link createNode}. */
+export interface CreateNodeOptions<S extends Settings> {
+  /** Defaults of every setting; each may be overridden with `--name=value`. */
+  factorySettings?: S;
+  /** The program's name in `--help` and logs. Default: the script's file name. */
+  name?: string;
+  /** Command-line arguments. Default: `process.argv.slice(2)`. */
+  argv?: readonly string[];
+  /** How long the node may take to close its connections after main ends, in seconds. Default 2. */
+  stopSeconds?: number;
+}
+
+/** What {@link runNode} needs from its process, so tests can run it in memory. */
+export interface NodeProcess {
+  argv: readonly string[];
+  stdout: { write(s: string): unknown };
+  stderr: { write(s: string): unknown };
+  /** Subscribes to SIGINT/SIGTERM; returns an unsubscribe function. */
+  onSignal(handler: (signal: string) => void): () => void;
+}
+
+/**
+ * Starts this process as a callsign node: reads settings from the command
+ * line, runs `main` as the main actor, prints what it returns to stdout as
+ * one JSON document and exits (0, or non-zero when main returned Faulted,
+ * Aborted or TimedOut, or threw). SIGINT/SIGTERM send Stop to main; a second
+ * signal exits at once.
+ *
+ * @example
+ * ```ts
+ * createNode(async (self, settings) => {
+ *   const m = await self.select(Stop, { seconds: settings.seconds });
+ *   return m instanceof Stop ? 'stopped' : 'timed out';
+ * }, { factorySettings: { seconds: 5 } });
+ * ```
+ */
+export async function createNode<S extends Settings>(
+  main: ActorKind<S>,
+  options: CreateNodeOptions<S> = {},
+): Promise<never> {
+  const code = await runNode(main, options, {
+    argv: options.argv ?? process.argv.slice(2),
+    stdout: process.stdout,
+    stderr: process.stderr,
+    onSignal(handler) {
+      const listener = (signal: NodeJS.Signals) => handler(signal);
+      process.on('SIGINT', listener);
+      process.on('SIGTERM', listener);
+      return () => {
+        process.off('SIGINT', listener);
+        process.off('SIGTERM', listener);
+      };
+    },
+  });
+  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+  process.exit(code);
+}
+
+/** Runs a node as {@link createNode} does and returns the exit code instead of exiting. */
+export async function runNode<S extends Settings>(
+  main: ActorKind<S>,
+  options: CreateNodeOptions<S>,
+  proc: NodeProcess,
+): Promise<number> {
+  const programName =
+    options.name ?? basename(process.argv[1] ?? 'node').replace(/\.[cm]?[jt]s$/, '');
+  let parsed: ReturnType<typeof parseSettings<S>>;
+  try {
+    parsed = parseSettings(proc.argv, options.factorySettings ?? ({} as S), programName);
+  } catch (err) {
+    const e = toError(err);
+    proc.stderr.write(
+      `${programName}: ${e.message} (${isCallsignError(e) ? e.code : 'ERR_INVALID_SETTINGS'})\n`,
+    );
+    return EXIT_CODES.invalidSettings;
+  }
+  if (parsed.help !== undefined) {
+    proc.stdout.write(`${parsed.help}\n`);
+    return EXIT_CODES.completed;
+  }
+  const logger = new Logger(parsed.debugLevel, streamSink(proc.stderr));
+  const node = new Node({ name: programName, logger });
+  const { address, result } = node.start(main, parsed.settings, { name: programName });
+  let signals = 0;
+  let forced: ((code: number) => void) | undefined;
+  const forcedExit = new Promise<number>((resolve) => {
+    forced = resolve;
+  });
+  const unsubscribe = proc.onSignal((signal) => {
+    signals++;
+    if (signals === 1) {
+      node.log('CONSOLE', `${signal}: stopping`);
+      node.send(new Stop(), address);
+    } else {
+      proc.stderr.write(`${programName}: ${signal} again, exiting at once\n`);
+      forced?.(EXIT_CODES.forced);
+    }
+  });
+  try {
+    const outcome = await Promise.race([
+      result.then(
+        (value) => ({ value }),
+        (err: unknown) => ({ value: faultedFrom(toError(err)), error: toError(err) }),
+      ),
+      forcedExit.then((code) => ({ forced: code })),
+    ]);
+    if ('forced' in outcome) return outcome.forced;
+    if ('error' in outcome && outcome.error) {
+      proc.stderr.write(
+        `${programName}: main faulted: ${outcome.error.stack ?? outcome.error.message}\n`,
+      );
+    }
+    await stopWithin(node, (options.stopSeconds ?? 2) * 1000);
+    proc.stdout.write(`${formatOutput(outcome.value)}\n`);
+    return exitCodeFor(outcome.value);
+  } finally {
+    unsubscribe();
+  }
+}
+
+async function stopWithin(node: Node, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      node.log('WARNING', `connections did not close within ${ms} ms`);
+      resolve();
+    }, ms);
+  });
+  try {
+    await Promise.race([node.stop(), deadline]);
+  } catch (err) {
+    node.log('WARNING', `stop failed: ${toError(err).message}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
