@@ -1,0 +1,248 @@
+import { CallsignError, isCallsignError } from '../errors.ts';
+import { Reader, Writer } from '../messages/binary.ts';
+
+/**
+ * The plaintext of a frame is a sequence of records:
+ *
+ * ```
+ * MESSAGE   u8 1, varuint to, varuint from, u32 length, body (an encoded message)
+ * FRAGMENT  u8 2, varuint stream, u8 flags (1 first, 2 last),
+ *           [first only: varuint to, varuint from, varuint total], u32 length, chunk
+ * CONTROL   u8 3, u8 op, u32 length, payload
+ * ```
+ *
+ * `to` and `from` are actor ids on the receiving and the sending node. A
+ * message too large for one frame is cut into FRAGMENT records carried by
+ * consecutive frames and put together again before it is decoded. Bodies are
+ * length-prefixed so that a body that cannot be decoded is skipped without
+ * losing the records after it.
+ */
+export const RECORD = { message: 1, fragment: 2, control: 3 } as const;
+
+/** Control operations carried in CONTROL records. */
+export const CONTROL = {
+  /** Keep-alive probe; answered by PONG. */
+  ping: 1,
+  /** Keep-alive answer. */
+  pong: 2,
+  /** The actor id that owns this end of the connection (connector or listener). */
+  open: 3,
+  /** The sender is closing; payload: a UTF-8 reason. */
+  close: 4,
+} as const;
+
+const FIRST = 1;
+const LAST = 2;
+/** The most header bytes a record can need besides its body. */
+const MAX_HEADER = 1 + 3 * 10 + 1 + 4;
+
+/** Options of {@link FramePacker}. */
+export interface FramePackerInit {
+  /** The largest frame plaintext, in bytes. */
+  maxFrameSize: number;
+  /** Called with each finished frame plaintext (valid only during the call). */
+  onFrame: (plaintext: Uint8Array) => void;
+}
+
+/**
+ * Packs records into frames no larger than `maxFrameSize`, cutting large
+ * bodies into fragments. `flush()` ends the current frame.
+ */
+export class FramePacker {
+  readonly #max: number;
+  readonly #onFrame: (plaintext: Uint8Array) => void;
+  readonly #frame: Writer;
+  #nextStream = 1;
+
+  constructor(init: FramePackerInit) {
+    if (init.maxFrameSize < 1024) throw new RangeError('maxFrameSize must be at least 1024');
+    this.#max = init.maxFrameSize;
+    this.#onFrame = init.onFrame;
+    this.#frame = new Writer(Math.min(init.maxFrameSize, 64 * 1024));
+  }
+
+  /** Bytes in the frame under construction. */
+  get pending(): number {
+    return this.#frame.length;
+  }
+
+  /** Adds one message record. */
+  message(to: number, from: number, body: Uint8Array): void {
+    if (body.length + MAX_HEADER > this.#max) {
+      this.#fragments(to, from, body);
+      return;
+    }
+    this.#room(body.length + MAX_HEADER);
+    const w = this.#frame;
+    w.u8(RECORD.message);
+    w.varuint(to);
+    w.varuint(from);
+    w.u32(body.length);
+    w.raw(body);
+  }
+
+  /** Adds one control record. */
+  control(op: number, payload: Uint8Array = EMPTY): void {
+    if (payload.length + MAX_HEADER > this.#max) throw new RangeError('control payload too large');
+    this.#room(payload.length + MAX_HEADER);
+    const w = this.#frame;
+    w.u8(RECORD.control);
+    w.u8(op);
+    w.u32(payload.length);
+    w.raw(payload);
+  }
+
+  /** Ends the current frame, if it has anything in it. */
+  flush(): void {
+    if (this.#frame.length === 0) return;
+    // A view, not a copy: the sealer copies it into the sealed frame at once.
+    const plaintext = this.#frame.view();
+    this.#onFrame(plaintext);
+    this.#frame.reset();
+  }
+
+  #room(bytes: number): void {
+    if (this.#frame.length + bytes > this.#max) this.flush();
+  }
+
+  #fragments(to: number, from: number, body: Uint8Array): void {
+    const stream = this.#nextStream++;
+    if (this.#nextStream > 0x7fffffff) this.#nextStream = 1;
+    let offset = 0;
+    while (offset < body.length) {
+      this.#room(MAX_HEADER + 1);
+      const w = this.#frame;
+      const first = offset === 0;
+      const room = this.#max - w.length - MAX_HEADER;
+      const size = Math.min(room, body.length - offset);
+      const last = offset + size === body.length;
+      w.u8(RECORD.fragment);
+      w.varuint(stream);
+      w.u8((first ? FIRST : 0) | (last ? LAST : 0));
+      if (first) {
+        w.varuint(to);
+        w.varuint(from);
+        w.varuint(body.length);
+      }
+      w.u32(size);
+      w.raw(body.subarray(offset, offset + size));
+      offset += size;
+      if (!last) this.flush();
+    }
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** What {@link FrameUnpacker.unpack} hands on. */
+export interface RecordHandler {
+  /** A whole message body for actor `to` from actor `from`. */
+  message(to: number, from: number, body: Uint8Array): void;
+  /** A control record. */
+  control(op: number, payload: Uint8Array): void;
+}
+
+/** Options of {@link FrameUnpacker}. */
+export interface FrameUnpackerInit {
+  /** The largest message, in bytes, that fragments may add up to. */
+  maxMessageSize: number;
+  /** How many fragmented messages may be in flight at once. Default 16. */
+  maxStreams?: number;
+}
+
+interface Partial {
+  to: number;
+  from: number;
+  total: number;
+  received: number;
+  body: Uint8Array;
+}
+
+/**
+ * Reads the records of frame plaintexts, putting fragments together again.
+ * Any structural error throws ERR_MALFORMED_FRAME (or ERR_MESSAGE_TOO_LARGE);
+ * the caller then closes the connection, since the stream can no longer be
+ * trusted.
+ */
+export class FrameUnpacker {
+  readonly #maxMessage: number;
+  readonly #maxStreams: number;
+  readonly #streams = new Map<number, Partial>();
+
+  constructor(init: FrameUnpackerInit) {
+    this.#maxMessage = init.maxMessageSize;
+    this.#maxStreams = init.maxStreams ?? 16;
+  }
+
+  /** Reads every record of one frame plaintext. */
+  unpack(plaintext: Uint8Array, handler: RecordHandler): void {
+    const r = new Reader(plaintext);
+    try {
+      while (r.remaining > 0) {
+        const kind = r.u8();
+        if (kind === RECORD.message) {
+          const to = r.varuint();
+          const from = r.varuint();
+          const body = r.raw(r.u32());
+          handler.message(to, from, body);
+        } else if (kind === RECORD.control) {
+          const op = r.u8();
+          handler.control(op, r.raw(r.u32()));
+        } else if (kind === RECORD.fragment) {
+          this.#fragment(r, handler);
+        } else {
+          throw new CallsignError('ERR_MALFORMED_FRAME', `unknown record kind ${kind}`);
+        }
+      }
+    } catch (err) {
+      if (isCallsignError(err, 'ERR_MALFORMED_MESSAGE')) {
+        throw new CallsignError('ERR_MALFORMED_FRAME', `malformed record: ${err.message}`, {
+          cause: err,
+        });
+      }
+      throw err;
+    }
+  }
+
+  #fragment(r: Reader, handler: RecordHandler): void {
+    const stream = r.varuint();
+    const flags = r.u8();
+    let partial = this.#streams.get(stream);
+    if (flags & FIRST) {
+      if (partial)
+        throw new CallsignError('ERR_MALFORMED_FRAME', `fragment stream ${stream} restarted`);
+      if (this.#streams.size >= this.#maxStreams) {
+        throw new CallsignError('ERR_MALFORMED_FRAME', 'too many fragmented messages at once');
+      }
+      const to = r.varuint();
+      const from = r.varuint();
+      const total = r.varuint();
+      if (total > this.#maxMessage) {
+        throw new CallsignError(
+          'ERR_MESSAGE_TOO_LARGE',
+          `a message of ${total} bytes exceeds the limit of ${this.#maxMessage}`,
+        );
+      }
+      partial = { to, from, total, received: 0, body: new Uint8Array(total) };
+      this.#streams.set(stream, partial);
+    } else if (!partial) {
+      throw new CallsignError('ERR_MALFORMED_FRAME', `fragment of unknown stream ${stream}`);
+    }
+    const chunk = r.raw(r.u32());
+    if (partial.received + chunk.length > partial.total) {
+      throw new CallsignError(
+        'ERR_MALFORMED_FRAME',
+        `fragments of stream ${stream} exceed their total`,
+      );
+    }
+    partial.body.set(chunk, partial.received);
+    partial.received += chunk.length;
+    if (flags & LAST) {
+      if (partial.received !== partial.total) {
+        throw new CallsignError('ERR_MALFORMED_FRAME', `stream ${stream} ended short of its total`);
+      }
+      this.#streams.delete(stream);
+      handler.message(partial.to, partial.from, partial.body);
+    }
+  }
+}

@@ -1,0 +1,135 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { onTestFinished } from 'vitest';
+
+/** The project's root folder. */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** A program started as a user starts one, with its output collected. */
+export interface Program {
+  child: ChildProcess;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Resolves when stderr (or stdout) has a line matching `pattern`; rejects if the program exits first or time runs out. */
+  waitFor(pattern: RegExp, ms?: number): Promise<RegExpMatchArray>;
+  /** Resolves with the exit code (or the signal's name) when the program ends. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** stdout parsed as the one JSON document of the program's output. */
+  output(): Promise<unknown>;
+}
+
+/** A fresh temporary folder, removed when the test finishes. */
+export function tempDir(prefix = 'callsign-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/**
+ * Starts `file` (relative to the project root) with `node --import tsx`, as
+ * the README tells users to. The program is killed when the test finishes.
+ */
+export function startProgram(
+  file: string,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Program {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, file), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  const watchers = new Set<() => void>();
+  child.stdout?.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    for (const w of watchers) w();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    for (const w of watchers) w();
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
+    child.on('exit', (code, signal) => {
+      // Let the last output arrive.
+      setImmediate(() => {
+        res({ code, signal });
+        for (const w of watchers) w();
+      });
+    });
+  });
+  let ended = false;
+  void exited.then(() => {
+    ended = true;
+  });
+  onTestFinished(async () => {
+    if (!ended && child.pid !== undefined) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
+  const program: Program = {
+    child,
+    get stdout() {
+      return stdout;
+    },
+    get stderr() {
+      return stderr;
+    },
+    exited,
+    waitFor(pattern, ms = 15_000) {
+      return new Promise((resolvePromise, reject) => {
+        const check = () => {
+          const m = stderr.match(pattern) ?? stdout.match(pattern);
+          if (m) {
+            done();
+            resolvePromise(m);
+          } else if (ended) {
+            done();
+            reject(
+              new Error(
+                `${file} exited before printing ${pattern}\nstdout: ${stdout}\nstderr: ${stderr}`,
+              ),
+            );
+          }
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`${file} did not print ${pattern} within ${ms} ms\nstderr: ${stderr}`));
+        }, ms);
+        const done = () => {
+          clearTimeout(timer);
+          watchers.delete(check);
+        };
+        watchers.add(check);
+        check();
+      });
+    },
+    async output() {
+      const { code, signal } = await exited;
+      try {
+        return JSON.parse(stdout);
+      } catch {
+        throw new Error(
+          `${file} (exit ${code ?? signal}) printed no JSON output\nstdout: ${stdout}\nstderr: ${stderr}`,
+        );
+      }
+    },
+  };
+  return program;
+}
+
+/** Runs `file` to the end and returns its exit code, output and stderr. */
+export async function runProgram(
+  file: string,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const p = startProgram(file, args, env);
+  const { code } = await p.exited;
+  return { code, stdout: p.stdout, stderr: p.stderr };
+}
