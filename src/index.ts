@@ -4,8 +4,33 @@
  * orchestrator need comes from `callsign/internal`.
  */
 
+export { SCOPES, type Scope } from './directory/scope.ts';
 export { CallsignError, ERROR_CODES, type ErrorCode, isCallsignError } from './errors.ts';
 export * from './messages/index.ts';
+export {
+  clear,
+  configureDirectory,
+  type NodeDirectoryInit,
+  type PublishOptions,
+  publish,
+  retract,
+  type SubscribeOptions,
+  subscribe,
+} from './pubsub/api.ts';
+export {
+  Available,
+  Cleared,
+  Delivered,
+  Dropped,
+  Interested,
+  NotAvailable,
+  NotInterested,
+  NotPublished,
+  NotSubscribed,
+  Published,
+  Retracted,
+  Subscribed,
+} from './pubsub/messages.ts';
 export { ActorAddress, type Channel } from './runtime/address.ts';
 export { type Clock, type ManualClock, manualClock, systemClock } from './runtime/clock.ts';
 export {

@@ -2,6 +2,10 @@
  * What the scopes and the orchestrator need beyond the public API. Not for
  * applications: it may change without notice.
  */
+
+export { type DirectoryServiceSettings, directoryService } from './directory/service.ts';
+export { NodeDirectory } from './pubsub/node-directory.ts';
+export { hostEndpoint, parentEndpoint } from './pubsub/well-known.ts';
 export { Cell, type Envelope } from './runtime/cell.ts';
 export { Connection } from './transport/connection.ts';
 export { FramePacker, FrameUnpacker } from './wire/records.ts';

@@ -86,6 +86,10 @@ export async function runNode<S extends Settings>(
     proc.stdout.write(`${parsed.help}\n`);
     return EXIT_CODES.completed;
   }
+  if (parsed.printSettings) {
+    proc.stdout.write(`${JSON.stringify(parsed.settings)}\n`);
+    return EXIT_CODES.completed;
+  }
   const logger = new Logger(parsed.debugLevel, streamSink(proc.stderr));
   const node = new Node({ name: programName, logger });
   const { address, result } = node.start(main, parsed.settings, { name: programName });

@@ -188,6 +188,25 @@ export class Node {
     return cell.put({ message, from });
   }
 
+  /**
+   * Calls `fn` once when local actor `id` ends (at once if it is not
+   * running). Returns a function that cancels the watch.
+   */
+  watch(id: number, fn: () => void): () => void {
+    const cell = this.#cells.get(id);
+    if (!cell) {
+      fn();
+      return () => {};
+    }
+    let active = true;
+    cell.endHooks.push(() => {
+      if (active) fn();
+    });
+    return () => {
+      active = false;
+    };
+  }
+
   /** Logs `text` at `level` with the node's name as source. */
   log(level: LogLevel, text: string): void {
     this.logger.log(level, this.name, text);

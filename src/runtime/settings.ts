@@ -13,6 +13,8 @@ export interface ParsedCommandLine<S extends Settings> {
   debugLevel: LogLevel | undefined;
   /** Set when `--help` was asked for: the text to print. */
   help: string | undefined;
+  /** `--print-settings`: print the settings as JSON and exit, without running. */
+  printSettings: boolean;
 }
 
 function kebab(name: string): string {
@@ -39,6 +41,10 @@ export function parseSettings<S extends Settings>(
   let parser = yargs([...argv])
     .scriptName(programName)
     .usage(`Usage: ${programName} [--<setting>=<value> ...]`)
+    .option('print-settings', {
+      type: 'boolean',
+      describe: 'print the settings as JSON and exit without running',
+    })
     .option('debug-level', {
       type: 'string',
       choices: LOG_LEVELS,
@@ -66,7 +72,7 @@ export function parseSettings<S extends Settings>(
     parser.showHelp((text) => {
       help = text;
     });
-    return { settings: { ...factory }, debugLevel: undefined, help };
+    return { settings: { ...factory }, debugLevel: undefined, help, printSettings: false };
   }
   const parsed = parser.parseSync() as Record<string, unknown>;
   if (failure) throw new CallsignError('ERR_INVALID_SETTINGS', failure);
@@ -87,7 +93,12 @@ export function parseSettings<S extends Settings>(
       `--debug-level must be one of ${LOG_LEVELS.join(', ')}`,
     );
   }
-  return { settings: settings as S, debugLevel: level, help: undefined };
+  return {
+    settings: settings as S,
+    debugLevel: level,
+    help: undefined,
+    printSettings: parsed.printSettings === true,
+  };
 }
 
 function coerce(key: string, given: unknown, factoryValue: unknown): unknown {

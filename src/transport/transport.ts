@@ -24,7 +24,7 @@ import {
   InitiatorHandshake,
   ResponderHandshake,
 } from '../wire/handshake.ts';
-import { generateNodeKeys, loadOrCreateNodeKeys, type NodeKeys } from '../wire/keys.ts';
+import { generateNodeKeys, loadOrCreateNodeKeys, type NodeKeys, nodeId } from '../wire/keys.ts';
 import { loadOrCreateRealm, type Realm, resolveRealmPath } from '../wire/realm.ts';
 import { DEFAULT_MAX_FRAME_SIZE } from '../wire/seal.ts';
 import { Connection, type ConnectionOptions, type Ending } from './connection.ts';
@@ -477,6 +477,15 @@ export function drain(_self: ActorBase, remote: Address): Promise<void> {
 /** Stops listening on `endpoint` and closes the connections it accepted. */
 export function stopListening(self: ActorBase, endpoint: string): Promise<boolean> {
   return transportOf(self.node).stopListening(endpoint);
+}
+
+/** This node's long-term identity: its public key (base64) and short id. */
+export async function localIdentity(node: Node): Promise<{ publicKey: string; nodeId: string }> {
+  const init = await transportOf(node).handshakeInit();
+  return {
+    publicKey: Buffer.from(init.keys.publicKey).toString('base64'),
+    nodeId: nodeId(init.keys.publicKey),
+  };
 }
 
 /** How many connections the node has open (for status displays and tests). */
