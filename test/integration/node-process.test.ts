@@ -30,6 +30,12 @@ describe('a node process', () => {
     expect(r.stderr).toBe(''); // no logs by default
   });
 
+  it('prints the effective settings as JSON with --print-settings, without running', async () => {
+    const r = await runProgram(PROGRAM, ['--count=9', '--mode=throw', '--print-settings']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ count: 9, mode: 'throw' });
+  });
+
   it('refuses a bad or unknown setting with a coded error and exit code 64', async () => {
     const bad = await runProgram(PROGRAM, ['--count=many']);
     expect(bad.code).toBe(64);
