@@ -60,6 +60,10 @@ export async function createNode<S extends Settings>(
       };
     },
   });
+  // Main has ended: a signal now must not kill the process before its output is out.
+  const ignore = () => {};
+  process.on('SIGINT', ignore);
+  process.on('SIGTERM', ignore);
   await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
   process.exit(code);
 }
