@@ -25,8 +25,10 @@ import type { Message } from '../messages/registry.ts';
 import {
   Abandoned,
   Accepted,
+  Ack,
   Closed,
   Connected,
+  Enquiry,
   Listening,
   NotConnected,
   NotListening,
@@ -718,6 +720,9 @@ export class NodeDirectory {
       }
     } else if (m instanceof Accepted) {
       // A subscriber's node connected; sessions follow.
+    } else if (m instanceof Enquiry && from) {
+      // Liveness of this node's directory, for `callsign ping`.
+      this.#send(new Ack(), from);
     } else if (m instanceof OpenSession) {
       this.#openRequested(m, from as ActorAddress);
     } else if (m instanceof SessionOpened) {
@@ -875,6 +880,15 @@ export class NodeDirectory {
         }
       }
     }
+  }
+
+  /**
+   * The directory actor of the other node in the session between `actor`
+   * and `other` (undefined within one process): it answers Enquiry with Ack,
+   * which is how `callsign ping` times round trips to a listing's node.
+   */
+  remoteDirectoryOf(actor: ActorAddress, other: ActorAddress): ActorAddress | undefined {
+    return this.#sessions.between(actor, other)?.remoteAgent;
   }
 
   /** A description of this node's tables, for `callsign network` and tests. */
