@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { isCallsignError } from '../../../src/errors.ts';
 import { Aborted, Completed, Faulted, Start, Stop } from '../../../src/messages/index.ts';
+import { manualClock } from '../../../src/runtime/clock.ts';
 import type { ActorContext } from '../../../src/runtime/context.ts';
 import { Logger, memorySink } from '../../../src/runtime/log.ts';
 import { defineMachine } from '../../../src/runtime/machine.ts';
 import { Node } from '../../../src/runtime/node.ts';
-import { Close, Knock, Open, Ping2, Pong2 } from './fixtures.ts';
+import { Close, Knock, Open, Ping2, Pong2, Tick } from './fixtures.ts';
 
 const door = defineMachine<
   'CLOSED' | 'OPEN',
@@ -108,6 +109,29 @@ describe('machine actors', () => {
     const { address, result } = node.start(bad);
     node.send(new Knock({ who: 'q' }), address);
     await expect(result).rejects.toSatisfy((e: unknown) => isCallsignError(e, 'ERR_INVALID_STATE'));
+  });
+
+  it('runs timers like a function actor', async () => {
+    const clock = manualClock();
+    const node = new Node({ clock });
+    const timed = defineMachine({
+      name: 'timed',
+      states: ['WAITING'],
+      initial: 'WAITING',
+      data: () => ({ ticks: 0 }),
+    })
+      .on('WAITING', Start, (self) => self.start(Tick, 2, { repeating: true }))
+      .on('WAITING', Tick, (self) => {
+        self.data.ticks++;
+        if (self.data.ticks === 2) self.complete(self.data.ticks);
+      });
+    const { result } = node.start(timed);
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setImmediate(r));
+      clock.advance(2000);
+    }
+    await expect(result).resolves.toBe(2);
+    expect(clock.pending).toBe(0);
   });
 
   it('refuses handlers for states it does not have', () => {

@@ -161,6 +161,24 @@ describe('actors', () => {
     expect(clock.pending).toBe(0);
   });
 
+  it('forward keeps the original sender as the return address', async () => {
+    const node = new Node();
+    const echo = node.spawn(async (self: ActorContext) => {
+      const m = await self.select(Ping2);
+      self.reply(new Pong2({ n: m.n }));
+    });
+    const relay = node.spawn(async (self: ActorContext) => {
+      const m = await self.select(Ping2);
+      self.forward(m, echo, self.returnAddress!);
+    });
+    const { result } = node.start(async (self: ActorContext) => {
+      self.send(new Ping2({ n: 3 }), relay);
+      const m = await self.select(Pong2);
+      return { n: m.n, fromEcho: self.returnAddress?.equals(echo) };
+    });
+    await expect(result).resolves.toEqual({ n: 3, fromEcho: true });
+  });
+
   it('a timer started again restarts', async () => {
     const clock = manualClock();
     const node = new Node({ clock });
