@@ -3,6 +3,7 @@
  * applications: it may change without notice.
  */
 
+export { PutListing } from './directory/protocol.ts';
 export { type DirectoryServiceSettings, directoryService } from './directory/service.ts';
 export { NodeDirectory } from './pubsub/node-directory.ts';
 export { hostEndpoint, parentEndpoint } from './pubsub/well-known.ts';
