@@ -49,9 +49,11 @@ describe('listen/connect between two processes', () => {
     const endpoint = `unix:${join(dir, 's.sock')}`;
     const server = startProgram(
       SERVER,
-      [`--endpoint=${endpoint}`, '--debug-level=WARNING'],
+      [`--endpoint=${endpoint}`, '--debug-level=CONSOLE'],
       realmEnv(dir),
     );
+    // Only once it listens: a stranger arriving earlier would just find nobody there.
+    await server.waitFor(/listening on/);
     const stranger = startProgram(CLIENT, [`--endpoint=${endpoint}`], realmEnv(dir, 'other.json'));
     await server.waitFor(/refused: .*ERR_WRONG_REALM/);
     const refused = (await stranger.output()) as { code: string };
