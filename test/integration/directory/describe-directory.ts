@@ -19,6 +19,8 @@ import {
   Published,
   publish,
   type Realm,
+  Retracted,
+  retract,
   type Scope,
   Stop,
   Subscribed,
@@ -206,6 +208,33 @@ export function describeDirectory(name: string, setup: () => DirectorySetup) {
       );
       expect(sub.seen.events).toContain('clear:true');
       expect(sub.seen.events.filter((e) => e === 'Available')).toHaveLength(1);
+    });
+
+    it('retract withdraws an actor’s listing: its subscribers get Dropped, it gets Retracted', async () => {
+      const { node } = await world();
+      const a = node('a');
+      const b = node('b');
+      const scope = setup().scope;
+      const events: string[] = [];
+      const pubAddress = a.spawn(async (self: ActorContext) => {
+        publish(self, 'retractable', { scope });
+        await self.select(Published);
+        await self.select(Delivered);
+        await self.select(Ask);
+        retract(self);
+        for (;;) {
+          const m = await self.select(Retracted, Cleared, Stop);
+          if (m instanceof Stop) return;
+          events.push(m instanceof Retracted ? `Retracted:${m.listings}` : 'Cleared');
+        }
+      });
+      const sub = subscriber(b, 'retractable', scope);
+      await until(() => sub.seen.events.includes('Available'));
+      a.send(new Ask({ n: 1 }), pubAddress);
+      await until(
+        () => sub.seen.events.includes('Dropped:ERR_RETRACTED') && events.includes('Retracted:1'),
+      );
+      expect(events).toContain('Cleared');
     });
 
     it('interest events tell a publisher of its first subscriber and its last', async () => {
