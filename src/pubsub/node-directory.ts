@@ -664,6 +664,9 @@ export class NodeDirectory {
       }
     }
     this.#stopped = true;
+    // Release the parent loop wherever it waits.
+    this.#parentGone?.();
+    this.#parentFailed?.();
     await parentLoop?.catch(() => {});
   }
 
@@ -873,13 +876,26 @@ export class NodeDirectory {
 
   #sweepStale(level: Scope): void {
     for (const [searchId, byKey] of this.#routes) {
-      for (const all of [...byKey.values()]) {
+      for (const [key, all] of [...byKey.entries()]) {
         for (const c of [...all.values()]) {
-          if (c.stale && scopeRank(c.level) > scopeRank(level))
-            this.#routeRemoved(searchId, c.listing.id);
+          if (!c.stale || scopeRank(c.level) <= scopeRank(level)) continue;
+          if (this.#sessionAlive(searchId, key, c.listing.id)) {
+            // An open session is direct proof that the publisher is there (it
+            // would have ended with the connection, or by EndSession); its
+            // node may just not have pushed its tables to the parent yet.
+            c.stale = false;
+            continue;
+          }
+          this.#routeRemoved(searchId, c.listing.id);
         }
       }
     }
+  }
+
+  #sessionAlive(searchId: string, key: string, listingId: string): boolean {
+    const id = this.#active.get(`${searchId}\n${key}`);
+    const session = id ? this.#sessions.get(id) : undefined;
+    return session?.open === true && session.listingId === listingId;
   }
 
   /**
