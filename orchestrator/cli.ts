@@ -370,6 +370,92 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
 
     // --- the network ----------------------------------------------------------
     // `callsign network ...` and `callsign ping ...` are registered here.
+    .command(
+      'host <action>',
+      'start, stop or show the host directory (this user, this host)',
+      (y) =>
+        y
+          .positional('action', {
+            type: 'string',
+            choices: ['start', 'stop', 'status'] as const,
+            demandOption: true,
+          })
+          .option('json', { type: 'boolean', describe: 'status: print JSON' })
+          .option('debug-level', {
+            ...debugLevelOption,
+            describe: 'start: what the host directory logs to host.log (default CONSOLE)',
+          }),
+      async (args) => {
+        const host = await import('./host.ts');
+        exitCode = await host.networkCommand(io, async () => {
+          if (args.action === 'start') {
+            const realm = await host.chooseRealm(args.home, io.env, io.cwd);
+            const debugLevel = args.debugLevel as LogLevel | undefined;
+            return host.startHost({ realm, debugLevel }, io);
+          }
+          if (args.action === 'stop') return host.stopHost(io);
+          const status = await host.readHostStatus(io);
+          print(args.json ? `${JSON.stringify(status, null, 2)}\n` : host.formatHostStatus(status));
+          return 0;
+        });
+      },
+    )
+    .command(
+      'network',
+      'show the directories of this home and host: their children, listings and searches',
+      (y) => y.option('json', { type: 'boolean', describe: 'print JSON' }),
+      async (args) => {
+        const { chooseRealm, networkCommand } = await import('./host.ts');
+        const { formatNetwork, readNetwork } = await import('./network.ts');
+        exitCode = await networkCommand(io, async () => {
+          const report = await readNetwork(await chooseRealm(args.home, io.env, io.cwd), io);
+          print(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatNetwork(report, io));
+          return 0;
+        });
+      },
+    )
+    .command(
+      'ping <name>',
+      'subscribe to a name; time the session and round trips to each listing',
+      (y) =>
+        y
+          .positional('name', { type: 'string', demandOption: true, describe: 'the listing' })
+          .option('count', {
+            type: 'number',
+            requiresArg: true,
+            default: 3,
+            describe: 'round trips to time per listing',
+          })
+          .option('scope', {
+            type: 'string',
+            choices: ['host', 'group'] as const,
+            requiresArg: true,
+            default: 'host' as const,
+            describe: 'how far the search reaches',
+          })
+          .option('seconds', {
+            type: 'number',
+            requiresArg: true,
+            default: 5,
+            describe: 'how long to wait for a listing',
+          }),
+      async (args) => {
+        const count = args.count;
+        if (!Number.isInteger(count) || count < 1 || count > 1000) {
+          throw new CallsignError('ERR_USAGE', '--count must be a whole number from 1 to 1000');
+        }
+        const seconds = args.seconds;
+        if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
+          throw new CallsignError('ERR_USAGE', '--seconds must be more than 0 and at most 3600');
+        }
+        const { chooseRealm, networkCommand } = await import('./host.ts');
+        const { ping } = await import('./ping.ts');
+        exitCode = await networkCommand(io, async () => {
+          const realm = await chooseRealm(args.home, io.env, io.cwd);
+          return ping({ name: args.name, count, scope: args.scope, seconds, realm }, io);
+        });
+      },
+    )
 
     .demandCommand(1, 'say which command to run (callsign --help lists them)')
     .strict()

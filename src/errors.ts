@@ -74,6 +74,8 @@ export const ERROR_CODES = [
   'ERR_GROUP_DIRECTORY_FAILED',
   'ERR_SUPERVISOR_FAILED',
   'ERR_SUPERVISOR_DIED',
+  'ERR_HOST_RUNNING',
+  'ERR_HOST_NOT_RUNNING',
 ] as const;
 
 /** One of the stable error codes in {@link ERROR_CODES}. */

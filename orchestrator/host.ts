@@ -1,0 +1,484 @@
+/**
+ * `callsign host start|stop|status`: the host directory daemon
+ * (`node --import tsx scopes/host/directory.ts`), run detached for this user on this host at the
+ * well-known endpoint (`CALLSIGN_HOST`, else a unix socket in the user's
+ * temporary folder). Beside its socket it keeps `host.json` (who runs it) and
+ * `host.log` (its stderr). Documented in docs/cli.md.
+ */
+import { spawn } from 'node:child_process';
+import { appendFileSync, closeSync, openSync } from 'node:fs';
+import { link, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { connect as netConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { CallsignError, ERROR_CODES, type ErrorCode, isCallsignError } from '../src/errors.ts';
+import { hostEndpoint } from '../src/pubsub/well-known.ts';
+import type { LogLevel } from '../src/runtime/log.ts';
+import { sleep } from '../src/runtime/repeating-task.ts';
+import { parseEndpoint } from '../src/transport/endpoint.ts';
+import { REALM_ENV, resolveRealmPath } from '../src/wire/realm.ts';
+import { errnoOf, readJsonObject } from './files.ts';
+import { HOME_ENV, type Home, openHome, PROJECT_ROOT, resolveHomeDir } from './home.ts';
+import { orchestratorLine } from './logs.ts';
+import { isRunning, processIdentity, signalProcess, waitUntilGone } from './pids.ts';
+import { nodeArguments } from './program.ts';
+import type { CommandOutput } from './run.ts';
+import { formatDuration } from './table.ts';
+
+/** The program of the host directory. */
+export const HOST_DIRECTORY_PROGRAM = join(PROJECT_ROOT, 'scopes/host/directory.ts');
+
+/** How long the host directory may take to accept connections. */
+export const HOST_READY_MS = 15_000;
+
+/** How long the host directory is given to stop after SIGTERM, before SIGKILL. */
+export const HOST_STOP_MS = 5_000;
+
+/** The level the host directory logs at by default: its start, and refused connections. */
+export const HOST_DEBUG_LEVEL: LogLevel = 'CONSOLE';
+
+/** Where the command line reads and writes (as in cli.ts). */
+export interface HostIo extends CommandOutput {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** What `host.json` holds: the host directory that `callsign host start` started. */
+export interface HostRecord {
+  kind: 'callsign-host';
+  version: 1;
+  pid: number;
+  /** Tells the process apart from a later one with its pid (see pids.ts). */
+  identity: string | null;
+  endpoint: string;
+  /** The realm file it was started with (the user's default when `realmFrom` is `default`). */
+  realmFile: string;
+  realmFrom: RealmSource;
+  startedAt: string;
+}
+
+/** Where the realm of a command comes from. */
+export type RealmSource = 'home' | 'CALLSIGN_REALM' | 'default';
+
+/** The realm file a command uses, and the home it was found in if any. */
+export interface RealmChoice {
+  file: string;
+  from: RealmSource;
+  home: Home | undefined;
+}
+
+/** The host directory's endpoint and the files kept beside it. */
+export interface HostPaths {
+  endpoint: string;
+  /** The folder of the socket (for a TCP endpoint, the user's callsign folder in tmpdir). */
+  dir: string;
+  stateFile: string;
+  logFile: string;
+}
+
+/** What `callsign host status --json` prints. */
+export interface HostStatus {
+  running: boolean;
+  endpoint: string;
+  /** Whether something accepts connections at the endpoint now. */
+  accepting: boolean;
+  pid: number | null;
+  realmFile: string | null;
+  startedAt: string | null;
+  uptimeSeconds: number | null;
+  log: string;
+}
+
+/** Codes that are misuse (exit 2) for the network commands; any other code is a failure (exit 1). */
+const MISUSE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'ERR_USAGE',
+  'ERR_NO_HOME',
+  'ERR_INVALID_ENDPOINT',
+  'ERR_HOST_RUNNING',
+  'ERR_HOST_NOT_RUNNING',
+]);
+
+/**
+ * Runs a network command: a CallsignError that is not misuse is printed as
+ * `callsign: <what> (<CODE>)` and gives exit code 1; misuse is thrown on (the
+ * command line prints it and exits 2).
+ */
+export async function networkCommand(io: CommandOutput, run: () => Promise<number>) {
+  try {
+    return await run();
+  } catch (err) {
+    if (isCallsignError(err) && !MISUSE_CODES.has(err.code)) {
+      io.stderr(`callsign: ${err.message} (${err.code})\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+/** The host directory's endpoint and files, for this environment. */
+export function hostPaths(env: NodeJS.ProcessEnv): HostPaths {
+  const endpoint = hostEndpoint(env);
+  const parsed = parseEndpoint(endpoint); // ERR_INVALID_ENDPOINT for a bad CALLSIGN_HOST
+  const dir =
+    parsed.kind === 'unix'
+      ? dirname(resolve(parsed.path))
+      : join(tmpdir(), `callsign-${process.getuid?.() ?? 'user'}`);
+  return {
+    endpoint,
+    dir,
+    stateFile: join(dir, 'host.json'),
+    logFile: join(dir, 'host.log'),
+  };
+}
+
+/**
+ * The home of a command, if one is found: at `--home` (then it must be
+ * there: ERR_NO_HOME), else at `CALLSIGN_HOME` or `./.callsign` if there is
+ * one.
+ */
+export async function findHome(
+  option: string | undefined,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): Promise<Home | undefined> {
+  const dir = resolveHomeDir(option, env, cwd);
+  if (option !== undefined && option !== '') return openHome(dir);
+  try {
+    return await openHome(dir);
+  } catch (err) {
+    if (isCallsignError(err, 'ERR_NO_HOME')) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * The realm file of a command: the home's if a home is found, else
+ * `CALLSIGN_REALM` if set, else the user's default
+ * (`~/.config/callsign/realm.json`).
+ */
+export async function chooseRealm(
+  option: string | undefined,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): Promise<RealmChoice> {
+  const home = await findHome(option, env, cwd);
+  if (home) return { file: home.realmFile, from: 'home', home };
+  const explicit = env[REALM_ENV];
+  if (explicit !== undefined && explicit !== '') {
+    return { file: resolve(cwd, explicit), from: 'CALLSIGN_REALM', home: undefined };
+  }
+  return {
+    file: resolveRealmPath({ ...env, [REALM_ENV]: undefined }),
+    from: 'default',
+    home: undefined,
+  };
+}
+
+/** True when a connection to `endpoint` succeeds within `ms`. */
+export function acceptsConnections(endpoint: string, ms = 1000): Promise<boolean> {
+  let parsed: ReturnType<typeof parseEndpoint>;
+  try {
+    parsed = parseEndpoint(endpoint);
+  } catch {
+    return Promise.resolve(false);
+  }
+  return new Promise((resolvePromise) => {
+    const socket =
+      parsed.kind === 'unix'
+        ? netConnect(parsed.path)
+        : netConnect({ host: parsed.host, port: parsed.port });
+    const timer = setTimeout(() => done(false), ms);
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolvePromise(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** The record of the host directory started here, and whether it still runs. */
+export async function readHostRecord(
+  paths: HostPaths,
+): Promise<(HostRecord & { alive: boolean }) | undefined> {
+  let file: Record<string, unknown> | undefined;
+  try {
+    file = await readJsonObject(paths.stateFile);
+  } catch (err) {
+    if (err instanceof CallsignError) return undefined; // not JSON: as if absent
+    throw err;
+  }
+  if (file?.kind !== 'callsign-host' || typeof file.pid !== 'number') return undefined;
+  const record = file as unknown as HostRecord;
+  return { ...record, alive: isRunning(record.pid, record.identity ?? undefined) };
+}
+
+/**
+ * `callsign host start`: starts the host directory detached, in the realm of
+ * `realm`, and waits until it accepts connections.
+ *
+ * @throws CallsignError `ERR_HOST_RUNNING` when one runs already (started
+ *   here, or anything accepting connections at the endpoint);
+ *   `ERR_LISTEN_FAILED` (or the code it reported) when it exits first;
+ *   `ERR_TIMEOUT` when it is not ready within {@link HOST_READY_MS}.
+ */
+export async function startHost(
+  init: { realm: RealmChoice; debugLevel?: LogLevel },
+  io: HostIo,
+): Promise<number> {
+  const paths = hostPaths(io.env);
+  await mkdir(paths.dir, { recursive: true, mode: 0o700 });
+  const before = await readHostRecord(paths);
+  if (before?.alive) {
+    throw new CallsignError(
+      'ERR_HOST_RUNNING',
+      `a host directory is already running at ${before.endpoint} (pid ${before.pid})`,
+    );
+  }
+  if (before) await rm(paths.stateFile, { force: true });
+  if (await acceptsConnections(paths.endpoint)) {
+    throw new CallsignError(
+      'ERR_HOST_RUNNING',
+      `something already accepts connections at ${paths.endpoint} (not started by \`callsign host start\`)`,
+    );
+  }
+
+  const { realm } = init;
+  const env: NodeJS.ProcessEnv = { ...io.env, CALLSIGN_HOST: paths.endpoint };
+  // The daemon is nobody's role: it takes none of a role's settings with it.
+  for (const name of [HOME_ENV, 'CALLSIGN_GROUP', 'CALLSIGN_ROLE', 'CALLSIGN_NODE_KEYS', REALM_ENV])
+    delete env[name];
+  if (realm.from !== 'default') env[REALM_ENV] = realm.file;
+
+  const logOffset = await sizeOf(paths.logFile);
+  appendFileSync(
+    paths.logFile,
+    orchestratorLine(
+      `starting the host directory at ${paths.endpoint}, realm ${realm.file} (${realm.from})`,
+    ),
+    { mode: 0o600 },
+  );
+  const log = openSync(paths.logFile, 'a', 0o600);
+  const args = [
+    `--endpoint=${paths.endpoint}`,
+    `--debug-level=${init.debugLevel ?? HOST_DEBUG_LEVEL}`,
+  ];
+  const child = spawn(process.execPath, nodeArguments(HOST_DIRECTORY_PROGRAM, args), {
+    cwd: paths.dir,
+    env,
+    stdio: ['ignore', log, log],
+    detached: true,
+  });
+  closeSync(log);
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+  });
+  child.once('error', () => {
+    exited = true;
+  });
+  const pid = child.pid;
+  const fail = async (err: CallsignError): Promise<never> => {
+    if (pid !== undefined) {
+      signalProcess(pid, 'SIGKILL');
+      await waitUntilGone(pid, undefined, 2000);
+    }
+    const current = await readHostRecord(paths);
+    if (current?.pid === pid) await rm(paths.stateFile, { force: true });
+    throw err;
+  };
+  if (pid === undefined) {
+    return fail(new CallsignError('ERR_LISTEN_FAILED', `cannot run ${process.execPath}`));
+  }
+  const record: HostRecord = {
+    kind: 'callsign-host',
+    version: 1,
+    pid,
+    identity: processIdentity(pid) ?? null,
+    endpoint: paths.endpoint,
+    realmFile: realm.file,
+    realmFrom: realm.from,
+    startedAt: new Date().toISOString(),
+  };
+  if (!(await createExclusively(paths.stateFile, record))) {
+    const other = await readHostRecord(paths);
+    return fail(
+      new CallsignError(
+        'ERR_HOST_RUNNING',
+        `another \`callsign host start\` got there first${other ? ` (pid ${other.pid})` : ''}`,
+      ),
+    );
+  }
+
+  const deadline = Date.now() + HOST_READY_MS;
+  for (;;) {
+    if (await acceptsConnections(paths.endpoint)) break;
+    if (exited || !isRunning(pid, record.identity ?? undefined)) {
+      const said = await readFrom(paths.logFile, logOffset);
+      io.stderr(`${said.replace(/^/gm, '  | ')}\n`);
+      return fail(
+        new CallsignError(
+          codeIn(said) ?? 'ERR_LISTEN_FAILED',
+          `the host directory exited before it accepted connections at ${paths.endpoint} (its log, ${paths.logFile}, ends as above)`,
+        ),
+      );
+    }
+    if (Date.now() >= deadline) {
+      return fail(
+        new CallsignError(
+          'ERR_TIMEOUT',
+          `the host directory did not accept connections at ${paths.endpoint} within ${HOST_READY_MS / 1000} s; see ${paths.logFile}`,
+        ),
+      );
+    }
+    await sleep(50);
+  }
+  child.unref();
+  io.stdout(
+    `started the host directory (pid ${pid}) at ${paths.endpoint}\nrealm ${realm.file} (${realm.from}); log ${paths.logFile}\n`,
+  );
+  return 0;
+}
+
+/**
+ * `callsign host stop`: SIGTERM to the host directory started here, SIGKILL
+ * after {@link HOST_STOP_MS}; removes its state.
+ *
+ * @throws CallsignError `ERR_HOST_NOT_RUNNING`; `ERR_TIMEOUT` when it does
+ *   not go even after SIGKILL.
+ */
+export async function stopHost(io: HostIo): Promise<number> {
+  const paths = hostPaths(io.env);
+  const record = await readHostRecord(paths);
+  if (!record?.alive) {
+    const accepting = await acceptsConnections(paths.endpoint);
+    let died = '';
+    if (record) {
+      // It had died: forget it, and the socket it left.
+      await rm(paths.stateFile, { force: true });
+      await removeDeadSocket(paths.endpoint, accepting);
+      died = ` (the one started at ${record.startedAt}, pid ${record.pid}, had died)`;
+    }
+    const other = accepting
+      ? `; something not started by \`callsign host start\` accepts connections there`
+      : '';
+    throw new CallsignError(
+      'ERR_HOST_NOT_RUNNING',
+      `no host directory started by \`callsign host start\` is running at ${paths.endpoint}${died}${other}`,
+    );
+  }
+  const identity = record.identity ?? undefined;
+  signalProcess(record.pid, 'SIGTERM', identity);
+  let how = 'stopped';
+  if (!(await waitUntilGone(record.pid, identity, HOST_STOP_MS))) {
+    signalProcess(record.pid, 'SIGKILL', identity);
+    how = `killed (it did not stop within ${HOST_STOP_MS / 1000} s of SIGTERM)`;
+    if (!(await waitUntilGone(record.pid, identity, 2000))) {
+      throw new CallsignError(
+        'ERR_TIMEOUT',
+        `the host directory (pid ${record.pid}) did not end even after SIGKILL`,
+      );
+    }
+  }
+  const current = await readHostRecord(paths);
+  if (current?.pid === record.pid) await rm(paths.stateFile, { force: true });
+  await removeDeadSocket(paths.endpoint, await acceptsConnections(paths.endpoint));
+  appendFileSync(paths.logFile, orchestratorLine(`host directory pid ${record.pid} ${how}`), {
+    mode: 0o600,
+  });
+  io.stdout(`${how}: the host directory (pid ${record.pid}) at ${record.endpoint}\n`);
+  return 0;
+}
+
+/** `callsign host status`: the host directory started here, if it runs. */
+export async function readHostStatus(
+  io: Pick<HostIo, 'env'>,
+  now: number = Date.now(),
+): Promise<HostStatus> {
+  const paths = hostPaths(io.env);
+  const record = await readHostRecord(paths);
+  const accepting = await acceptsConnections(paths.endpoint);
+  const running = record?.alive === true;
+  return {
+    running,
+    endpoint: paths.endpoint,
+    accepting,
+    pid: running ? (record?.pid ?? null) : null,
+    realmFile: running ? (record?.realmFile ?? null) : null,
+    startedAt: running ? (record?.startedAt ?? null) : null,
+    uptimeSeconds:
+      running && record
+        ? Math.max(0, Math.floor((now - Date.parse(record.startedAt)) / 1000))
+        : null,
+    log: paths.logFile,
+  };
+}
+
+/** The host status as people read it. */
+export function formatHostStatus(status: HostStatus): string {
+  if (!status.running) {
+    const other = status.accepting
+      ? ` (something not started by \`callsign host start\` accepts connections at ${status.endpoint})`
+      : '';
+    return `not running${other}\n`;
+  }
+  const rows = [
+    ['pid', String(status.pid)],
+    ['endpoint', status.endpoint],
+    ['realm file', status.realmFile ?? '-'],
+    ['uptime', formatDuration((status.uptimeSeconds ?? 0) * 1000)],
+    ['accepting', status.accepting ? 'yes' : 'no (starting, or not answering)'],
+    ['log', status.log],
+  ];
+  return `host directory running\n${rows.map(([k, v]) => `  ${(k ?? '').padEnd(11)}${v}\n`).join('')}`;
+}
+
+/** A killed directory leaves its socket behind: removed when nobody answers there. */
+async function removeDeadSocket(endpoint: string, accepting: boolean): Promise<void> {
+  const parsed = parseEndpoint(endpoint);
+  if (parsed.kind === 'unix' && !accepting) await rm(parsed.path, { force: true });
+}
+
+/**
+ * Creates `path` with `value` as JSON, atomically and only if there is no
+ * file there: written in full under another name, then linked into place.
+ */
+async function createExclusively(path: string, value: unknown): Promise<boolean> {
+  const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    await link(temporary, path);
+    return true;
+  } catch (err) {
+    if (errnoOf(err) === 'EEXIST') return false;
+    throw err;
+  } finally {
+    await rm(temporary, { force: true });
+  }
+}
+
+async function sizeOf(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') return 0;
+    throw err;
+  }
+}
+
+async function readFrom(path: string, offset: number): Promise<string> {
+  try {
+    const lines = (await readFile(path)).subarray(offset).toString('utf8').trimEnd().split('\n');
+    return `${lines.length > 20 ? '...\n' : ''}${lines.slice(-20).join('\n')}`;
+  } catch {
+    return '';
+  }
+}
+
+/** The last error code a log names, if it is one of ours. */
+function codeIn(text: string): ErrorCode | undefined {
+  const codes = [...text.matchAll(/\((ERR_[A-Z_]+)\)/g)].map((m) => m[1]);
+  const last = codes[codes.length - 1];
+  return (ERROR_CODES as readonly string[]).includes(last ?? '') ? (last as ErrorCode) : undefined;
+}

@@ -1,0 +1,132 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cliProject, cliProjectWithRoles, eventually, PROGRAMS } from '../helpers/cli.ts';
+import { ROOT } from '../helpers/processes.ts';
+import { hostFixture } from './programs/host-fixture.ts';
+
+const PUBLISHER = join(ROOT, 'examples/hello-welcome/publish-a-service.ts');
+const WATCH = join(PROGRAMS, 'pubsub-watch.ts');
+
+interface Directory {
+  level: string;
+  endpoint: string;
+  parent: string | null;
+  realm: string;
+  sameRealmAsHome: boolean | null;
+  children: string[];
+  listings: { name: string; scope: string; multi: boolean; where: string }[];
+  searches: { pattern: string; regex: boolean; scope: string; where: string }[];
+  routes: number;
+}
+
+interface Network {
+  home: string | null;
+  directories: Directory[];
+  unreachable: unknown[];
+}
+
+describe('callsign network / ping', () => {
+  it('say so when no directory runs', async () => {
+    const p = cliProject();
+    expect((await p.run(['create'])).code).toBe(0);
+    const [text, json, ping] = await Promise.all([
+      p.run(['network']),
+      p.run(['network', '--json']),
+      p.run(['ping', 'hello-welcome', '--seconds', '1']),
+    ]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^no directory is running: no group runs in .*CALLSIGN_NO_HOST=1/);
+    expect(JSON.parse(json.stdout)).toEqual({ home: p.home, directories: [], unreachable: [] });
+    expect(ping.code).toBe(1);
+    expect(ping.stderr).toMatch(/^callsign: no directory to ask: .*\(ERR_NOT_AVAILABLE\)\n$/);
+
+    const usage = await p.run(['ping', 'hello-welcome', '--count', '0']);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/--count .*\(ERR_USAGE\)\n$/);
+  });
+
+  it('show the group and host directories, and time sessions with a listing', async () => {
+    const p = await cliProjectWithRoles({ pub: { program: PUBLISHER }, sub: { program: WATCH } });
+    const host = hostFixture();
+    const hostStarted = await p.run(['host', 'start'], host.env);
+    expect(hostStarted.code, hostStarted.stderr).toBe(0);
+    const started = await p.run(['start', '--debug-level=CONSOLE'], host.env);
+    expect(started.code, started.stderr).toBe(0);
+
+    // Until the sub's search and the pub's listing have reached both directories.
+    const network = await eventually(async () => {
+      const r = await p.run(['network', '--json'], host.env);
+      const n = JSON.parse(r.stdout) as Network;
+      const ready =
+        n.directories.length === 2 &&
+        n.directories.every((d) => d.listings.length === 1 && d.searches.length === 1);
+      return ready ? n : undefined;
+    }, 'the listing and the search in both directories');
+    const [hostDir, groupDir] = network.directories;
+    const groupEndpoint = `unix:${join(p.home, 'run/group.sock')}`;
+    expect(hostDir).toMatchObject({
+      level: 'host',
+      endpoint: host.endpoint,
+      parent: null,
+      sameRealmAsHome: true,
+      children: [`group directory ${groupEndpoint}`],
+    });
+    expect(groupDir).toMatchObject({
+      level: 'group',
+      endpoint: groupEndpoint,
+      parent: host.endpoint,
+      routes: 1,
+    });
+    expect([...(groupDir?.children ?? [])].sort()).toEqual([
+      expect.stringMatching(/^pub \(pid \d+\)$/),
+      expect.stringMatching(/^sub \(pid \d+\)$/),
+    ]);
+    for (const d of [hostDir, groupDir]) {
+      expect(d?.listings).toEqual([
+        {
+          name: 'hello-welcome',
+          scope: 'host',
+          multi: false,
+          where: expect.stringMatching(/^pub /),
+        },
+      ]);
+      expect(d?.searches).toEqual([
+        expect.objectContaining({
+          pattern: 'hello-welcome',
+          regex: false,
+          scope: 'host',
+          where: expect.stringMatching(/^sub /),
+        }),
+      ]);
+    }
+
+    const [text, ping, pingNobody] = await Promise.all([
+      p.run(['network'], host.env),
+      p.run(['ping', 'hello-welcome'], host.env),
+      p.run(['ping', 'nobody', '--seconds', '1'], host.env),
+    ]);
+    expect(text.stdout).toMatch(new RegExp(`^group directory ${groupEndpoint}, parent `, 'm'));
+    expect(text.stdout).toMatch(/^ {4}hello-welcome {2}host {2}pub \(pid \d+\)$/m);
+    expect(text.stdout).toMatch(/^ {4}hello-welcome {2}exact {2}host {2}sub \(pid \d+\)$/m);
+    expect(ping.code, ping.stderr).toBe(0);
+    // With its group running, ping asks the group directory: the match is made there.
+    expect(ping.stdout).toMatch(
+      /^hello-welcome {2}group {2}session \d+\.\d ms {2}rtt \d+\.\d\d \d+\.\d\d \d+\.\d\d ms\n$/,
+    );
+    expect(pingNobody.code).toBe(1);
+    expect(pingNobody.stderr).toMatch(
+      /^callsign: no listing nobody answered within 1 s \(ERR_NOT_AVAILABLE\)\n$/m,
+    );
+
+    // From elsewhere, in the home's realm: through the host directory.
+    const elsewhere = cliProject();
+    const fromHost = await elsewhere.run(['ping', 'hello-welcome', '--count', '2'], {
+      ...host.env,
+      CALLSIGN_REALM: join(p.home, 'realm.json'),
+    });
+    expect(fromHost.code, fromHost.stderr).toBe(0);
+    expect(fromHost.stdout).toMatch(
+      /^hello-welcome {2}host {2}session \d+\.\d ms {2}rtt \S+ \S+ ms\n$/,
+    );
+  });
+});
