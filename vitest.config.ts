@@ -21,6 +21,19 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        test: {
+          name: 'lan',
+          include: ['test/lan/**/*.test.ts'],
+          environment: 'node',
+          // Network namespaces, as root (docs/testing.md): one lab at a time,
+          // in a child process, so the harness can tear down on a signal.
+          pool: 'forks',
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
     ],
   },
 });
