@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listingEntry, listingInfo, searchInfo } from '../directory/convert.ts';
@@ -932,5 +933,38 @@ function pause(ms: number): Promise<void> {
 function socketFolder(): string {
   const dir = join(tmpdir(), `callsign-${process.getuid?.() ?? 'user'}`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  void sweepSockets(dir);
   return dir;
+}
+
+/**
+ * Removes session sockets left by nodes that died without closing them
+ * (SIGKILL): files older than a minute that nobody answers on. Best effort,
+ * in the background.
+ */
+async function sweepSockets(dir: string): Promise<void> {
+  const cutoff = Date.now() - 60_000;
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => /^[0-9a-f]{12}\.sock$/.test(n));
+  } catch {
+    return;
+  }
+  for (const name of names.slice(0, 256)) {
+    const path = join(dir, name);
+    try {
+      if (statSync(path).mtimeMs > cutoff) continue;
+      const alive = await new Promise<boolean>((resolve) => {
+        const probe = netConnect(path);
+        probe.once('connect', () => {
+          probe.destroy();
+          resolve(true);
+        });
+        probe.once('error', () => resolve(false));
+      });
+      if (!alive) unlinkSync(path);
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
 }
