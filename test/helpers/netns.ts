@@ -23,7 +23,7 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { onTestFinished } from 'vitest';
-import { type Program, ROOT } from './processes.ts';
+import { type Program, ROOT, watchProgram } from './processes.ts';
 
 /** Every namespace of every lab starts with this, so a sweep finds leftovers. */
 export const LAN_PREFIX = 'csl';
@@ -689,89 +689,7 @@ async function until(
   if (strict) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
 }
 
-/** Output collection as test/helpers/processes.ts does it, for a child in the lab. */
+/** A lab program: {@link watchProgram}'s view, with the host it runs on. */
 function collect(child: ChildProcess, host: string, label: string): LanProgram {
-  let stdout = '';
-  let stderr = '';
-  const watchers = new Set<() => void>();
-  child.stdout?.on('data', (d: Buffer) => {
-    stdout += d.toString();
-    for (const w of watchers) w();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString();
-    for (const w of watchers) w();
-  });
-  let ended = false;
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
-    child.on('error', (err) => {
-      stderr += `${err.message}\n`;
-      ended = true;
-      res({ code: null, signal: null });
-      for (const w of watchers) w();
-    });
-    const closed = new Promise<void>((r) => child.on('close', () => r()));
-    child.on('exit', (code, signal) => {
-      // Let the last output arrive, unless something the program left behind
-      // holds its pipes open.
-      void atMost(closed, 500).then(() => {
-        ended = true;
-        res({ code, signal });
-        for (const w of watchers) w();
-      });
-    });
-  });
-  return {
-    host,
-    child,
-    get stdout() {
-      return stdout;
-    },
-    get stderr() {
-      return stderr;
-    },
-    exited,
-    waitFor(pattern, ms = 15_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const m = stderr.match(pattern) ?? stdout.match(pattern);
-          if (m) {
-            done();
-            resolve(m);
-          } else if (ended) {
-            done();
-            reject(
-              new Error(
-                `${label} exited before printing ${pattern}\nstdout: ${stdout}\nstderr: ${stderr}`,
-              ),
-            );
-          }
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(
-            new Error(
-              `${label} did not print ${pattern} within ${ms} ms\nstdout: ${stdout}\nstderr: ${stderr}`,
-            ),
-          );
-        }, ms);
-        const done = () => {
-          clearTimeout(timer);
-          watchers.delete(check);
-        };
-        watchers.add(check);
-        check();
-      });
-    },
-    async output() {
-      const { code, signal } = await exited;
-      try {
-        return JSON.parse(stdout);
-      } catch {
-        throw new Error(
-          `${label} (exit ${code ?? signal}) printed no JSON output\nstdout: ${stdout}\nstderr: ${stderr}`,
-        );
-      }
-    },
-  };
+  return Object.assign(watchProgram(child, label), { host });
 }

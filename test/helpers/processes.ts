@@ -42,6 +42,33 @@ export function startProgram(
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const program = watchProgram(child, file);
+  onTestFinished(async () => {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+      child.kill('SIGKILL');
+      await program.exited;
+    }
+  });
+  return program;
+}
+
+/** Runs `file` to the end and returns its exit code, output and stderr. */
+export async function runProgram(
+  file: string,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const p = startProgram(file, args, env);
+  const { code } = await p.exited;
+  return { code, stdout: p.stdout, stderr: p.stderr };
+}
+
+/**
+ * Collects a child's output and gives the {@link Program} view of it. The
+ * exit is reported once the last output has arrived (or half a second after
+ * the exit, if something the program left behind holds its pipes open).
+ */
+export function watchProgram(child: ChildProcess, label: string): Program {
   let stdout = '';
   let stderr = '';
   const watchers = new Set<() => void>();
@@ -53,26 +80,26 @@ export function startProgram(
     stderr += d.toString();
     for (const w of watchers) w();
   });
+  let ended = false;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
+    child.on('error', (err) => {
+      stderr += `${err.message}\n`;
+      ended = true;
+      res({ code: null, signal: null });
+      for (const w of watchers) w();
+    });
+    const closed = new Promise<void>((r) => child.on('close', () => r()));
     child.on('exit', (code, signal) => {
-      // Let the last output arrive.
-      setImmediate(() => {
+      // Let the last output arrive, unless something the program left behind
+      // holds its pipes open.
+      void atMost(closed, 500).then(() => {
+        ended = true;
         res({ code, signal });
         for (const w of watchers) w();
       });
     });
   });
-  let ended = false;
-  void exited.then(() => {
-    ended = true;
-  });
-  onTestFinished(async () => {
-    if (!ended && child.pid !== undefined) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-  });
-  const program: Program = {
+  return {
     child,
     get stdout() {
       return stdout;
@@ -82,24 +109,28 @@ export function startProgram(
     },
     exited,
     waitFor(pattern, ms = 15_000) {
-      return new Promise((resolvePromise, reject) => {
+      return new Promise((resolve, reject) => {
         const check = () => {
           const m = stderr.match(pattern) ?? stdout.match(pattern);
           if (m) {
             done();
-            resolvePromise(m);
+            resolve(m);
           } else if (ended) {
             done();
             reject(
               new Error(
-                `${file} exited before printing ${pattern}\nstdout: ${stdout}\nstderr: ${stderr}`,
+                `${label} exited before printing ${pattern}\nstdout: ${stdout}\nstderr: ${stderr}`,
               ),
             );
           }
         };
         const timer = setTimeout(() => {
           done();
-          reject(new Error(`${file} did not print ${pattern} within ${ms} ms\nstderr: ${stderr}`));
+          reject(
+            new Error(
+              `${label} did not print ${pattern} within ${ms} ms\nstdout: ${stdout}\nstderr: ${stderr}`,
+            ),
+          );
         }, ms);
         const done = () => {
           clearTimeout(timer);
@@ -115,21 +146,18 @@ export function startProgram(
         return JSON.parse(stdout);
       } catch {
         throw new Error(
-          `${file} (exit ${code ?? signal}) printed no JSON output\nstdout: ${stdout}\nstderr: ${stderr}`,
+          `${label} (exit ${code ?? signal}) printed no JSON output\nstdout: ${stdout}\nstderr: ${stderr}`,
         );
       }
     },
   };
-  return program;
 }
 
-/** Runs `file` to the end and returns its exit code, output and stderr. */
-export async function runProgram(
-  file: string,
-  args: string[] = [],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const p = startProgram(file, args, env);
-  const { code } = await p.exited;
-  return { code, stdout: p.stdout, stderr: p.stderr };
+async function atMost(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
