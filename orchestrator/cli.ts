@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { CallsignError, type ErrorCode, isCallsignError, toError } from '../src/errors.ts';
 import { LOG_LEVELS, type LogLevel } from '../src/runtime/log.ts';
 import { createRealm } from '../src/wire/realm.ts';
@@ -256,45 +256,21 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     .command(
       'start [roles..]',
       'start the group in the background, restarting roles that fail',
-      (y) =>
-        y
-          .positional('roles', { type: 'string', array: true })
-          .option('debug-level', debugLevelOption)
-          .option('stop-seconds', stopSecondsOption),
+      groupOptions,
       async (args) => {
         const home = await homeOf(args);
         const { startGroup } = await import('./background.ts');
-        exitCode = await startGroup(
-          home,
-          {
-            roles: (args.roles ?? []).map(String),
-            debugLevel: args.debugLevel as LogLevel | undefined,
-            stopSeconds: stopSeconds(args.stopSeconds),
-          },
-          io,
-        );
+        exitCode = await startGroup(home, groupSettings(args), io);
       },
     )
     .command(
       'supervise [roles..]',
       false, // internal: the background supervisor that `start` runs
-      (y) =>
-        y
-          .positional('roles', { type: 'string', array: true })
-          .option('debug-level', debugLevelOption)
-          .option('stop-seconds', stopSecondsOption),
+      groupOptions,
       async (args) => {
         const home = await homeOf(args);
         const { superviseGroup } = await import('./background.ts');
-        exitCode = await superviseGroup(
-          home,
-          {
-            roles: (args.roles ?? []).map(String),
-            debugLevel: args.debugLevel as LogLevel | undefined,
-            stopSeconds: stopSeconds(args.stopSeconds),
-          },
-          io,
-        );
+        exitCode = await superviseGroup(home, groupSettings(args), io);
       },
     )
     .command(
@@ -501,6 +477,27 @@ const stopSecondsOption = {
   default: DEFAULT_STOP_SECONDS,
   describe: 'how long roles get to stop after SIGTERM before SIGKILL',
 } as const;
+
+/** The options `start` and the background supervisor share. */
+function groupOptions(y: Argv<{ home: string | undefined }>) {
+  return y
+    .positional('roles', { type: 'string', array: true })
+    .option('debug-level', debugLevelOption)
+    .option('stop-seconds', stopSecondsOption);
+}
+
+/** What `start` and `supervise` make of those options. */
+function groupSettings(args: {
+  roles?: (string | number)[];
+  debugLevel?: string;
+  stopSeconds?: number;
+}) {
+  return {
+    roles: (args.roles ?? []).map(String),
+    debugLevel: args.debugLevel as LogLevel | undefined,
+    stopSeconds: stopSeconds(args.stopSeconds),
+  };
+}
 
 function stopSeconds(value: number | undefined): number {
   const seconds = value ?? DEFAULT_STOP_SECONDS;
