@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
-import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listingEntry, listingInfo, searchInfo } from '../directory/convert.ts';
@@ -40,7 +39,7 @@ import type { ActorBase, ActorContext } from '../runtime/context.ts';
 import type { Node } from '../runtime/node.ts';
 import { backoffDelays } from '../runtime/repeating-task.ts';
 import { formatEndpoint, parseEndpoint } from '../transport/endpoint.ts';
-import { connect, listen, localIdentity } from '../transport/transport.ts';
+import { connect, listen, localIdentity, socketAnswers } from '../transport/transport.ts';
 import {
   Available,
   Cleared,
@@ -954,15 +953,7 @@ async function sweepSockets(dir: string): Promise<void> {
     const path = join(dir, name);
     try {
       if (statSync(path).mtimeMs > cutoff) continue;
-      const alive = await new Promise<boolean>((resolve) => {
-        const probe = netConnect(path);
-        probe.once('connect', () => {
-          probe.destroy();
-          resolve(true);
-        });
-        probe.once('error', () => resolve(false));
-      });
-      if (!alive) unlinkSync(path);
+      if (!(await socketAnswers(path))) unlinkSync(path);
     } catch {
       // gone already, or not ours to remove
     }

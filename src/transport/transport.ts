@@ -375,10 +375,9 @@ async function closeServer(entry: ListenerEntry): Promise<void> {
   }
 }
 
-/** Removes a socket file nobody listens on any more; refuses if one does. */
-async function removeStaleSocket(path: string): Promise<void> {
-  if (!existsSync(path)) return;
-  const alive = await new Promise<boolean>((resolve) => {
+/** True when something accepts connections on the unix socket at `path`. */
+export function socketAnswers(path: string): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
     const probe = netConnect(path);
     probe.once('connect', () => {
       probe.destroy();
@@ -386,6 +385,12 @@ async function removeStaleSocket(path: string): Promise<void> {
     });
     probe.once('error', () => resolve(false));
   });
+}
+
+/** Removes a socket file nobody listens on any more; refuses if one does. */
+async function removeStaleSocket(path: string): Promise<void> {
+  if (!existsSync(path)) return;
+  const alive = await socketAnswers(path);
   if (alive) throw new CallsignError('ERR_LISTEN_FAILED', `${path} is in use by another listener`);
   unlinkSync(path);
 }

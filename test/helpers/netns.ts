@@ -23,7 +23,7 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { onTestFinished } from 'vitest';
-import { type Program, ROOT, watchProgram } from './processes.ts';
+import { atMost, type Program, ROOT, watchProgram } from './processes.ts';
 
 /** Every namespace of every lab starts with this, so a sweep finds leftovers. */
 export const LAN_PREFIX = 'csl';
@@ -664,14 +664,6 @@ function delay(ms: number): Promise<void> {
 }
 
 /** Waits for `promise`, but at most `ms`. */
-async function atMost(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Polls `condition` every 10 ms for at most `ms`; throws with `what` on time-out unless `strict` is false. */
 async function until(

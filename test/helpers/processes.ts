@@ -153,7 +153,8 @@ export function watchProgram(child: ChildProcess, label: string): Program {
   };
 }
 
-async function atMost(promise: Promise<unknown>, ms: number): Promise<void> {
+/** Waits for `promise`, but at most `ms`. */
+export async function atMost(promise: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
