@@ -45,6 +45,14 @@ export interface DirectoryServiceSettings {
   endpoint: string;
   /** The directory above, if any; connected to (and reconnected) in the background. */
   parent?: string;
+  /**
+   * Finds the directory above, instead of a fixed `parent`: asked before every
+   * attempt to connect (at start, and after the parent is lost or a connect
+   * fails). Undefined means none for now: ask again a little later.
+   */
+  findParent?: (signal: AbortSignal) => Promise<string | undefined>;
+  /** Told when a connection above failed or was lost, so `findParent` can look elsewhere. */
+  parentFailed?: (endpoint: string) => void;
   /** Told the real endpoint once listening. */
   onListening?: (endpoint: string) => void;
 }
@@ -53,6 +61,8 @@ interface Link {
   id: string;
   address: ActorAddress;
   where: string;
+  /** The host the link connected from, for TCP links: `0.0.0.0` endpoints of its listings become this. */
+  host: string | undefined;
 }
 
 /**
@@ -108,7 +118,8 @@ export async function directoryService(
     }
   };
 
-  const putListing = (link: Link, entry: ListingEntry) => {
+  const putListing = (link: Link, given: ListingEntry) => {
+    const entry = link.host ? withHost(given, link.host) : given;
     if (scopeRank(entry.scope) < scopeRank(settings.level)) {
       // Does not reach this far: nothing to hold, nothing to refuse.
       send(new ListingAccepted({ id: entry.id }), link.address);
@@ -205,22 +216,31 @@ export async function directoryService(
   };
 
   // The parent link: connected in the background, re-synced when it comes back.
-  const parentEndpoint = settings.parent
-    ? formatEndpoint(parseEndpoint(settings.parent))
-    : undefined;
+  let parentEndpoint = settings.parent ? formatEndpoint(parseEndpoint(settings.parent)) : undefined;
   let parentAttempt: (() => void) | undefined;
+  const stopping = new AbortController();
   const connectParent = async () => {
-    if (!parentEndpoint) return;
+    if (!parentEndpoint && !settings.findParent) return;
     const delays = backoffDelays({ initialMs: 100, maxMs: 1000 });
     while (!stopped) {
-      const p = parseEndpoint(parentEndpoint);
+      if (settings.findParent) {
+        const found = await settings.findParent(stopping.signal).catch(() => undefined);
+        if (stopped) break;
+        if (!found) {
+          await pause(500);
+          continue;
+        }
+        parentEndpoint = formatEndpoint(parseEndpoint(found));
+      }
+      const target = parentEndpoint as string;
+      const p = parseEndpoint(target);
       if (p.kind === 'unix' && !existsSync(p.path)) {
         await pause(delays.next().value);
         continue;
       }
       await new Promise<void>((resolve) => {
         parentAttempt = resolve;
-        connect(self, parentEndpoint, { seconds: 5 });
+        connect(self, target, { seconds: 5 });
       });
       await pause(parent ? 0 : delays.next().value);
     }
@@ -237,6 +257,7 @@ export async function directoryService(
           id: `link-${++linkSeq}`,
           address: from,
           where: m.peerKey.slice(0, 12),
+          host: m.remote ? hostOf(m.remote) : undefined,
         };
         links.set(from, link);
         linksById.set(link.id, link);
@@ -244,8 +265,9 @@ export async function directoryService(
         if (parent?.equals(from)) {
           parent = undefined;
           self.warning(
-            `lost the ${settings.parent} directory above; routes from there may be stale`,
+            `lost the directory above (${parentEndpoint}); routes from there may be stale`,
           );
+          if (parentEndpoint) settings.parentFailed?.(parentEndpoint);
           for (const link of links.values())
             send(new UpstreamLost({ level: settings.level }), link.address);
           parentAttempt?.();
@@ -266,6 +288,7 @@ export async function directoryService(
         );
         for (const e of snapshot.listings) pending.set(e.id, table.getListing(e.id)?.[0] ?? '');
       } else if (m instanceof NotConnected && m.endpoint === parentEndpoint) {
+        settings.parentFailed?.(m.endpoint);
         parentAttempt?.();
       } else if (m instanceof DirectoryEnquiry && from) {
         const snapshot = [...table.listings()].map(([, e]) => listingInfo(e));
@@ -295,9 +318,28 @@ export async function directoryService(
     }
   }
   stopped = true;
+  stopping.abort();
   parentAttempt?.();
   await parentLoop;
   return { level: settings.level, endpoint: listened };
+}
+
+/** The host part of `ip:port` (IPv4-mapped IPv6 addresses as plain IPv4). */
+function hostOf(remote: string): string | undefined {
+  const p = parseEndpoint(remote);
+  if (p.kind !== 'tcp') return undefined;
+  return p.host.startsWith('::ffff:') ? p.host.slice(7) : p.host;
+}
+
+/** A listing whose wildcard endpoints (`0.0.0.0:port`, `[::]:port`) name `host` instead. */
+function withHost(entry: ListingEntry, host: string): ListingEntry {
+  const wildcard = /^(?:0\.0\.0\.0|\[::\]):(\d+)$/;
+  if (!entry.publisher.endpoints.some((e) => wildcard.test(e))) return entry;
+  const endpoints = entry.publisher.endpoints.map((e) => {
+    const m = wildcard.exec(e);
+    return m ? formatEndpoint({ kind: 'tcp', host, port: Number(m[1]) }) : e;
+  });
+  return { ...entry, publisher: { ...entry.publisher, endpoints } };
 }
 
 function pause(ms: number): Promise<void> {

@@ -228,7 +228,12 @@ export const NotConnected: DefinedMessageClass<
   NotConnected
 > = defineMessage('callsign.NotConnected', notConnectedFields);
 
-const acceptedFields = { endpoint: t.string, peerKey: t.string };
+const acceptedFields = {
+  endpoint: t.string,
+  peerKey: t.string,
+  /** The peer's address as this side sees it (`ip:port`), for TCP connections. */
+  remote: t.optional(t.string),
+};
 /** A {@link Accepted} message. */
 export interface Accepted extends MessageOf<typeof acceptedFields> {}
 /**

@@ -131,8 +131,13 @@ export class NodeDirectory {
   #agentCtx: ActorContext | undefined;
   #ready: Promise<void>;
   #identity: { publicKey: string; nodeId: string } | undefined;
+  /** Where this node accepts sessions: a unix socket, and TCP on all interfaces once a listing reaches the LAN. */
   #endpoints: string[] = [];
-  #listening: Promise<string[]> | undefined;
+  readonly #listening = new Map<'unix' | 'tcp', Promise<string>>();
+  readonly #listenWaiters = new Map<
+    'unix' | 'tcp',
+    { resolve: (e: string) => void; reject: (e: Error) => void }
+  >();
   #parent: ActorAddress | undefined;
   readonly #parentEndpoint: string | undefined;
   #seq = 0;
@@ -206,7 +211,7 @@ export class NodeDirectory {
     let endpoints: string[] = [];
     try {
       // Sessions within this process need no socket.
-      if (scope !== 'process') endpoints = await this.#listen();
+      if (scope !== 'process') endpoints = await this.#listen(scopeRank(scope) >= scopeRank('lan'));
     } catch (err) {
       this.#send(
         new NotPublished({
@@ -493,7 +498,7 @@ export class NodeDirectory {
       OPEN_TIMEOUT_MS,
     );
     session.timer.unref();
-    this.#peer(listing.publisher.endpoints).then(
+    this.#peer(listing.publisher.endpoints, level).then(
       (agent) => {
         if (this.#sessions.get(id) !== session) return;
         session.remoteAgent = agent;
@@ -612,23 +617,39 @@ export class NodeDirectory {
   // Connections
 
   /** Makes sure this node listens for sessions; returns its endpoints. */
-  #listen(): Promise<string[]> {
-    this.#listening ??= new Promise<string[]>((resolve, reject) => {
-      const dir = socketFolder();
-      const endpoint = `unix:${join(dir, `${randomBytes(6).toString('hex')}.sock`)}`;
-      this.#listenWaiter = { resolve, reject };
-      listen(this.#agentCtx as ActorBase, endpoint);
-    });
-    return this.#listening;
+  async #listen(network: boolean): Promise<string[]> {
+    const kinds: ('unix' | 'tcp')[] = network ? ['unix', 'tcp'] : ['unix'];
+    await Promise.all(kinds.map((kind) => this.#listenOn(kind)));
+    return this.#endpoints;
   }
 
-  #listenWaiter: { resolve: (e: string[]) => void; reject: (e: Error) => void } | undefined;
+  #listenOn(kind: 'unix' | 'tcp'): Promise<string> {
+    let listening = this.#listening.get(kind);
+    if (!listening) {
+      listening = new Promise<string>((resolve, reject) => {
+        this.#listenWaiters.set(kind, { resolve, reject });
+        const endpoint =
+          kind === 'unix'
+            ? `unix:${join(socketFolder(), `${randomBytes(6).toString('hex')}.sock`)}`
+            : '0.0.0.0:0';
+        listen(this.#agentCtx as ActorBase, endpoint);
+      });
+      this.#listening.set(kind, listening);
+      listening.catch(() => this.#listening.delete(kind));
+    }
+    return listening;
+  }
 
   /** The directory actor of the node at `endpoints`, connecting if need be. */
-  #peer(endpoints: string[]): Promise<ActorAddress> {
+  #peer(endpoints: string[], level: Scope): Promise<ActorAddress> {
+    // Matched on this host: its unix socket. Matched further away: the
+    // network address the directory saw (never a wildcard, never a socket
+    // path, which on another host could name something else).
+    const local = scopeRank(level) <= scopeRank('host');
     const usable = endpoints.find((e) => {
       const p = parseEndpoint(e);
-      return p.kind === 'tcp' || existsSync(p.path);
+      if (p.kind === 'unix') return local && existsSync(p.path);
+      return !local && p.host !== '0.0.0.0' && p.host !== '::';
     });
     if (!usable) {
       return Promise.reject(
@@ -673,11 +694,16 @@ export class NodeDirectory {
   #handle(self: ActorContext, m: Message): void {
     const from = self.returnAddress;
     if (m instanceof Listening) {
-      this.#endpoints = [m.endpoint];
-      this.#listenWaiter?.resolve(this.#endpoints);
+      const kind = parseEndpoint(m.endpoint).kind;
+      this.#endpoints = [...this.#endpoints, m.endpoint].sort(
+        (a, b) => Number(b.startsWith('unix:')) - Number(a.startsWith('unix:')),
+      );
+      this.#listenWaiters.get(kind)?.resolve(m.endpoint);
     } else if (m instanceof NotListening) {
-      this.#listening = undefined;
-      this.#listenWaiter?.reject(new CallsignError('ERR_LISTEN_FAILED', m.reason));
+      const kind = m.endpoint.startsWith('unix:') ? 'unix' : 'tcp';
+      this.#listenWaiters
+        .get(kind)
+        ?.reject(new CallsignError('ERR_LISTEN_FAILED', `${m.reason} (${m.code})`));
     } else if (m instanceof Connected) {
       if (
         this.#parentEndpoint &&

@@ -148,15 +148,16 @@ class Transport {
     this.listeners.set(actual, entry);
     server.on('error', (err) => this.#node.log('WARNING', `listener ${actual}: ${err.message}`));
     wss.on('connection', (ws, req) => {
-      const from = req.socket.remoteAddress
-        ? `${req.socket.remoteAddress}:${req.socket.remotePort}`
-        : actual;
-      this.#accept(entry, ws, init, from);
+      const remote = req.socket.remoteAddress
+        ? formatEndpoint({ kind: 'tcp', host: req.socket.remoteAddress, port: req.socket.remotePort ?? 0 })
+        : undefined;
+      this.#accept(entry, ws, init, remote);
     });
     return actual;
   }
 
-  #accept(entry: ListenerEntry, ws: WebSocket, init: HandshakeInit, from: string): void {
+  #accept(entry: ListenerEntry, ws: WebSocket, init: HandshakeInit, remote: string | undefined): void {
+    const from = remote ?? entry.endpoint;
     this.#pending.add(ws);
     this.#handshake(ws, new ResponderHandshake(init), {
       done: (result) => {
@@ -164,7 +165,7 @@ class Transport {
         const connection = this.#connection(ws, result, entry.endpoint, entry.owner, {
           onOpen: (c) =>
             this.#node.send(
-              new Accepted({ endpoint: entry.endpoint, peerKey: c.peerKey }),
+              new Accepted({ endpoint: entry.endpoint, peerKey: c.peerKey, remote }),
               c.owner,
               c.remoteOwner,
             ),
