@@ -19,6 +19,8 @@ export default defineConfig({
           hookTimeout: 30_000,
           // Real processes and sockets: keep the 2-core machines from thrashing.
           fileParallelism: false,
+          // Only loopback here: no mDNS on the machine's real network.
+          env: { CALLSIGN_NO_LAN: '1' },
         },
       },
       {

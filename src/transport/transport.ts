@@ -149,14 +149,23 @@ class Transport {
     server.on('error', (err) => this.#node.log('WARNING', `listener ${actual}: ${err.message}`));
     wss.on('connection', (ws, req) => {
       const remote = req.socket.remoteAddress
-        ? formatEndpoint({ kind: 'tcp', host: req.socket.remoteAddress, port: req.socket.remotePort ?? 0 })
+        ? formatEndpoint({
+            kind: 'tcp',
+            host: req.socket.remoteAddress,
+            port: req.socket.remotePort ?? 0,
+          })
         : undefined;
       this.#accept(entry, ws, init, remote);
     });
     return actual;
   }
 
-  #accept(entry: ListenerEntry, ws: WebSocket, init: HandshakeInit, remote: string | undefined): void {
+  #accept(
+    entry: ListenerEntry,
+    ws: WebSocket,
+    init: HandshakeInit,
+    remote: string | undefined,
+  ): void {
     const from = remote ?? entry.endpoint;
     this.#pending.add(ws);
     this.#handshake(ws, new ResponderHandshake(init), {

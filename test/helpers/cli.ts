@@ -48,7 +48,8 @@ function cliEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   for (const [k, v] of Object.entries(process.env)) {
     if (!k.startsWith('CALLSIGN_')) env[k] = v;
   }
-  return { ...env, CALLSIGN_NO_HOST: '1', ...extra };
+  // Tests never announce or look for anything on the machine's real network.
+  return { ...env, CALLSIGN_NO_HOST: '1', CALLSIGN_NO_LAN: '1', ...extra };
 }
 
 /**

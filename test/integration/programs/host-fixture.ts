@@ -35,7 +35,12 @@ export function hostFixture(): HostFixture {
     dir,
     endpoint,
     realmFile: join(dir, 'realm.json'),
-    env: { CALLSIGN_HOST: endpoint, CALLSIGN_NO_HOST: '', CALLSIGN_GROUP: '' },
+    env: {
+      CALLSIGN_HOST: endpoint,
+      CALLSIGN_NO_HOST: '',
+      CALLSIGN_GROUP: '',
+      CALLSIGN_NO_LAN: '1',
+    },
     log: () => readText(join(dir, 'host.log')),
     pid: () => {
       const state = readJson(join(dir, 'host.json')) as { pid?: unknown } | undefined;
