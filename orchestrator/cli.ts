@@ -377,6 +377,42 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
       },
     )
     .command(
+      'lan <action>',
+      'start, stop or show the LAN directory (found by hosts over mDNS)',
+      (y) =>
+        y
+          .positional('action', {
+            type: 'string',
+            choices: ['start', 'stop', 'status'] as const,
+            demandOption: true,
+          })
+          .option('json', { type: 'boolean', describe: 'status: print JSON' })
+          .option('endpoint', {
+            type: 'string',
+            requiresArg: true,
+            describe: 'start: where to listen (default 0.0.0.0:0, any free port)',
+          })
+          .option('debug-level', {
+            ...debugLevelOption,
+            describe: 'start: what the LAN directory logs to lan.log (default CONSOLE)',
+          }),
+      async (args) => {
+        const host = await import('./host.ts');
+        const lan = await import('./lan.ts');
+        exitCode = await lan.lanCommand(io, async () => {
+          if (args.action === 'start') {
+            const realm = await host.chooseRealm(args.home, io.env, io.cwd);
+            const debugLevel = args.debugLevel as LogLevel | undefined;
+            return lan.startLan({ realm, endpoint: args.endpoint, debugLevel }, io);
+          }
+          if (args.action === 'stop') return lan.stopLan(io);
+          const status = await lan.readLanStatus(io);
+          print(args.json ? `${JSON.stringify(status, null, 2)}\n` : lan.formatLanStatus(status));
+          return 0;
+        });
+      },
+    )
+    .command(
       'network',
       'show the directories of this home and host: their children, listings and searches',
       (y) => y.option('json', { type: 'boolean', describe: 'print JSON' }),

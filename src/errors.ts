@@ -76,6 +76,8 @@ export const ERROR_CODES = [
   'ERR_SUPERVISOR_DIED',
   'ERR_HOST_RUNNING',
   'ERR_HOST_NOT_RUNNING',
+  'ERR_LAN_RUNNING',
+  'ERR_LAN_NOT_RUNNING',
 ] as const;
 
 /** One of the stable error codes in {@link ERROR_CODES}. */

@@ -1,0 +1,107 @@
+import { EventEmitter } from 'node:events';
+import type { Bonjour } from 'bonjour-service';
+import { describe, expect, it } from 'vitest';
+import { lanDirectoryFinder } from '../../../scopes/lan/finder.ts';
+
+const REALM = 'un2znz7litbr76us4rdxdpb524';
+
+/** A stand-in for bonjour-service: one browser whose services the test sets. No sockets. */
+function fakeBonjour() {
+  const browser = Object.assign(new EventEmitter(), {
+    services: [] as unknown[],
+    updates: 0,
+    stopped: false,
+    update() {
+      browser.updates++;
+    },
+    stop() {
+      browser.stopped = true;
+    },
+  });
+  const bonjour = {
+    find: () => browser,
+    destroy: (cb?: () => void) => cb?.(),
+  } as unknown as Bonjour;
+  const add = (id: string, address: string, realm = REALM) => {
+    const service = {
+      name: `callsign-lan-${id}`,
+      fqdn: `callsign-lan-${id}._callsign-lan._tcp.local`,
+      port: 7000,
+      txt: { realm, id, v: '1' },
+      addresses: [address],
+      referer: { address, family: 'IPv4', port: 5353, size: 0 },
+    };
+    browser.services.push(service);
+    browser.emit('up', service);
+  };
+  return { bonjour, browser, add };
+}
+
+describe('the LAN directory finder', () => {
+  it('waits for a directory of its realm to appear, and answers its endpoint', async () => {
+    const { bonjour, add } = fakeBonjour();
+    const finder = lanDirectoryFinder({ fingerprint: REALM, bonjour, waitMs: 5_000 });
+    const found = finder.find();
+    add('0', '10.0.0.9', 'another-realm');
+    add('lan-b', '10.0.0.2');
+    expect(await found).toBe('10.0.0.2:7000');
+    await finder.close();
+  });
+
+  it('answers undefined after waitMs, or when the signal aborts, when none is known', async () => {
+    const { bonjour } = fakeBonjour();
+    const finder = lanDirectoryFinder({ fingerprint: REALM, bonjour, waitMs: 50 });
+    const started = Date.now();
+    expect(await finder.find()).toBeUndefined();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(40);
+    const aborted = new AbortController();
+    const pending = finder.find(aborted.signal);
+    aborted.abort();
+    expect(await pending).toBeUndefined();
+    await finder.close();
+  });
+
+  it('moves to the next directory after failed(), and back once the time is up', async () => {
+    const { bonjour, add } = fakeBonjour();
+    const finder = lanDirectoryFinder({
+      fingerprint: REALM,
+      bonjour,
+      waitMs: 10,
+      setAsideMs: 100,
+    });
+    add('lan-a', '10.0.0.1');
+    add('lan-b', '10.0.0.2');
+    expect(await finder.find()).toBe('10.0.0.1:7000');
+    finder.failed('10.0.0.1:7000');
+    expect(await finder.find()).toBe('10.0.0.2:7000');
+    expect(finder.candidates().map((c) => [c.id, c.setAside, c.chosen])).toEqual([
+      ['lan-a', true, false],
+      ['lan-b', false, true],
+    ]);
+    finder.failed('10.0.0.2:7000');
+    expect(await finder.find()).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(await finder.find()).toBe('10.0.0.1:7000');
+    await finder.close();
+  });
+
+  it('queries the LAN again every refreshMs, and stops on close (a pending find answers undefined)', async () => {
+    const { bonjour, browser } = fakeBonjour();
+    const finder = lanDirectoryFinder({
+      fingerprint: REALM,
+      bonjour,
+      refreshMs: 20,
+      waitMs: 5_000,
+    });
+    const pending = finder.find();
+    await new Promise((resolve) => setTimeout(resolve, 110));
+    expect(browser.updates).toBeGreaterThanOrEqual(3);
+    await finder.close();
+    expect(await pending).toBeUndefined();
+    expect(browser.stopped).toBe(true);
+    const after = browser.updates;
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(browser.updates).toBe(after);
+    expect(await finder.find()).toBeUndefined();
+  });
+});
