@@ -24,7 +24,10 @@ interface World {
 }
 
 /** A lab of `hosts` hosts, each with a host directory, and a LAN directory on `lanHost`. */
-async function world(hosts: number, lanHost = 'h3'): Promise<World & { lanDirectory: LanProgram }> {
+async function world(
+  hosts: number,
+  lanHost = 'h3',
+): Promise<World & { lanDirectory: LanProgram; hostDirectories: Map<string, LanProgram> }> {
   const lan = await startLan({ hosts, name: 'ps' });
   const dir = tempDir('callsign-lan-');
   const realm = realmFile(dir, 'lab');
@@ -36,9 +39,13 @@ async function world(hosts: number, lanHost = 'h3'): Promise<World & { lanDirect
     lan.startProgram(host, file, ['--debug-level=CONSOLE', ...args], env(host, realmPath));
   const lanDirectory = start(lanHost, LAN_DIRECTORY);
   await lanDirectory.waitFor(/lan directory listening on/);
-  for (const host of lan.hosts)
-    await start(host, HOST_DIRECTORY).waitFor(/host directory listening on/);
-  return { lan, env, start, lanDirectory };
+  const hostDirectories = new Map<string, LanProgram>();
+  for (const host of lan.hosts) {
+    const d = start(host, HOST_DIRECTORY);
+    await d.waitFor(/host directory listening on/);
+    hostDirectories.set(host, d);
+  }
+  return { lan, env, start, lanDirectory, hostDirectories };
 }
 
 function count(p: LanProgram, pattern: RegExp): number {
@@ -86,6 +93,19 @@ describe('publish/subscribe across a LAN found by mDNS', () => {
     expect(count(watch, /dropped/)).toBe(0);
   });
 
+  it('a killed host directory withdraws its host’s listings (Dropped), and its return brings Available back', async () => {
+    const w = await world(3);
+    await w.start('h1', PUBLISHER).waitFor(/published/);
+    const watch = w.start('h2', WATCH);
+    await watch.waitFor(/available lab-service lan/, 20_000);
+    const h1Directory = w.hostDirectories.get('h1') as LanProgram;
+    h1Directory.child.kill('SIGKILL');
+    await watch.waitFor(/dropped lab-service/, 10_000);
+    // The publisher's node finds its restarted host directory and pushes its listing again.
+    await w.start('h1', HOST_DIRECTORY).waitFor(/host directory listening on/);
+    await expect.poll(() => count(watch, /available lab-service/), { timeout: 20_000 }).toBe(2);
+  });
+
   it('a cable pulled at the switch gives Dropped; plugged back, Available comes again', async () => {
     const w = await world(3);
     await w.start('h1', PUBLISHER).waitFor(/published/);
@@ -99,6 +119,35 @@ describe('publish/subscribe across a LAN found by mDNS', () => {
     await expect
       .poll(() => count(watch, /welcome from h1/), { timeout: 10_000 })
       .toBeGreaterThan(before);
+  });
+
+  it('runs the networked laboratory across hosts: devices on h1 and h2, the monitor on h3', async () => {
+    const w = await world(3);
+    const lab = 'examples/networked-laboratory';
+    for (const [host, n] of [
+      ['h1', 0],
+      ['h2', 1],
+    ] as const) {
+      await w
+        .start(host, `${lab}/strain-device.ts`, [`--name=strain-${n}`, '--scope=lan'])
+        .waitFor(/published/);
+      await w
+        .start(host, `${lab}/temperature-device.ts`, [`--name=temperature-${n}`, '--scope=lan'])
+        .waitFor(/published/);
+    }
+    const monitor = w.start('h3', `${lab}/monitor.ts`, [
+      '--scope=lan',
+      '--seconds=5',
+      '--display=log',
+    ]);
+    const summary = (await monitor.output()) as { devices: Record<string, { readings: number }> };
+    expect(Object.keys(summary.devices).sort()).toEqual([
+      'strain-0',
+      'strain-1',
+      'temperature-0',
+      'temperature-1',
+    ]);
+    for (const device of Object.values(summary.devices)) expect(device.readings).toBeGreaterThan(0);
   });
 
   it('converges with 5% packet loss on the LAN', async () => {
