@@ -61,12 +61,18 @@ try {
   await publisher.waitFor(/published/);
 
   // A host joins: its host directory and a subscriber start together.
+  // `join` counts from the host directory's first log line (the process is up
+  // and looking for the LAN directory); `joinSpawn` also counts starting Node.
   const join: number[] = [];
+  const joinSpawn: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const t0 = Date.now();
     const host = start('h2', 'scopes/host/directory.ts');
     const watch = start('h2', 'test/lan/programs/lan-watch.ts');
-    join.push((await loggedAt(watch, /available lab-service/)) - t0);
+    const available = await loggedAt(watch, /available lab-service/);
+    const up = Date.parse((host.stderr.split('\n')[0] as string).slice(0, 24));
+    join.push(available - up);
+    joinSpawn.push(available - t0);
     watch.child.kill('SIGKILL');
     host.child.kill('SIGKILL');
     await Promise.all([watch.exited, host.exited]);
@@ -115,6 +121,7 @@ try {
     profile: quick ? 'quick' : 'full',
     runs: RUNS,
     join_to_available_ms: median(join),
+    join_to_available_from_spawn_ms: median(joinSpawn),
     unclean_loss_to_dropped_ms: median(killed),
     cable_pull_to_dropped_ms: median(cable),
     rtt_p50_us: Math.round(cs.p50_us),
@@ -125,6 +132,9 @@ try {
   console.log('| measure | median | goal |');
   console.log('|:--|--:|:--|');
   console.log(`| host joins → first Available | ${result.join_to_available_ms} ms | < 1000 ms |`);
+  console.log(
+    `| … counting process start-up too | ${result.join_to_available_from_spawn_ms} ms | |`,
+  );
   console.log(
     `| SIGKILL of publisher → Dropped | ${result.unclean_loss_to_dropped_ms} ms | < 3000 ms |`,
   );

@@ -303,7 +303,9 @@ export class Connection implements Channel {
 
   #startKeepalive(): void {
     const { keepaliveMs, deadAfterMs } = this.#options;
-    const tick = Math.max(50, Math.min(keepaliveMs, deadAfterMs) / 2);
+    // Checked four times per keep-alive period, so a dead peer is noticed at most
+    // a quarter period after the deadline.
+    const tick = Math.max(50, Math.min(keepaliveMs, deadAfterMs) / 4);
     this.#keepalive = setInterval(() => {
       const silent = performance.now() - this.#lastHeard;
       if (silent >= deadAfterMs) {
