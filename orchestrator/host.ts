@@ -7,17 +7,18 @@
  */
 import { spawn } from 'node:child_process';
 import { appendFileSync, closeSync, openSync } from 'node:fs';
-import { link, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { CallsignError, ERROR_CODES, type ErrorCode, isCallsignError } from '../src/errors.ts';
+import { CallsignError, type ErrorCode, isCallsignError } from '../src/errors.ts';
 import { hostEndpoint } from '../src/pubsub/well-known.ts';
 import type { LogLevel } from '../src/runtime/log.ts';
 import { sleep } from '../src/runtime/repeating-task.ts';
 import { parseEndpoint } from '../src/transport/endpoint.ts';
 import { REALM_ENV, resolveRealmPath } from '../src/wire/realm.ts';
-import { errnoOf, readJsonObject } from './files.ts';
+import { codeIn, createExclusively, readFrom, sizeOf } from './daemon-files.ts';
+import { readJsonObject } from './files.ts';
 import { HOME_ENV, type Home, openHome, PROJECT_ROOT, resolveHomeDir } from './home.ts';
 import { orchestratorLine } from './logs.ts';
 import { isRunning, processIdentity, signalProcess, waitUntilGone } from './pids.ts';
@@ -438,47 +439,4 @@ export function formatHostStatus(status: HostStatus): string {
 async function removeDeadSocket(endpoint: string, accepting: boolean): Promise<void> {
   const parsed = parseEndpoint(endpoint);
   if (parsed.kind === 'unix' && !accepting) await rm(parsed.path, { force: true });
-}
-
-/**
- * Creates `path` with `value` as JSON, atomically and only if there is no
- * file there: written in full under another name, then linked into place.
- */
-async function createExclusively(path: string, value: unknown): Promise<boolean> {
-  const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-  try {
-    await link(temporary, path);
-    return true;
-  } catch (err) {
-    if (errnoOf(err) === 'EEXIST') return false;
-    throw err;
-  } finally {
-    await rm(temporary, { force: true });
-  }
-}
-
-async function sizeOf(path: string): Promise<number> {
-  try {
-    return (await stat(path)).size;
-  } catch (err) {
-    if (errnoOf(err) === 'ENOENT') return 0;
-    throw err;
-  }
-}
-
-async function readFrom(path: string, offset: number): Promise<string> {
-  try {
-    const lines = (await readFile(path)).subarray(offset).toString('utf8').trimEnd().split('\n');
-    return `${lines.length > 20 ? '...\n' : ''}${lines.slice(-20).join('\n')}`;
-  } catch {
-    return '';
-  }
-}
-
-/** The last error code a log names, if it is one of ours. */
-function codeIn(text: string): ErrorCode | undefined {
-  const codes = [...text.matchAll(/\((ERR_[A-Z_]+)\)/g)].map((m) => m[1]);
-  const last = codes[codes.length - 1];
-  return (ERROR_CODES as readonly string[]).includes(last ?? '') ? (last as ErrorCode) : undefined;
 }

@@ -8,16 +8,18 @@
  * directory's socket (`<tmpdir>/callsign-<uid>/` by default), or in
  * `CALLSIGN_LAN_STATE_DIR`. Documented in docs/cli.md.
  */
+
 import { spawn } from 'node:child_process';
 import { appendFileSync, closeSync, openSync } from 'node:fs';
-import { link, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CallsignError, ERROR_CODES, type ErrorCode, isCallsignError } from '../src/errors.ts';
+import { CallsignError, isCallsignError } from '../src/errors.ts';
 import type { LogLevel } from '../src/runtime/log.ts';
 import { sleep } from '../src/runtime/repeating-task.ts';
 import { parseEndpoint } from '../src/transport/endpoint.ts';
 import { REALM_ENV } from '../src/wire/realm.ts';
-import { errnoOf, readJsonObject, writeJsonAtomic } from './files.ts';
+import { codeIn, createExclusively, readFrom, sizeOf } from './daemon-files.ts';
+import { readJsonObject, writeJsonAtomic } from './files.ts';
 import { HOME_ENV, PROJECT_ROOT } from './home.ts';
 import {
   acceptsConnections,
@@ -389,47 +391,4 @@ async function readReady(path: string, pid: number): Promise<Record<string, unkn
   } catch {
     return undefined; // not there yet
   }
-}
-
-/**
- * Creates `path` with `value` as JSON, atomically and only if there is no
- * file there: written in full under another name, then linked into place.
- */
-async function createExclusively(path: string, value: unknown): Promise<boolean> {
-  const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-  try {
-    await link(temporary, path);
-    return true;
-  } catch (err) {
-    if (errnoOf(err) === 'EEXIST') return false;
-    throw err;
-  } finally {
-    await rm(temporary, { force: true });
-  }
-}
-
-async function sizeOf(path: string): Promise<number> {
-  try {
-    return (await stat(path)).size;
-  } catch (err) {
-    if (errnoOf(err) === 'ENOENT') return 0;
-    throw err;
-  }
-}
-
-async function readFrom(path: string, offset: number): Promise<string> {
-  try {
-    const lines = (await readFile(path)).subarray(offset).toString('utf8').trimEnd().split('\n');
-    return `${lines.length > 20 ? '...\n' : ''}${lines.slice(-20).join('\n')}`;
-  } catch {
-    return '';
-  }
-}
-
-/** The last error code a log names, if it is one of ours. */
-function codeIn(text: string): ErrorCode | undefined {
-  const codes = [...text.matchAll(/\((ERR_[A-Z_]+)\)/g)].map((m) => m[1]);
-  const last = codes[codes.length - 1];
-  return (ERROR_CODES as readonly string[]).includes(last ?? '') ? (last as ErrorCode) : undefined;
 }
