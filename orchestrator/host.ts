@@ -1,12 +1,4 @@
-/**
- * `callsign host start|stop|status`: the host directory daemon
- * (`node --import tsx scopes/host/directory.ts`), run detached for this user on this host at the
- * well-known endpoint (`CALLSIGN_HOST`, else a unix socket in the user's
- * temporary folder). Beside its socket it keeps `host.json` (who runs it) and
- * `host.log` (its stderr). Documented in docs/cli.md.
- */
-import { spawn } from 'node:child_process';
-import { appendFileSync, closeSync, openSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,15 +6,19 @@ import { dirname, join, resolve } from 'node:path';
 import { CallsignError, type ErrorCode, isCallsignError } from '../src/errors.ts';
 import { hostEndpoint } from '../src/pubsub/well-known.ts';
 import type { LogLevel } from '../src/runtime/log.ts';
-import { sleep } from '../src/runtime/repeating-task.ts';
 import { parseEndpoint } from '../src/transport/endpoint.ts';
 import { REALM_ENV, resolveRealmPath } from '../src/wire/realm.ts';
-import { codeIn, createExclusively, readFrom, sizeOf } from './daemon-files.ts';
-import { readJsonObject } from './files.ts';
-import { HOME_ENV, type Home, openHome, PROJECT_ROOT, resolveHomeDir } from './home.ts';
+import {
+  createExclusively,
+  daemonEnv,
+  endDaemon,
+  readDaemonRecord,
+  spawnDaemon,
+  waitForDaemon,
+} from './daemon.ts';
+import { type Home, openHome, PROJECT_ROOT, resolveHomeDir } from './home.ts';
 import { orchestratorLine } from './logs.ts';
-import { isRunning, processIdentity, signalProcess, waitUntilGone } from './pids.ts';
-import { nodeArguments } from './program.ts';
+import { processIdentity, signalProcess, waitUntilGone } from './pids.ts';
 import type { CommandOutput } from './run.ts';
 import { formatDuration } from './table.ts';
 
@@ -203,16 +199,7 @@ export function acceptsConnections(endpoint: string, ms = 1000): Promise<boolean
 export async function readHostRecord(
   paths: HostPaths,
 ): Promise<(HostRecord & { alive: boolean }) | undefined> {
-  let file: Record<string, unknown> | undefined;
-  try {
-    file = await readJsonObject(paths.stateFile);
-  } catch (err) {
-    if (err instanceof CallsignError) return undefined; // not JSON: as if absent
-    throw err;
-  }
-  if (file?.kind !== 'callsign-host' || typeof file.pid !== 'number') return undefined;
-  const record = file as unknown as HostRecord;
-  return { ...record, alive: isRunning(record.pid, record.identity ?? undefined) };
+  return readDaemonRecord<HostRecord>(paths.stateFile, 'callsign-host');
 }
 
 /**
@@ -246,41 +233,16 @@ export async function startHost(
   }
 
   const { realm } = init;
-  const env: NodeJS.ProcessEnv = { ...io.env, CALLSIGN_HOST: paths.endpoint };
-  // The daemon is nobody's role: it takes none of a role's settings with it.
-  for (const name of [HOME_ENV, 'CALLSIGN_GROUP', 'CALLSIGN_ROLE', 'CALLSIGN_NODE_KEYS', REALM_ENV])
-    delete env[name];
-  if (realm.from !== 'default') env[REALM_ENV] = realm.file;
-
-  const logOffset = await sizeOf(paths.logFile);
-  appendFileSync(
-    paths.logFile,
-    orchestratorLine(
-      `starting the host directory at ${paths.endpoint}, realm ${realm.file} (${realm.from})`,
-    ),
-    { mode: 0o600 },
-  );
-  const log = openSync(paths.logFile, 'a', 0o600);
-  const args = [
-    `--endpoint=${paths.endpoint}`,
-    `--debug-level=${init.debugLevel ?? HOST_DEBUG_LEVEL}`,
-  ];
-  const child = spawn(process.execPath, nodeArguments(HOST_DIRECTORY_PROGRAM, args), {
+  const daemon = await spawnDaemon({
+    program: HOST_DIRECTORY_PROGRAM,
+    args: [`--endpoint=${paths.endpoint}`, `--debug-level=${init.debugLevel ?? HOST_DEBUG_LEVEL}`],
     cwd: paths.dir,
-    env,
-    stdio: ['ignore', log, log],
-    detached: true,
+    env: daemonEnv(io.env, realm, { CALLSIGN_HOST: paths.endpoint }),
+    logFile: paths.logFile,
+    starting: `starting the host directory at ${paths.endpoint}, realm ${realm.file} (${realm.from})`,
   });
-  closeSync(log);
-  let exited = false;
-  child.once('exit', () => {
-    exited = true;
-  });
-  child.once('error', () => {
-    exited = true;
-  });
-  const pid = child.pid;
-  const fail = async (err: CallsignError): Promise<never> => {
+  const pid = daemon.pid;
+  const fail = async (err: unknown): Promise<never> => {
     if (pid !== undefined) {
       signalProcess(pid, 'SIGKILL');
       await waitUntilGone(pid, undefined, 2000);
@@ -312,30 +274,21 @@ export async function startHost(
     );
   }
 
-  const deadline = Date.now() + HOST_READY_MS;
-  for (;;) {
-    if (await acceptsConnections(paths.endpoint)) break;
-    if (exited || !isRunning(pid, record.identity ?? undefined)) {
-      const said = await readFrom(paths.logFile, logOffset);
-      io.stderr(`${said.replace(/^/gm, '  | ')}\n`);
-      return fail(
-        new CallsignError(
-          codeIn(said) ?? 'ERR_LISTEN_FAILED',
-          `the host directory exited before it accepted connections at ${paths.endpoint} (its log, ${paths.logFile}, ends as above)`,
-        ),
-      );
-    }
-    if (Date.now() >= deadline) {
-      return fail(
-        new CallsignError(
-          'ERR_TIMEOUT',
-          `the host directory did not accept connections at ${paths.endpoint} within ${HOST_READY_MS / 1000} s; see ${paths.logFile}`,
-        ),
-      );
-    }
-    await sleep(50);
+  try {
+    await waitForDaemon(daemon, {
+      ready: async () => ((await acceptsConnections(paths.endpoint)) ? true : undefined),
+      identity: record.identity ?? undefined,
+      ms: HOST_READY_MS,
+      logFile: paths.logFile,
+      exitedBefore: `accepted connections at ${paths.endpoint}`,
+      didNot: `accept connections at ${paths.endpoint}`,
+      name: 'the host directory',
+      stderr: io.stderr,
+    });
+  } catch (err) {
+    return fail(err);
   }
-  child.unref();
+  daemon.child.unref();
   io.stdout(
     `started the host directory (pid ${pid}) at ${paths.endpoint}\nrealm ${realm.file} (${realm.from}); log ${paths.logFile}\n`,
   );
@@ -369,19 +322,7 @@ export async function stopHost(io: HostIo): Promise<number> {
       `no host directory started by \`callsign host start\` is running at ${paths.endpoint}${died}${other}`,
     );
   }
-  const identity = record.identity ?? undefined;
-  signalProcess(record.pid, 'SIGTERM', identity);
-  let how = 'stopped';
-  if (!(await waitUntilGone(record.pid, identity, HOST_STOP_MS))) {
-    signalProcess(record.pid, 'SIGKILL', identity);
-    how = `killed (it did not stop within ${HOST_STOP_MS / 1000} s of SIGTERM)`;
-    if (!(await waitUntilGone(record.pid, identity, 2000))) {
-      throw new CallsignError(
-        'ERR_TIMEOUT',
-        `the host directory (pid ${record.pid}) did not end even after SIGKILL`,
-      );
-    }
-  }
+  const how = await endDaemon(record, HOST_STOP_MS, 'the host directory');
   const current = await readHostRecord(paths);
   if (current?.pid === record.pid) await rm(paths.stateFile, { force: true });
   await removeDeadSocket(paths.endpoint, await acceptsConnections(paths.endpoint));

@@ -1,26 +1,19 @@
-/**
- * `callsign lan start|stop|status`: the LAN directory
- * (`node --import tsx scopes/lan/directory.ts`), run detached on this host.
- * It listens on TCP (all interfaces, an ephemeral port unless
- * `--endpoint`) and announces itself over mDNS, so that the host directories
- * of its realm on the LAN find it (docs/lan.md). Its files, `lan.json` (who
- * runs it) and `lan.log` (its output), are kept in the folder of the host
- * directory's socket (`<tmpdir>/callsign-<uid>/` by default), or in
- * `CALLSIGN_LAN_STATE_DIR`. Documented in docs/cli.md.
- */
-
-import { spawn } from 'node:child_process';
-import { appendFileSync, closeSync, openSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CallsignError, isCallsignError } from '../src/errors.ts';
 import type { LogLevel } from '../src/runtime/log.ts';
-import { sleep } from '../src/runtime/repeating-task.ts';
 import { parseEndpoint } from '../src/transport/endpoint.ts';
-import { REALM_ENV } from '../src/wire/realm.ts';
-import { codeIn, createExclusively, readFrom, sizeOf } from './daemon-files.ts';
-import { readJsonObject, writeJsonAtomic } from './files.ts';
-import { HOME_ENV, PROJECT_ROOT } from './home.ts';
+import {
+  createExclusively,
+  daemonEnv,
+  endDaemon,
+  readDaemonRecord,
+  spawnDaemon,
+  waitForDaemon,
+} from './daemon.ts';
+import { writeJsonAtomic } from './files.ts';
+import { PROJECT_ROOT } from './home.ts';
 import {
   acceptsConnections,
   type HostIo,
@@ -30,8 +23,7 @@ import {
   type RealmSource,
 } from './host.ts';
 import { orchestratorLine } from './logs.ts';
-import { isRunning, processIdentity, signalProcess, waitUntilGone } from './pids.ts';
-import { nodeArguments } from './program.ts';
+import { processIdentity, signalProcess, waitUntilGone } from './pids.ts';
 import type { CommandOutput } from './run.ts';
 import { formatDuration } from './table.ts';
 
@@ -131,16 +123,7 @@ export function lanPaths(env: NodeJS.ProcessEnv): LanPaths {
 export async function readLanRecord(
   paths: LanPaths,
 ): Promise<(LanRecord & { alive: boolean }) | undefined> {
-  let file: Record<string, unknown> | undefined;
-  try {
-    file = await readJsonObject(paths.stateFile);
-  } catch (err) {
-    if (err instanceof CallsignError) return undefined; // not JSON: as if absent
-    throw err;
-  }
-  if (file?.kind !== 'callsign-lan' || typeof file.pid !== 'number') return undefined;
-  const record = file as unknown as LanRecord;
-  return { ...record, alive: isRunning(record.pid, record.identity ?? undefined) };
+  return readDaemonRecord<LanRecord>(paths.stateFile, 'callsign-lan');
 }
 
 /**
@@ -177,42 +160,20 @@ export async function startLan(
   await rm(paths.readyFile, { force: true });
 
   const { realm } = init;
-  const env: NodeJS.ProcessEnv = { ...io.env };
-  // The daemon is nobody's role: it takes none of a role's settings with it.
-  for (const name of [HOME_ENV, 'CALLSIGN_GROUP', 'CALLSIGN_ROLE', 'CALLSIGN_NODE_KEYS', REALM_ENV])
-    delete env[name];
-  if (realm.from !== 'default') env[REALM_ENV] = realm.file;
-
-  const logOffset = await sizeOf(paths.logFile);
-  appendFileSync(
-    paths.logFile,
-    orchestratorLine(
-      `starting the LAN directory on ${endpoint}, realm ${realm.file} (${realm.from})`,
-    ),
-    { mode: 0o600 },
-  );
-  const log = openSync(paths.logFile, 'a', 0o600);
-  const args = [
-    `--endpoint=${endpoint}`,
-    `--ready-file=${paths.readyFile}`,
-    `--debug-level=${init.debugLevel ?? LAN_DEBUG_LEVEL}`,
-  ];
-  const child = spawn(process.execPath, nodeArguments(LAN_DIRECTORY_PROGRAM, args), {
+  const daemon = await spawnDaemon({
+    program: LAN_DIRECTORY_PROGRAM,
+    args: [
+      `--endpoint=${endpoint}`,
+      `--ready-file=${paths.readyFile}`,
+      `--debug-level=${init.debugLevel ?? LAN_DEBUG_LEVEL}`,
+    ],
     cwd: paths.dir,
-    env,
-    stdio: ['ignore', log, log],
-    detached: true,
+    env: daemonEnv(io.env, realm),
+    logFile: paths.logFile,
+    starting: `starting the LAN directory on ${endpoint}, realm ${realm.file} (${realm.from})`,
   });
-  closeSync(log);
-  let exited = false;
-  child.once('exit', () => {
-    exited = true;
-  });
-  child.once('error', () => {
-    exited = true;
-  });
-  const pid = child.pid;
-  const fail = async (err: CallsignError): Promise<never> => {
+  const pid = daemon.pid;
+  const fail = async (err: unknown): Promise<never> => {
     if (pid !== undefined) {
       signalProcess(pid, 'SIGKILL');
       await waitUntilGone(pid, undefined, 2000);
@@ -249,30 +210,20 @@ export async function startLan(
     );
   }
 
-  const deadline = Date.now() + LAN_READY_MS;
-  let ready: Record<string, unknown> | undefined;
-  for (;;) {
-    ready = await readReady(paths.readyFile, pid);
-    if (ready) break;
-    if (exited || !isRunning(pid, record.identity ?? undefined)) {
-      const said = await readFrom(paths.logFile, logOffset);
-      io.stderr(`${said.replace(/^/gm, '  | ')}\n`);
-      return fail(
-        new CallsignError(
-          codeIn(said) ?? 'ERR_LISTEN_FAILED',
-          `the LAN directory exited before it was announced (its log, ${paths.logFile}, ends as above)`,
-        ),
-      );
-    }
-    if (Date.now() >= deadline) {
-      return fail(
-        new CallsignError(
-          'ERR_TIMEOUT',
-          `the LAN directory did not listen and announce itself within ${LAN_READY_MS / 1000} s; see ${paths.logFile}`,
-        ),
-      );
-    }
-    await sleep(50);
+  let ready: Record<string, unknown>;
+  try {
+    ready = await waitForDaemon(daemon, {
+      ready: () => readReady(paths.readyFile, pid),
+      identity: record.identity ?? undefined,
+      ms: LAN_READY_MS,
+      logFile: paths.logFile,
+      exitedBefore: 'was announced',
+      didNot: 'listen and announce itself',
+      name: 'the LAN directory',
+      stderr: io.stderr,
+    });
+  } catch (err) {
+    return fail(err);
   }
   const done: LanRecord = {
     ...record,
@@ -284,7 +235,7 @@ export async function startLan(
   };
   await writeJsonAtomic(paths.stateFile, done);
   await rm(paths.readyFile, { force: true });
-  child.unref();
+  daemon.child.unref();
   io.stdout(
     `started the LAN directory (pid ${pid}) at ${done.endpoint}, announced as ${done.name}\n` +
       `realm ${realm.file} (${realm.from}), fingerprint ${done.fingerprint}; log ${paths.logFile}\n`,
@@ -314,19 +265,7 @@ export async function stopLan(io: HostIo): Promise<number> {
       `no LAN directory started by \`callsign lan start\` is running here${died}`,
     );
   }
-  const identity = record.identity ?? undefined;
-  signalProcess(record.pid, 'SIGTERM', identity);
-  let how = 'stopped';
-  if (!(await waitUntilGone(record.pid, identity, LAN_STOP_MS))) {
-    signalProcess(record.pid, 'SIGKILL', identity);
-    how = `killed (it did not stop within ${LAN_STOP_MS / 1000} s of SIGTERM)`;
-    if (!(await waitUntilGone(record.pid, identity, 2000))) {
-      throw new CallsignError(
-        'ERR_TIMEOUT',
-        `the LAN directory (pid ${record.pid}) did not end even after SIGKILL`,
-      );
-    }
-  }
+  const how = await endDaemon(record, LAN_STOP_MS, 'the LAN directory');
   const current = await readLanRecord(paths);
   if (current?.pid === record.pid) await rm(paths.stateFile, { force: true });
   appendFileSync(paths.logFile, orchestratorLine(`LAN directory pid ${record.pid} ${how}`), {
