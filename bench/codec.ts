@@ -42,11 +42,11 @@ const smallSchema = {
 };
 const blobSchema = { id: t.uint, name: t.string, data: t.bytes };
 
-const Small = defineMessage('bench.Small', smallSchema);
-const Blob = defineMessage('bench.Blob', blobSchema);
+class Small extends defineMessage('bench.Small', smallSchema) {}
+class Blob extends defineMessage('bench.Blob', blobSchema) {}
 setCodeGeneration(false);
-const SmallClosures = defineMessage('bench.SmallClosures', smallSchema);
-const BlobClosures = defineMessage('bench.BlobClosures', blobSchema);
+class SmallClosures extends defineMessage('bench.SmallClosures', smallSchema) {}
+class BlobClosures extends defineMessage('bench.BlobClosures', blobSchema) {}
 setCodeGeneration(true);
 
 const smallFields = {

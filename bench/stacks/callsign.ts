@@ -32,10 +32,10 @@ import {
 import type { PushOptions, Stack, StackClient, StackParams, StackServer } from '../lib/stack.ts';
 import { isEntryModule, runStackProcess } from '../lib/stack-process.ts';
 
-const Echo = defineMessage('bench.Echo', { data: t.bytes });
-const Begin = defineMessage('bench.Begin', { count: t.uint });
-const Data = defineMessage('bench.Data', { data: t.bytes });
-const Done = defineMessage('bench.Done', { count: t.uint });
+class Echo extends defineMessage('bench.Echo', { data: t.bytes }) {}
+class Begin extends defineMessage('bench.Begin', { count: t.uint }) {}
+class Data extends defineMessage('bench.Data', { data: t.bytes }) {}
+class Done extends defineMessage('bench.Done', { count: t.uint }) {}
 
 /** The sender awaits `drain` after about this many payload bytes. */
 const DRAIN_EVERY_BYTES = 256 * 1024;

@@ -1,13 +1,14 @@
 import { defineMessage, t } from '../../src/index.ts';
 
 /** What the client asks: a piece of text to shout back. */
-export const Request = defineMessage('listen-connect.Request', { text: t.string, sent: t.date });
-export type Request = InstanceType<typeof Request>;
+export class Request extends defineMessage('listen-connect.Request', {
+  text: t.string,
+  sent: t.date,
+}) {}
 
 /** What the server answers. */
-export const Response = defineMessage('listen-connect.Response', {
+export class Response extends defineMessage('listen-connect.Response', {
   text: t.string,
   sent: t.date,
   server: t.string,
-});
-export type Response = InstanceType<typeof Response>;
+}) {}

@@ -18,12 +18,10 @@ import {
   type ActorContext,
   Available,
   createNode,
-  type DefinedMessageClass,
   Dropped,
   defineMessage,
   Enquiry,
   Faulted,
-  type MessageOf,
   NotAvailable,
   NotSubscribed,
   Stop,
@@ -65,30 +63,14 @@ interface Device {
   at: number | undefined;
 }
 
-const pollFields = {};
 /** Time to send every polled device an Enquiry. */
-interface Poll extends MessageOf<typeof pollFields> {}
-const Poll: DefinedMessageClass<typeof pollFields, 'laboratory.monitor.Poll', Poll> = defineMessage(
-  'laboratory.monitor.Poll',
-  pollFields,
-);
+class Poll extends defineMessage('laboratory.monitor.Poll', {}) {}
 
-const showFields = {};
 /** Time to redraw the table, or to log a line of it. */
-interface Show extends MessageOf<typeof showFields> {}
-const Show: DefinedMessageClass<typeof showFields, 'laboratory.monitor.Show', Show> = defineMessage(
-  'laboratory.monitor.Show',
-  showFields,
-);
+class Show extends defineMessage('laboratory.monitor.Show', {}) {}
 
-const deadlineFields = {};
 /** `--seconds` have passed. */
-interface Deadline extends MessageOf<typeof deadlineFields> {}
-const Deadline: DefinedMessageClass<
-  typeof deadlineFields,
-  'laboratory.monitor.Deadline',
-  Deadline
-> = defineMessage('laboratory.monitor.Deadline', deadlineFields);
+class Deadline extends defineMessage('laboratory.monitor.Deadline', {}) {}
 
 function kindOf(name: string): Kind {
   return name.startsWith('strain-') ? 'strain' : 'temperature';

@@ -10,12 +10,10 @@ import {
   type ActorContext,
   Cleared,
   createNode,
-  type DefinedMessageClass,
   Delivered,
   Dropped,
   defineMessage,
   Faulted,
-  type MessageOf,
   NotPublished,
   Published,
   publish,
@@ -27,11 +25,8 @@ import { StrainReading } from './messages.ts';
 
 const factorySettings = { name: 'strain-0', scope: 'host', interval: 0.5 };
 
-const sampleFields = {};
 /** The device's own timer: time to take a reading. */
-interface Sample extends MessageOf<typeof sampleFields> {}
-const Sample: DefinedMessageClass<typeof sampleFields, 'laboratory.strain.Sample', Sample> =
-  defineMessage('laboratory.strain.Sample', sampleFields);
+class Sample extends defineMessage('laboratory.strain.Sample', {}) {}
 
 /** A gauge on a beam that sways slowly, with a little noise. */
 function gauge(seed: number) {

@@ -666,8 +666,8 @@ return function encodeFields(w, m, ctx, left) {
 }
 
 function generatedDecoder(info: MessageInfo): FieldsDecoder {
-  const args: string[] = ['C'];
-  const values: unknown[] = [info.cls];
+  const args: string[] = ['C', 'B', 'construct'];
+  const values: unknown[] = [info.cls, info.base, Reflect.construct];
   const lines: string[] = [];
   const props: string[] = [];
   info.fields.forEach((d, i) => {
@@ -684,7 +684,7 @@ function generatedDecoder(info: MessageInfo): FieldsDecoder {
   const body = `"use strict";
 return function decodeFields(r, ctx, left) {
   ${lines.join('\n  ')}
-  return new C({ ${props.join(', ')} });
+  return ${buildsDirectly(info) ? `new C({ ${props.join(', ')} })` : `construct(B, [{ ${props.join(', ')} }], C)`};
 };`;
   return new Function(...args, body)(...values) as FieldsDecoder;
 }
@@ -709,11 +709,26 @@ function closureDecoder(info: MessageInfo): FieldsDecoder {
   const decs = info.fields.map(fieldDecoder);
   const n = names.length;
   const C = info.cls;
+  const B = info.base;
+  const direct = buildsDirectly(info);
   return (r, ctx, left) => {
     const o: Record<string, unknown> = {};
     for (let i = 0; i < n; i++) o[names[i]!] = decs[i]!(r, ctx, left);
-    return new C(o);
+    return direct ? new C(o) : (Reflect.construct(B, [o], C) as Message);
   };
+}
+
+/**
+ * Whether decoding calls the message class's own constructor. A class that
+ * only extends its definition has the default constructor, which does
+ * nothing but call the definition's; decoding then calls that one directly,
+ * with the class as `new.target` (the same instance, several times faster
+ * where the class's `name` was redefined, as tsx does for every class). A
+ * class with a constructor of its own is always built through it.
+ */
+function buildsDirectly(info: MessageInfo): boolean {
+  if (info.cls === info.base) return true;
+  return /\bconstructor\s*\(/.test(Function.prototype.toString.call(info.cls));
 }
 
 function encoderOf(info: MessageInfo): FieldsEncoder {

@@ -22,8 +22,8 @@ import {
 const INFO = Symbol('callsign.messageInfo');
 
 /**
- * The base class of every message. Make message classes with
- * {@link defineMessage}, not by extending this class.
+ * The base class of every message. Make message classes by extending what
+ * {@link defineMessage} returns, not by extending this class.
  *
  * A message instance has exactly its schema's fields as own enumerable
  * properties, so `JSON.stringify(msg)` and `{ ...msg }` give its fields.
@@ -50,18 +50,11 @@ export type MessageFields<S extends Schema> = [RequiredKeys<S>] extends [never]
 export type MessageOf<S extends Schema> = Message & Infer<S>;
 
 /**
- * The class {@link defineMessage} returns. Its instances are `M`, by default
- * {@link MessageOf}`<S>`.
- *
- * `M` can be a named interface, which makes `instanceof` narrow in both
- * branches (TypeScript removes a type from the `else` branch only when it is
- * a class or interface, never for the anonymous type a factory returns):
+ * The class {@link defineMessage} returns, which a message class extends.
+ * Its instances are `M`, by default {@link MessageOf}`<S>`.
  *
  * ```ts
- * const helloSchema = { text: t.string };
- * export interface Hello extends MessageOf<typeof helloSchema> {}
- * export const Hello: DefinedMessageClass<typeof helloSchema, 'demo.Hello', Hello> =
- *   defineMessage('demo.Hello', helloSchema);
+ * export class Hello extends defineMessage('demo.Hello', { text: t.string }) {}
  * ```
  */
 export interface DefinedMessageClass<
@@ -93,7 +86,15 @@ export type FieldsDecoder = (
 
 /** @internal What the registry knows about one message class. */
 export interface MessageInfo {
-  readonly cls: MessageClass;
+  /**
+   * The class decoding builds: the class that extends what `defineMessage`
+   * returned, once the registry has seen it (it is adopted the first time it
+   * is constructed, selected, given to `t.message`, or used with
+   * `instanceof`), else that returned class itself.
+   */
+  cls: MessageClass;
+  /** The class `defineMessage` returned. */
+  readonly base: MessageClass;
   readonly typeName: string;
   readonly schema: Schema;
   /** Field names, in wire order. */
@@ -146,11 +147,56 @@ export function setCodeGeneration(enabled: boolean): void {
   codeGeneration = enabled ? undefined : false;
 }
 
-function subclassed(typeName: string): never {
-  throw new CallsignError(
-    'ERR_INVALID_MESSAGE',
-    `${typeName} cannot be subclassed: decoded messages are always instances of the class defineMessage returned`,
-  );
+/**
+ * Makes `cls`, a class that extends the one `defineMessage` returned for
+ * `info`, the class that decoding builds. One type name has one class: a
+ * second, unrelated subclass is refused.
+ */
+function adopt(info: MessageInfo, cls: MessageClass): void {
+  if (cls === info.cls || cls === info.base) return;
+  if (info.cls !== info.base) {
+    throw new CallsignError(
+      'ERR_DUPLICATE_MESSAGE_TYPE',
+      `${info.typeName} is already declared by class ${info.cls.name}; ${cls.name} cannot declare it again`,
+    );
+  }
+  if (!Object.prototype.isPrototypeOf.call(info.base.prototype, cls.prototype)) {
+    throw new CallsignError('ERR_INVALID_MESSAGE', `${cls.name} does not extend ${info.typeName}`);
+  }
+  info.cls = cls;
+  // Decoders made earlier build the class they were made with.
+  info.decode = undefined;
+}
+
+/** Adopts the class being constructed, for the generated constructors. */
+function construct(info: MessageInfo, target: MessageClass): void {
+  if (target !== info.cls) adopt(info, target);
+}
+
+/**
+ * `x instanceof C` for a message class `C`: true for every message of its
+ * type name, including one decoded before `C` was adopted (which then gets
+ * `C`'s prototype, so that it has `C`'s methods too).
+ */
+function hasInstance(info: MessageInfo): (this: MessageClass, x: unknown) => boolean {
+  return function (this: MessageClass, x: unknown): boolean {
+    if (typeof x !== 'object' || x === null) return false;
+    if ((x as { [INFO]?: MessageInfo })[INFO] !== info) return false;
+    if (this === info.base || this === info.cls) {
+      return true;
+    }
+    if (
+      info.cls === info.base &&
+      Object.prototype.isPrototypeOf.call(info.base.prototype, this.prototype)
+    ) {
+      adopt(info, this);
+      if (Object.getPrototypeOf(x) === info.base.prototype)
+        Object.setPrototypeOf(x, this.prototype);
+      return true;
+    }
+    // A class further down than the adopted one: ordinary prototype rules.
+    return Function.prototype[Symbol.hasInstance].call(this, x);
+  };
 }
 
 const NO_FIELDS: Readonly<Record<string, unknown>> = Object.freeze({});
@@ -158,7 +204,7 @@ const NO_FIELDS: Readonly<Record<string, unknown>> = Object.freeze({});
 type Fields = Readonly<Record<string, unknown>> | undefined | null;
 
 /** The parameters of the generated class factory, which the class name must not shadow. */
-const FACTORY_PARAMS = ['Message', 'NO_FIELDS', 'subclassed', 'typeName'];
+const FACTORY_PARAMS = ['Message', 'NO_FIELDS', 'construct', 'info'];
 
 /**
  * A JavaScript identifier for the class of `typeName`: its last dotted part,
@@ -172,19 +218,20 @@ function classIdentifier(typeName: string): string {
   return FACTORY_PARAMS.includes(id) ? `${id}_` : id;
 }
 
-function generatedClass(typeName: string, names: readonly string[]): new (f: Fields) => Message {
+function generatedClass(info: MessageInfo, names: readonly string[]): new (f: Fields) => Message {
+  const typeName = info.typeName;
   const assign = names.map((n) => `this[${JSON.stringify(n)}] = f[${JSON.stringify(n)}];`);
   const source = (id: string) => `"use strict";
 return class ${id} extends Message {
   constructor(f) {
-    if (new.target !== ${id}) subclassed(typeName);
+    if (new.target !== info.cls) construct(info, new.target);
     super();
     if (f == null) f = NO_FIELDS;
     ${assign.join('\n    ')}
   }
 };`;
   const make = (id: string) =>
-    new Function(...FACTORY_PARAMS, source(id))(Message, NO_FIELDS, subclassed, typeName) as new (
+    new Function(...FACTORY_PARAMS, source(id))(Message, NO_FIELDS, construct, info) as new (
       f: Fields,
     ) => Message;
   try {
@@ -195,11 +242,11 @@ return class ${id} extends Message {
   }
 }
 
-function closureClass(typeName: string, names: readonly string[]): new (f: Fields) => Message {
+function closureClass(info: MessageInfo, names: readonly string[]): new (f: Fields) => Message {
   const n = names.length;
   const M = class extends Message {
     constructor(f: Fields) {
-      if (new.target !== M) subclassed(typeName);
+      if (new.target !== info.cls) construct(info, new.target as MessageClass);
       super();
       const from = (f ?? NO_FIELDS) as Record<string, unknown>;
       const self = this as unknown as Record<string, unknown>;
@@ -229,8 +276,13 @@ function checkDescriptor(d: Descriptor, where: string): void {
       return;
     case 'message': {
       const info = registry.get(d.cls.typeName);
-      if (info === undefined || info.cls !== d.cls) {
-        throw definitionError(`${where}: t.message() of a class that is not registered`);
+      if (info === undefined || (d.cls !== info.base && d.cls !== info.cls)) {
+        // A class that extends a registered one is adopted here.
+        const inherited = (d.cls.prototype as { [INFO]?: MessageInfo } | undefined)?.[INFO];
+        if (inherited === undefined || inherited !== info) {
+          throw definitionError(`${where}: t.message() of a class that is not registered`);
+        }
+        adopt(info, d.cls);
       }
       return;
     }
@@ -240,13 +292,16 @@ function checkDescriptor(d: Descriptor, where: string): void {
 }
 
 /**
- * Defines and registers a message class.
+ * Defines and registers a message type; a message class extends what it
+ * returns, and that class is then what decoding builds, what `select` takes
+ * and what `instanceof` narrows to, in both branches.
  *
  * The constructor takes the fields as one object (optional when no field is
  * required); the instance has exactly the schema's fields as own enumerable
  * properties, in schema order, with `undefined` for optional fields left out.
  * Fields are checked when the message is encoded, not when it is built.
- * Message classes cannot be subclassed.
+ * One type name has one class: a second class extending the same definition
+ * is refused with `ERR_DUPLICATE_MESSAGE_TYPE`.
  *
  * @param typeName the stable name the message is known by on the wire:
  *   1–255 printable ASCII characters without spaces, e.g. `'shop.Order'`.
@@ -257,8 +312,7 @@ function checkDescriptor(d: Descriptor, where: string): void {
  *
  * @example
  * ```ts
- * export const Hello = defineMessage('demo.Hello', { text: t.string });
- * export type Hello = InstanceType<typeof Hello>;
+ * export class Hello extends defineMessage('demo.Hello', { text: t.string }) {}
  *
  * const m = new Hello({ text: 'hi' });
  * ```
@@ -297,9 +351,6 @@ export function defineMessage<const N extends string, const S extends Schema>(
   const frozen = Object.freeze({ ...schema });
 
   const generated = canGenerateCode();
-  const cls = generated ? generatedClass(typeName, names) : closureClass(typeName, names);
-  Object.defineProperty(cls, 'typeName', { value: typeName, enumerable: true });
-  Object.defineProperty(cls, 'schema', { value: frozen, enumerable: true });
 
   const header = new Uint8Array(typeName.length + 2);
   let at = 0;
@@ -312,7 +363,8 @@ export function defineMessage<const N extends string, const S extends Schema>(
   for (let i = 0; i < typeName.length; i++) header[at++] = typeName.charCodeAt(i);
 
   const info: MessageInfo = {
-    cls: cls as unknown as MessageClass,
+    cls: undefined as unknown as MessageClass,
+    base: undefined as unknown as MessageClass,
     typeName,
     schema: frozen,
     names: Object.freeze(names),
@@ -322,6 +374,14 @@ export function defineMessage<const N extends string, const S extends Schema>(
     encode: undefined,
     decode: undefined,
   };
+  const cls = (generated
+    ? generatedClass(info, names)
+    : closureClass(info, names)) as unknown as MessageClass;
+  info.cls = cls;
+  (info as { base: MessageClass }).base = cls;
+  Object.defineProperty(cls, 'typeName', { value: typeName, enumerable: true });
+  Object.defineProperty(cls, 'schema', { value: frozen, enumerable: true });
+  Object.defineProperty(cls, Symbol.hasInstance, { value: hasInstance(info) });
   Object.defineProperty(cls.prototype, INFO, { value: info });
   registry.set(typeName, info);
   return cls as unknown as DefinedMessageClass<S, N>;
@@ -347,12 +407,17 @@ export function infoByName(typeName: string): MessageInfo | undefined {
   return registry.get(typeName);
 }
 
-/** @internal What the registry knows about message class `cls`. */
+/**
+ * @internal What the registry knows about message class `cls` (a class that
+ * extends what `defineMessage` returned is adopted here, so that decoding
+ * builds it from now on).
+ */
 export function infoOfClass(cls: MessageClass): MessageInfo {
   const info = (cls.prototype as { [INFO]?: MessageInfo } | undefined)?.[INFO];
   if (info === undefined) {
     throw new CallsignError('ERR_INVALID_MESSAGE', 'not a class made by defineMessage');
   }
+  if (cls !== info.cls) adopt(info, cls);
   return info;
 }
 

@@ -8,31 +8,31 @@ import { defineMessage, t } from '../messages/index.ts';
  */
 
 /** Subscriber node → publisher node: open a session with the publisher of `listingId`. */
-export const OpenSession = defineMessage('callsign.ps.OpenSession', {
+export class OpenSession extends defineMessage('callsign.ps.OpenSession', {
   sessionId: t.string,
   listingId: t.string,
   name: t.string,
   search: t.string,
   level: t.enumOf(SCOPES),
   subscriber: t.address,
-});
+}) {}
 
 /** Publisher node → subscriber node: the session is open; `publisher` is the publishing actor. */
-export const SessionOpened = defineMessage('callsign.ps.SessionOpened', {
+export class SessionOpened extends defineMessage('callsign.ps.SessionOpened', {
   sessionId: t.string,
   publisher: t.address,
-});
+}) {}
 
 /** Publisher node → subscriber node: no such listing here (any more). */
-export const SessionRefused = defineMessage('callsign.ps.SessionRefused', {
+export class SessionRefused extends defineMessage('callsign.ps.SessionRefused', {
   sessionId: t.string,
   code: t.string,
   reason: t.string,
-});
+}) {}
 
 /** Either node → the other: the session has ended on this side. */
-export const EndSession = defineMessage('callsign.ps.EndSession', {
+export class EndSession extends defineMessage('callsign.ps.EndSession', {
   sessionId: t.string,
   code: t.string,
   reason: t.string,
-});
+}) {}

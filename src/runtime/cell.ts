@@ -1,4 +1,4 @@
-import type { Message, MessageClass } from '../messages/registry.ts';
+import { infoOf, infoOfClass, type Message, type MessageClass } from '../messages/registry.ts';
 import type { ActorAddress } from './address.ts';
 import { BoundedQueue } from './mailbox.ts';
 
@@ -168,9 +168,14 @@ export class Cell {
 /** An examiner that takes messages of the given classes (any message when none) and saves the rest. */
 export function takeTypes(types: readonly MessageClass[]): Examiner {
   if (types.length === 0) return () => 'take';
-  if (types.length === 1) {
-    const only = types[0];
-    return (m) => (m.constructor === only ? 'take' : 'save');
+  // By type, not by constructor: a message decoded before its class was first used is taken too.
+  const infos = types.map(infoOfClass);
+  if (infos.length === 1) {
+    const only = infos[0];
+    return (m) => (infoOf(m) === only ? 'take' : 'save');
   }
-  return (m) => (types.includes(m.constructor as MessageClass) ? 'take' : 'save');
+  return (m) => {
+    const info = infoOf(m);
+    return info !== undefined && infos.includes(info) ? 'take' : 'save';
+  };
 }

@@ -1,6 +1,6 @@
 import { CallsignError } from '../errors.ts';
 import type { Address } from '../messages/address.ts';
-import type { Message, MessageClass } from '../messages/registry.ts';
+import { type Message, type MessageClass, typeNameOf } from '../messages/registry.ts';
 import { SelectTimer } from '../messages/standard.ts';
 import type { ActorAddress } from './address.ts';
 import { type Cell, type Envelope, takeTypes } from './cell.ts';
@@ -247,6 +247,5 @@ export function createFunctionContext(node: Node, cell: Cell): ActorContext {
 }
 
 function timerKey(timer: TimerKey): string {
-  const cls = (typeof timer === 'function' ? timer : timer.constructor) as MessageClass;
-  return cls.typeName;
+  return typeof timer === 'function' ? timer.typeName : typeNameOf(timer);
 }

@@ -1,5 +1,11 @@
 import { CallsignError } from '../errors.ts';
-import type { Message, MessageClass } from '../messages/registry.ts';
+import {
+  infoOf,
+  infoOfClass,
+  type Message,
+  type MessageClass,
+  type MessageInfo,
+} from '../messages/registry.ts';
 import { Aborted, Start, Stop } from '../messages/standard.ts';
 import type { Cell, Verdict } from './cell.ts';
 import { ActorBase } from './context.ts';
@@ -60,8 +66,9 @@ interface MachineSpec<St extends string, S, D> {
   states: readonly St[];
   initial: St;
   data?: (self: MachineContext<St, S, undefined>, settings: S) => D;
-  handlers: Map<string, Map<MessageClass, MachineHandler<St, S, D, Message>>>;
-  saves: Map<string, Set<MessageClass>>;
+  /** By state, then by message type (its registry entry, so subclasses and decoded messages agree). */
+  handlers: Map<string, Map<MessageInfo, MachineHandler<St, S, D, Message>>>;
+  saves: Map<string, Set<MessageInfo>>;
 }
 
 /** True when `x` was made by {@link defineMachine}. */
@@ -134,7 +141,7 @@ export class MachineBuilder<St extends string, S, D> implements MachineDefinitio
       byType = new Map();
       this.spec.handlers.set(state, byType);
     }
-    byType.set(type, handler as MachineHandler<St, S, D, Message>);
+    byType.set(infoOfClass(type), handler as MachineHandler<St, S, D, Message>);
     return this;
   }
 
@@ -146,7 +153,7 @@ export class MachineBuilder<St extends string, S, D> implements MachineDefinitio
       set = new Set();
       this.spec.saves.set(state, set);
     }
-    for (const t of types) set.add(t);
+    for (const t of types) set.add(infoOfClass(t));
     return this;
   }
 
@@ -176,13 +183,14 @@ export async function runMachine<S>(
   if (spec.data)
     self.data = spec.data(self as MachineContext<string, S | undefined, undefined>, settings);
 
-  const handlerFor = (type: MessageClass) =>
-    spec.handlers.get(self.state)?.get(type) ?? spec.handlers.get('*')?.get(type);
+  const handlerFor = (type: MessageInfo | undefined) =>
+    type && (spec.handlers.get(self.state)?.get(type) ?? spec.handlers.get('*')?.get(type));
   const examine = (message: Message): Verdict => {
-    const type = message.constructor as MessageClass;
+    const type = infoOf(message);
     if (handlerFor(type)) return 'take';
-    if (spec.saves.get(self.state)?.has(type) || spec.saves.get('*')?.has(type)) return 'save';
-    if (type === Stop || type === Start) return 'take';
+    if (type && (spec.saves.get(self.state)?.has(type) || spec.saves.get('*')?.has(type)))
+      return 'save';
+    if (message instanceof Stop || message instanceof Start) return 'take';
     return 'drop';
   };
 
@@ -191,7 +199,7 @@ export async function runMachine<S>(
     const envelope = got instanceof Promise ? await got : got;
     self.returnAddress = envelope.from;
     const message = envelope.message;
-    const handler = handlerFor(message.constructor as MessageClass);
+    const handler = handlerFor(infoOf(message));
     if (!handler) {
       if (message instanceof Stop) self.complete(new Aborted({ reason: 'stopped' }));
       continue;

@@ -30,10 +30,10 @@ import { InitiatorHandshake } from '../../src/wire/handshake.ts';
 import { CONTROL } from '../../src/wire/records.ts';
 import { tempDir } from '../helpers/processes.ts';
 
-const Note = defineMessage('test.transport.Note', { n: t.int, text: t.string });
-const Blob = defineMessage('test.transport.Blob', { data: t.bytes });
-const Introduce = defineMessage('test.transport.Introduce', { who: t.address });
-const Hello = defineMessage('test.transport.Hello', { from: t.string });
+class Note extends defineMessage('test.transport.Note', { n: t.int, text: t.string }) {}
+class Blob extends defineMessage('test.transport.Blob', { data: t.bytes }) {}
+class Introduce extends defineMessage('test.transport.Introduce', { who: t.address }) {}
+class Hello extends defineMessage('test.transport.Hello', { from: t.string }) {}
 
 function makeNode(
   realm: Realm,

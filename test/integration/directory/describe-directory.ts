@@ -28,10 +28,10 @@ import {
   t,
 } from '../../../src/index.ts';
 
-const Ask = defineMessage('test.dir.Ask', { n: t.int });
-const Answer = defineMessage('test.dir.Answer', { n: t.int, by: t.string });
+class Ask extends defineMessage('test.dir.Ask', { n: t.int }) {}
+class Answer extends defineMessage('test.dir.Answer', { n: t.int, by: t.string }) {}
 /** Tells a test subscriber to clear its session. */
-const ClearPeer = defineMessage('test.dir.ClearPeer', {});
+class ClearPeer extends defineMessage('test.dir.ClearPeer', {}) {}
 
 /** What a scope's setup gives the compliance suite. */
 export interface DirectorySetup {

@@ -26,8 +26,8 @@ import { directoryService, PutListing } from '../../../src/internal.ts';
 import { tempDir } from '../../helpers/processes.ts';
 import { until } from './describe-directory.ts';
 
-const Who = defineMessage('test.levels.Who', {});
-const Me = defineMessage('test.levels.Me', { node: t.string });
+class Who extends defineMessage('test.levels.Who', {}) {}
+class Me extends defineMessage('test.levels.Me', { node: t.string }) {}
 
 function startDirectory(
   realm: Realm,

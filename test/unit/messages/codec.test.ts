@@ -282,10 +282,10 @@ describe.each([
     });
 
     it('repeated map, record and object keys', () => {
-      const Keys = defineMessage(`${prefix}.Keys`, {
+      class Keys extends defineMessage(`${prefix}.Keys`, {
         m: t.map(t.uint, t.bool),
         r: t.record(t.bool),
-      });
+      }) {}
       const base = () => {
         const w = new Writer();
         w.string(`${prefix}.Keys`);
@@ -519,7 +519,7 @@ describe('codec', () => {
   });
 
   it('refuses a maxDepth that is not a non-negative integer', () => {
-    const Flat = defineMessage('codec.Flat', {});
+    class Flat extends defineMessage('codec.Flat', {}) {}
     for (const maxDepth of [-1, 1.5, Number.NaN]) {
       expect(callsignErrorOf(() => encodeMessage(new Flat(), { maxDepth })).code).toBe(
         'ERR_INVALID_SETTINGS',
@@ -540,7 +540,7 @@ describe('codec', () => {
   });
 
   it('encodes re-entrantly (an AddressCodec that encodes a message itself)', () => {
-    const Note = defineMessage('codec.Note', { text: t.string, to: t.address });
+    class Note extends defineMessage('codec.Note', { text: t.string, to: t.address }) {}
     const nested = {
       write(w: Writer, a: FakeAddress) {
         w.bytes(

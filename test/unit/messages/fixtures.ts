@@ -38,9 +38,9 @@ export const COLORS = ['red', 'green', 'blue'] as const;
 export function defineFixtures(prefix: string, generated: boolean) {
   setCodeGeneration(generated);
   try {
-    const Inner = defineMessage(`${prefix}.Inner`, { name: t.string, n: t.int });
-    const Empty = defineMessage(`${prefix}.Empty`, {});
-    const Rich = defineMessage(`${prefix}.Rich`, {
+    class Inner extends defineMessage(`${prefix}.Inner`, { name: t.string, n: t.int }) {}
+    class Empty extends defineMessage(`${prefix}.Empty`, {}) {}
+    class Rich extends defineMessage(`${prefix}.Rich`, {
       s: t.string,
       b: t.bool,
       i: t.int,
@@ -60,13 +60,13 @@ export function defineFixtures(prefix: string, generated: boolean) {
       count: t.optional(t.uint),
       maybe: t.optional(t.message(Inner)),
       color: t.enumOf(COLORS),
-    });
-    const WithAddress = defineMessage(`${prefix}.WithAddress`, {
+    }) {}
+    class WithAddress extends defineMessage(`${prefix}.WithAddress`, {
       to: t.address,
       cc: t.array(t.address),
       replyTo: t.optional(t.address),
-    });
-    const Scalars = defineMessage(`${prefix}.Scalars`, {
+    }) {}
+    class Scalars extends defineMessage(`${prefix}.Scalars`, {
       s: t.string,
       b: t.bool,
       i: t.int,
@@ -75,8 +75,8 @@ export function defineFixtures(prefix: string, generated: boolean) {
       big: t.bigint,
       bytes: t.bytes,
       d: t.date,
-    });
-    const Dyn = defineMessage(`${prefix}.Dyn`, { value: t.any });
+    }) {}
+    class Dyn extends defineMessage(`${prefix}.Dyn`, { value: t.any }) {}
     return { Inner, Empty, Rich, WithAddress, Scalars, Dyn };
   } finally {
     setCodeGeneration(true);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeMessage } from '../../../src/messages/codec.ts';
+import { decodeMessage, encodeMessage } from '../../../src/messages/codec.ts';
 import {
   defineMessage,
   isMessage,
@@ -19,8 +19,11 @@ describe.each([
 ])('defineMessage (%s)', (_mode, generated) => {
   const prefix = `registry.${generated ? 'gen' : 'closure'}`;
   setCodeGeneration(generated);
-  const Hello = defineMessage(`${prefix}.Hello`, { text: t.string, count: t.optional(t.int) });
-  const Empty = defineMessage(`${prefix}.Empty`, {});
+  class Hello extends defineMessage(`${prefix}.Hello`, {
+    text: t.string,
+    count: t.optional(t.int),
+  }) {}
+  class Empty extends defineMessage(`${prefix}.Empty`, {}) {}
   setCodeGeneration(true);
 
   it('makes instances with exactly the schema fields, in schema order', () => {
@@ -63,9 +66,42 @@ describe.each([
     expect(typeNameOf(m)).toBe(`${prefix}.Hello`);
   });
 
-  it('refuses to be subclassed', () => {
+  it('refuses a second class for the same type name', () => {
     class Sub extends Hello {}
-    expect(callsignErrorOf(() => new Sub({ text: 'x' })).code).toBe('ERR_INVALID_MESSAGE');
+    expect(callsignErrorOf(() => new Sub({ text: 'x' })).code).toBe('ERR_DUPLICATE_MESSAGE_TYPE');
+    const Base = Object.getPrototypeOf(Hello) as typeof Hello;
+    class Other extends Base {}
+    expect(callsignErrorOf(() => new Other({ text: 'x' })).code).toBe('ERR_DUPLICATE_MESSAGE_TYPE');
+  });
+
+  it('decodes into the class that extends the definition, with its methods', () => {
+    class Greeting extends defineMessage(`${prefix}.Greeting`, { who: t.string }) {
+      line(): string {
+        return `hello, ${this.who}`;
+      }
+    }
+    const m = decodeMessage(encodeMessage(new Greeting({ who: 'ada' })));
+    expect(m).toBeInstanceOf(Greeting);
+    expect(m.constructor).toBe(Greeting);
+    expect((m as Greeting).line()).toBe('hello, ada');
+    expect(messageClassOf(m)).toBe(Greeting);
+    expect(lookupMessage(`${prefix}.Greeting`)).toBe(Greeting);
+  });
+
+  it('gives a message decoded before its class was first used that class, on instanceof', () => {
+    class Late extends defineMessage(`${prefix}.Late`, { n: t.int }) {
+      twice(): number {
+        return this.n * 2;
+      }
+    }
+    // Built by the definition itself, as the codec does before it has seen Late.
+    const Definition = Object.getPrototypeOf(Late) as new (f: { n: number }) => Message;
+    const early = decodeMessage(encodeMessage(new Definition({ n: 21 })));
+    expect(early.constructor).toBe(Definition);
+    expect(early instanceof Late).toBe(true);
+    expect((early as Late).twice()).toBe(42);
+    expect(decodeMessage(encodeMessage(new Definition({ n: 1 })))).toBeInstanceOf(Late);
+    expect(new Hello({ text: 'x' }) instanceof Late).toBe(false);
   });
 });
 
@@ -88,7 +124,7 @@ describe('defineMessage', () => {
 
   it('accepts a type name of 255 printable characters', () => {
     const name = `registry.${'x'.repeat(246)}`;
-    const Long = defineMessage(name, {});
+    class Long extends defineMessage(name, {}) {}
     expect(encodeMessage(new Long()).length).toBe(2 + 255);
   });
 
@@ -162,12 +198,13 @@ describe('class names', () => {
     ['registry.names.9lives', '_9lives'],
     ['registry.names.class', 'MessageClass'],
     ['registry.names.Message', 'Message_'],
-    ['registry.names.typeName', 'typeName_'],
+    ['registry.names.info', 'info_'],
+    ['registry.names.construct', 'construct_'],
     ['registry.names.NO_FIELDS', 'NO_FIELDS_'],
     ['registry.names.', '_'],
   ])('%s is a class named %s that works', (typeName, name) => {
-    const C = defineMessage(typeName, { x: t.int });
-    expect(C.name).toBe(name);
+    class C extends defineMessage(typeName, { x: t.int }) {}
+    expect(Object.getPrototypeOf(C).name).toBe(name);
     const m = new C({ x: 1 });
     expect(Object.keys(m)).toEqual(['x']);
     expect(typeNameOf(m)).toBe(typeName);

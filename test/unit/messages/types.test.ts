@@ -5,21 +5,14 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { Address } from '../../../src/messages/address.ts';
 import { decodeMessage, encodeMessage } from '../../../src/messages/codec.ts';
-import {
-  type DefinedMessageClass,
-  defineMessage,
-  type Message,
-  type MessageClass,
-  type MessageOf,
-} from '../../../src/messages/registry.ts';
+import { defineMessage, type Message, type MessageClass } from '../../../src/messages/registry.ts';
 import { type Infer, t } from '../../../src/messages/schema.ts';
 import { Faulted, SelectTimer, Stop } from '../../../src/messages/standard.ts';
 import { callsignErrorOf } from './fixtures.ts';
 
-const Hello = defineMessage('types.Hello', { text: t.string });
-type Hello = InstanceType<typeof Hello>;
+class Hello extends defineMessage('types.Hello', { text: t.string }) {}
 
-const Every = defineMessage('types.Every', {
+class Every extends defineMessage('types.Every', {
   s: t.string,
   b: t.bool,
   i: t.int,
@@ -36,7 +29,7 @@ const Every = defineMessage('types.Every', {
   hello: t.message(Hello),
   note: t.optional(t.string),
   color: t.enumOf(['red', 'green']),
-});
+}) {}
 
 describe('types', () => {
   it('rejects a field of the wrong type at compile time', () => {
@@ -96,12 +89,7 @@ describe('types', () => {
     }
     if (m instanceof Hello) expectTypeOf(m.text).toEqualTypeOf<string>();
 
-    const pingSchema = { sent: t.float };
-    interface Ping2 extends MessageOf<typeof pingSchema> {}
-    const Ping2: DefinedMessageClass<typeof pingSchema, 'types.Ping2', Ping2> = defineMessage(
-      'types.Ping2',
-      pingSchema,
-    );
+    class Ping2 extends defineMessage('types.Ping2', { sent: t.float }) {}
     const p = new Ping2({ sent: 1 }) as Ping2 | Hello;
     if (p instanceof Ping2) expectTypeOf(p.sent).toEqualTypeOf<number>();
     else expectTypeOf(p.text).toEqualTypeOf<string>();
