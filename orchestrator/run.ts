@@ -1,9 +1,10 @@
 import { CallsignError, isCallsignError } from '../src/errors.ts';
 import type { LogLevel } from '../src/runtime/log.ts';
-import { acquireGroup, releaseGroup } from './group-lock.ts';
+import { acquireGroup, refuseIfRunning, releaseGroup } from './group-lock.ts';
 import { DIRECTORY_NAME, type Home } from './home.ts';
 import { lastRunOfLog } from './logs.ts';
 import { exitStatus } from './pids.ts';
+import { onRestartRequests } from './restart-requests.ts';
 import { selectRoles } from './roles.ts';
 import { onStopSignals, whenAborted } from './signals.ts';
 import { type GroupProcess, Supervisor } from './supervisor.ts';
@@ -41,6 +42,7 @@ export const EXIT_INTERRUPTED = 130;
  *   `ERR_PROGRAM_NOT_FOUND`, `ERR_GROUP_DIRECTORY_FAILED`.
  */
 export async function runGroup(home: Home, init: RunInit, out: CommandOutput): Promise<number> {
+  await refuseIfRunning(home);
   const roles = await selectRoles(home, init.roles, init.mainRole);
   const verbose = init.debugLevel !== undefined;
   const supervisor = new Supervisor({
@@ -53,7 +55,17 @@ export async function runGroup(home: Home, init: RunInit, out: CommandOutput): P
     stopMs: init.stopSeconds * 1000,
     report: verbose ? (line) => out.stderr(`callsign: ${line}\n`) : undefined,
   });
-  const record = await acquireGroup(home, 'foreground', init.stopSeconds);
+  // Listening before the group is ours: a request may come as soon as it is.
+  const stopRestarts = onRestartRequests(home, (role) => {
+    if (!supervisor.restart(role)) out.stderr(`callsign: ${role} cannot be restarted now\n`);
+  });
+  let record: Awaited<ReturnType<typeof acquireGroup>>;
+  try {
+    record = await acquireGroup(home, 'foreground', init.stopSeconds);
+  } catch (err) {
+    stopRestarts();
+    throw err;
+  }
   const interrupted = new AbortController();
   const unsubscribe = onStopSignals(
     (signal) => {
@@ -99,6 +111,7 @@ export async function runGroup(home: Home, init: RunInit, out: CommandOutput): P
     return printOutcome(supervisor.roles, init.mainRole, out);
   } finally {
     unsubscribe();
+    stopRestarts();
     await supervisor.stop();
     await supervisor.discardState();
     await releaseGroup(home, record);

@@ -15,9 +15,9 @@ import {
 import { DIRECTORY_NAME, type Home } from './home.ts';
 import { lastRunOfLog, orchestratorLine } from './logs.ts';
 import { processIdentity } from './pids.ts';
-import { nodeArguments, settingArguments } from './program.ts';
+import { nodeArguments, ownProgramArguments, settingArguments } from './program.ts';
 import { type ProcessExit, RestartPolicy, type RestartPolicyInit } from './restart-policy.ts';
-import type { Role } from './roles.ts';
+import { type Role, roleEnvironment } from './roles.ts';
 import {
   type GroupMode,
   type GroupState,
@@ -66,11 +66,15 @@ export interface GroupProcess {
 }
 
 interface Managed extends GroupProcess {
+  /** True for callsign's own program (the group directory), false for a role's. */
+  readonly own: boolean;
   readonly policy: RestartPolicy | undefined;
   child: ChildProcess | undefined;
   identity: string | undefined;
   startedAt: Date | undefined;
   timer: NodeJS.Timeout | undefined;
+  /** Set by {@link Supervisor.restart} while the run is stopped to be started again. */
+  restarting: boolean;
   /** Settles when the current run has ended and been recorded. */
   ended: Promise<void>;
 }
@@ -116,9 +120,10 @@ export class Supervisor {
       GROUP_DIRECTORY_PROGRAM,
       groupDirectoryArguments(init.home),
       policy(),
+      true,
     );
     this.#roles = init.roles.map((r) =>
-      managed(r.name, r.name, r.programPath, settingArguments(r.settings), policy()),
+      managed(r.name, r.name, r.programPath, settingArguments(r.settings), policy(), false),
     );
     this.#forced = new Promise((resolve) => {
       this.#force = resolve;
@@ -188,6 +193,37 @@ export class Supervisor {
   stop(): Promise<void> {
     this.#stopped ??= this.#stopAll();
     return this.#stopped;
+  }
+
+  /**
+   * Restarts a role now (`callsign restart`), its failures forgotten: one
+   * that runs is stopped as the group stops its roles (SIGTERM, SIGKILL after
+   * `stopMs`) and started again at once; one that completed, failed or waits
+   * out its backoff is started at once. False when the group has no such
+   * role, is not started yet, or is stopping.
+   */
+  restart(name: string): boolean {
+    const m = this.#roles.find((r) => r.name === name);
+    if (m === undefined || !this.#ready || this.#stopping) return false;
+    m.policy?.reset();
+    clearTimeout(m.timer);
+    m.timer = undefined;
+    const child = m.child;
+    if (child === undefined) {
+      this.#respawn(m);
+      return true;
+    }
+    if (m.restarting) return true;
+    m.restarting = true;
+    m.state = 'stopping';
+    child.kill('SIGTERM');
+    const kill = setTimeout(() => {
+      this.#init.report?.(`${m.name} did not stop in time: killing it`);
+      child.kill('SIGKILL');
+    }, this.#init.stopMs);
+    void m.ended.then(() => clearTimeout(kill));
+    this.#changed();
+    return true;
   }
 
   /** Kills every process of the group now (SIGKILL), also one being stopped. */
@@ -270,15 +306,13 @@ export class Supervisor {
       this.#changed();
       return;
     }
-    const args = nodeArguments(m.program, [
-      ...m.args,
-      ...(debugLevel === undefined ? [] : [`--debug-level=${debugLevel}`]),
-    ]);
+    const given = [...m.args, ...(debugLevel === undefined ? [] : [`--debug-level=${debugLevel}`])];
+    const args = m.own ? ownProgramArguments(m.program, given) : nodeArguments(m.program, given);
     const log = createWriteStream(home.logFile(m.name), { flags: 'a', mode: 0o600 });
     log.on('error', (err) => this.#init.report?.(`cannot write the log of ${m.name}: ${err}`));
     const child = spawn(process.execPath, args, {
       cwd: home.parent,
-      env: { ...process.env, ...home.environment(m.name) },
+      env: { ...process.env, ...roleEnvironment(home, m.name) },
       stdio: ['ignore', 'pipe', 'pipe'],
       // Its own process group: a Ctrl-C on the terminal reaches only us, and
       // we stop the group in order.
@@ -351,7 +385,14 @@ export class Supervisor {
     const success = exit.code === 0 && exit.signal === null;
     if (this.#stopping) {
       m.state = 'stopped';
+      m.restarting = false;
       return undefined;
+    }
+    if (m.restarting) {
+      m.restarting = false;
+      m.state = 'restarting';
+      setImmediate(() => this.#respawn(m));
+      return 'restarting now (callsign restart)';
     }
     if (m.policy === undefined) {
       m.state = success ? 'completed' : 'failed';
@@ -372,15 +413,20 @@ export class Supervisor {
     m.state = 'restarting';
     m.timer = setTimeout(() => {
       m.timer = undefined;
-      if (this.#stopping) return;
-      m.restarts++;
-      this.#spawn(m).catch((err: unknown) => {
-        m.state = 'failed';
-        this.#init.report?.(`${m.name} could not be restarted: ${String(err)}`);
-        this.#changed();
-      });
+      this.#respawn(m);
     }, decision.delayMs);
     return `restarting in ${decision.delayMs} ms (failure ${decision.failures} within ${this.#windowSeconds()} s)`;
+  }
+
+  /** Starts a process again (unless the group is stopping), counting the restart. */
+  #respawn(m: Managed): void {
+    if (this.#stopping) return;
+    m.restarts++;
+    this.#spawn(m).catch((err: unknown) => {
+      m.state = 'failed';
+      this.#init.report?.(`${m.name} could not be restarted: ${String(err)}`);
+      this.#changed();
+    });
   }
 
   #windowSeconds(): number {
@@ -422,8 +468,10 @@ function managed(
   program: string,
   args: string[],
   policy: RestartPolicy | undefined,
+  own: boolean,
 ): Managed {
   return {
+    own,
     name,
     label,
     program,
@@ -437,6 +485,7 @@ function managed(
     identity: undefined,
     startedAt: undefined,
     timer: undefined,
+    restarting: false,
     ended: Promise.resolve(),
   };
 }

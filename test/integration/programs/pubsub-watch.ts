@@ -17,7 +17,7 @@ import {
   Stop,
   Subscribed,
   subscribe,
-} from '../../../src/index.ts';
+} from 'callsign';
 
 const factorySettings = {
   name: 'hello-welcome',

@@ -11,7 +11,7 @@ import {
   publish,
   type Scope,
   Stop,
-} from '../../../src/index.ts';
+} from 'callsign';
 
 const factorySettings = { name: 'lab-service', scope: 'lan' };
 

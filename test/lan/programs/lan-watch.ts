@@ -14,7 +14,7 @@ import {
   SelectTimer,
   Stop,
   subscribe,
-} from '../../../src/index.ts';
+} from 'callsign';
 
 const factorySettings = { search: 'lab-service', scope: 'lan', hello: false, interval: 0.2 };
 
