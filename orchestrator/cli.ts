@@ -90,7 +90,10 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     .wrap(Math.min(100, parser.terminalWidth()))
     .exitProcess(false)
     .fail((message, err) => {
-      throw err ?? usageError(message ? explainMisuse(message, argv, cli) : 'invalid command line');
+      // yargs' own errors (YError) are misuse of the command line too.
+      const said = message ?? (err?.name === 'YError' ? err.message : undefined);
+      if (said === undefined) throw err ?? usageError('invalid command line');
+      throw usageError(explainMisuse(said, argv, cli));
     });
 
   try {

@@ -210,7 +210,7 @@ export class Supervisor {
     m.timer = undefined;
     const child = m.child;
     if (child === undefined) {
-      this.#respawn(m);
+      this.#respawn(m, 'callsign restart');
       return true;
     }
     if (m.restarting) return true;
@@ -298,7 +298,7 @@ export class Supervisor {
     await Promise.race([all, sleep(3000)]);
   }
 
-  async #spawn(m: Managed): Promise<void> {
+  async #spawn(m: Managed, why?: string): Promise<void> {
     const { home, debugLevel } = this.#init;
     await loadOrCreateNodeKeys(home.keysFile(m.name));
     if (this.#stopping) {
@@ -324,7 +324,7 @@ export class Supervisor {
     m.state = 'running';
     m.stdout = '';
     m.exit = undefined;
-    const started = `started ${m.name} (pid ${child.pid ?? 'none'}): ${[m.program, ...m.args].join(' ')}`;
+    const started = `started ${m.name} (pid ${child.pid ?? 'none'}): ${[m.program, ...m.args].join(' ')}${why ? ` (${why})` : ''}`;
     log.write(orchestratorLine(started));
     this.#init.report?.(started);
     const echo = this.#init.echo;
@@ -391,7 +391,7 @@ export class Supervisor {
     if (m.restarting) {
       m.restarting = false;
       m.state = 'restarting';
-      setImmediate(() => this.#respawn(m));
+      setImmediate(() => this.#respawn(m, 'callsign restart'));
       return 'restarting now (callsign restart)';
     }
     if (m.policy === undefined) {
@@ -419,10 +419,10 @@ export class Supervisor {
   }
 
   /** Starts a process again (unless the group is stopping), counting the restart. */
-  #respawn(m: Managed): void {
+  #respawn(m: Managed, why?: string): void {
     if (this.#stopping) return;
     m.restarts++;
-    this.#spawn(m).catch((err: unknown) => {
+    this.#spawn(m, why).catch((err: unknown) => {
       m.state = 'failed';
       this.#init.report?.(`${m.name} could not be restarted: ${String(err)}`);
       this.#changed();

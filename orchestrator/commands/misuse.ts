@@ -20,7 +20,8 @@ function where(cli: Cli): string {
 
 /**
  * Adds a default command to `y` that refuses a command line naming no
- * command, or one that is not among `commands`, and lists them.
+ * command, or one that is not among `commands`, and lists them. `also`
+ * names the commands yargs runs itself (`completion`).
  */
 export function unknownCommand(
   cli: Cli,
@@ -38,6 +39,7 @@ export function unknownCommand(
         ...also,
       ];
       const given = (args.command as unknown[] | undefined)?.[0];
+      if (given !== undefined && also.includes(String(given))) return; // yargs ran it
       const help = `\`${where(cli)} --help\` describes them`;
       if (given === undefined) {
         throw usageError(`say which command to run: ${names.join(', ')} (${help})`);
