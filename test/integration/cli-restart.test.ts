@@ -82,7 +82,9 @@ describe('callsign restart', () => {
       const log = (await p.run(['log', 'flaky'])).stdout;
       return /run 6: up/.test(log) ? log : undefined;
     }, 'the 6th run of flaky up');
-    expect(flakyLog).toMatch(/not restarted\n.* # callsign - started flaky .*\(callsign restart\)\n/);
+    expect(flakyLog).toMatch(
+      /not restarted\n.* # callsign - started flaky .*\(callsign restart\)\n/,
+    );
     expect((await role(p, 'waiter'))?.pid).toBe(again.pid);
 
     const stopped = await p.run(['stop']);

@@ -2,7 +2,7 @@
 // CONSOLE every `available <name> <scope>` and `dropped <name> <code>`; with
 // `--hello`, says Hello to every publisher every `--interval` s and logs each
 // `welcome from <host>`.
-import { Hello, Welcome } from '../../../examples/hello-welcome/messages.ts';
+
 import {
   type ActorAddress,
   type ActorContext,
@@ -15,6 +15,7 @@ import {
   Stop,
   subscribe,
 } from 'callsign';
+import { Hello, Welcome } from '../../../examples/hello-welcome/messages.ts';
 
 const factorySettings = { search: 'lab-service', scope: 'lan', hello: false, interval: 0.2 };
 
