@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// The `callsign` command: runs the compiled command line (dist/, which
-// `npm run build` makes and the published package contains).
+// The `callsign` command: runs the compiled command line (dist/callsign.js,
+// which `npm run build` makes and the published package contains).
 let cli;
 try {
-  cli = await import('../dist/orchestrator/cli.js');
+  cli = await import('../dist/callsign.js');
 } catch (err) {
   if (err?.code !== 'ERR_MODULE_NOT_FOUND' || !String(err.message).includes('/dist/')) throw err;
   process.stderr.write(

@@ -1,12 +1,12 @@
 /**
  * Global setup of the test projects that run callsign as users do (the
  * `callsign` command, examples importing `callsign`): builds the package
- * (`npm run build`, incremental) so that they never run stale compiled
- * code. Projects may set up at the same time: one build at a time.
+ * (`npm run build`: tsc, incremental, then the command line's bundle) so
+ * that they never run stale compiled code. Projects may set up at the same
+ * time: one build at a time.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, rmdir, stat } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT } from './processes.ts';
@@ -17,12 +17,9 @@ const LOCK = join(ROOT, 'dist.build-lock');
 const STALE_LOCK_MS = 120_000;
 
 export default async function setup(): Promise<void> {
-  const tsc = createRequire(join(ROOT, 'package.json')).resolve('typescript/bin/tsc');
   await withLock(async () => {
     try {
-      await promisify(execFile)(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {
-        cwd: ROOT,
-      });
+      await promisify(execFile)('npm', ['run', 'build', '--silent'], { cwd: ROOT });
     } catch (err) {
       const { stdout = '', stderr = '' } = err as { stdout?: string; stderr?: string };
       throw new Error(`npm run build failed:\n${stdout}${stderr}`);
