@@ -5,7 +5,6 @@ import type { LogLevel } from '../src/runtime/log.ts';
 import { sleep } from '../src/runtime/repeating-task.ts';
 import { assertSocketPath } from './group-directory.ts';
 import {
-  acquireGroup,
   cleanUpDeadGroup,
   describeOwner,
   readGroupOwner,
@@ -17,7 +16,7 @@ import { lastRunOfLog, orchestratorLine } from './logs.ts';
 import { CALLSIGN_BIN } from './package-files.ts';
 import { signalProcess, waitUntilGone } from './pids.ts';
 import { DEFAULT_RESTART_POLICY } from './restart-policy.ts';
-import { onRestartRequests } from './restart-requests.ts';
+import { acquireGroupWithRestarts } from './restart-requests.ts';
 import { selectRoles } from './roles.ts';
 import type { CommandOutput } from './run.ts';
 import { onStopSignals, whenAborted } from './signals.ts';
@@ -123,18 +122,14 @@ export async function superviseGroup(
     stopMs: init.stopSeconds * 1000,
     report,
   });
-  // Listening before the group is ours: a request may come as soon as it is.
-  const stopRestarts = onRestartRequests(home, (role) => {
-    report(`restart of ${role} requested`);
-    if (!supervisor.restart(role)) report(`${role} cannot be restarted now`);
+  const { record, stopRestarts } = await acquireGroupWithRestarts(home, {
+    mode: 'background',
+    stopSeconds: init.stopSeconds,
+    restart: (role) => {
+      report(`restart of ${role} requested`);
+      if (!supervisor.restart(role)) report(`${role} cannot be restarted now`);
+    },
   });
-  let record: Awaited<ReturnType<typeof acquireGroup>>;
-  try {
-    record = await acquireGroup(home, 'background', init.stopSeconds);
-  } catch (err) {
-    stopRestarts();
-    throw err;
-  }
   report(`supervisor running (pid ${process.pid})`);
   const stopRequested = new AbortController();
   const unsubscribe = onStopSignals(

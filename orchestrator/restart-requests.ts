@@ -12,12 +12,17 @@ import { join } from 'node:path';
 import { CallsignError } from '../src/errors.ts';
 import { sleep } from '../src/runtime/repeating-task.ts';
 import { errnoOf } from './files.ts';
-import { describeOwner, readGroupOwner } from './group-lock.ts';
+import {
+  acquireGroup,
+  describeOwner,
+  readGroupOwner,
+  type SupervisorRecord,
+} from './group-lock.ts';
 import type { Home } from './home.ts';
 import { isRunning, signalProcess } from './pids.ts';
 import { ROLE_NAME, readRole } from './roles.ts';
 import type { CommandOutput } from './run.ts';
-import { readGroupState } from './state.ts';
+import { type GroupMode, readGroupState } from './state.ts';
 
 /** The signal that tells the process running a group to read its restart requests. */
 export const RESTART_SIGNAL: NodeJS.Signals = 'SIGUSR2';
@@ -44,6 +49,27 @@ export function onRestartRequests(home: Home, restart: (role: string) => void): 
   return () => {
     process.off(RESTART_SIGNAL, listener);
   };
+}
+
+/**
+ * Makes this process the one that runs the home's group ({@link acquireGroup})
+ * and has `restart(role)` called for each restart requested meanwhile; it
+ * listens from before the group is its own, since a request may come as soon
+ * as it is. Gives the record and a function that stops listening.
+ *
+ * @throws CallsignError `ERR_GROUP_RUNNING` (not listening then).
+ */
+export async function acquireGroupWithRestarts(
+  home: Home,
+  init: { mode: GroupMode; stopSeconds: number; restart: (role: string) => void },
+): Promise<{ record: SupervisorRecord; stopRestarts: () => void }> {
+  const stopRestarts = onRestartRequests(home, init.restart);
+  try {
+    return { record: await acquireGroup(home, init.mode, init.stopSeconds), stopRestarts };
+  } catch (err) {
+    stopRestarts();
+    throw err;
+  }
 }
 
 /** The roles whose restart is requested; their requests are removed. */

@@ -1,13 +1,14 @@
 import { CallsignError, isCallsignError } from '../src/errors.ts';
 import type { LogLevel } from '../src/runtime/log.ts';
-import { acquireGroup, refuseIfRunning, releaseGroup } from './group-lock.ts';
+import { refuseIfRunning, releaseGroup } from './group-lock.ts';
+import type { GroupProcess } from './group-process.ts';
 import { DIRECTORY_NAME, type Home } from './home.ts';
 import { lastRunOfLog } from './logs.ts';
 import { exitStatus } from './pids.ts';
-import { onRestartRequests } from './restart-requests.ts';
+import { acquireGroupWithRestarts } from './restart-requests.ts';
 import { selectRoles } from './roles.ts';
 import { onStopSignals, whenAborted } from './signals.ts';
-import { type GroupProcess, Supervisor } from './supervisor.ts';
+import { Supervisor } from './supervisor.ts';
 
 /** Where a command writes. */
 export interface CommandOutput {
@@ -55,17 +56,13 @@ export async function runGroup(home: Home, init: RunInit, out: CommandOutput): P
     stopMs: init.stopSeconds * 1000,
     report: verbose ? (line) => out.stderr(`callsign: ${line}\n`) : undefined,
   });
-  // Listening before the group is ours: a request may come as soon as it is.
-  const stopRestarts = onRestartRequests(home, (role) => {
-    if (!supervisor.restart(role)) out.stderr(`callsign: ${role} cannot be restarted now\n`);
+  const { record, stopRestarts } = await acquireGroupWithRestarts(home, {
+    mode: 'foreground',
+    stopSeconds: init.stopSeconds,
+    restart: (role) => {
+      if (!supervisor.restart(role)) out.stderr(`callsign: ${role} cannot be restarted now\n`);
+    },
   });
-  let record: Awaited<ReturnType<typeof acquireGroup>>;
-  try {
-    record = await acquireGroup(home, 'foreground', init.stopSeconds);
-  } catch (err) {
-    stopRestarts();
-    throw err;
-  }
   const interrupted = new AbortController();
   const unsubscribe = onStopSignals(
     (signal) => {

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
@@ -12,8 +12,9 @@ import {
   groupDirectoryArguments,
   waitForSocket,
 } from './group-directory.ts';
+import { type GroupProcess, type Managed, managed, statusOf } from './group-process.ts';
 import { DIRECTORY_NAME, type Home } from './home.ts';
-import { lastRunOfLog, orchestratorLine } from './logs.ts';
+import { lastRunOfLog, lineSplitter, orchestratorLine, quote } from './logs.ts';
 import { processIdentity } from './pids.ts';
 import { nodeArguments, ownProgramArguments, settingArguments } from './program.ts';
 import { type ProcessExit, RestartPolicy, type RestartPolicyInit } from './restart-policy.ts';
@@ -22,7 +23,6 @@ import {
   type GroupMode,
   type GroupState,
   type ProcessState,
-  type ProcessStatus,
   removeGroupState,
   writeGroupState,
 } from './state.ts';
@@ -44,47 +44,16 @@ export interface SupervisorInit {
   report?: (line: string) => void;
 }
 
-/** Longest output quoted in a log's line about an exit. */
-const MAX_QUOTED_OUTPUT = 4096;
-
 /** How long the last output of a process that exited may take to arrive. */
 const CLOSE_GRACE_MS = 1000;
-
-/** One process of the group: a role or the group directory. */
-export interface GroupProcess {
-  readonly name: string;
-  /** How its stderr lines are prefixed on the terminal. */
-  readonly label: string;
-  readonly program: string;
-  readonly args: readonly string[];
-  state: ProcessState;
-  restarts: number;
-  /** How its last run ended. */
-  exit: ProcessExit | undefined;
-  /** The stdout of its last run: the node's output. */
-  stdout: string;
-}
-
-interface Managed extends GroupProcess {
-  /** True for callsign's own program (the group directory), false for a role's. */
-  readonly own: boolean;
-  readonly policy: RestartPolicy | undefined;
-  child: ChildProcess | undefined;
-  identity: string | undefined;
-  startedAt: Date | undefined;
-  timer: NodeJS.Timeout | undefined;
-  /** Set by {@link Supervisor.restart} while the run is stopped to be started again. */
-  restarting: boolean;
-  /** Settles when the current run has ended and been recorded. */
-  ended: Promise<void>;
-}
 
 const FINAL_STATES: ReadonlySet<ProcessState> = new Set(['completed', 'failed', 'stopped']);
 
 /**
- * Runs a group of processes: the group directory first, then every role, each
- * as `node --import tsx <program> --<setting>=<value>...` with the group's
- * environment, its stderr appended to its log. Records their state in
+ * Runs a group of processes: the group directory first (callsign's own
+ * program), then every role, each as `node --import tsx <program>
+ * --<setting>=<value>...`, with the group's environment and its stderr
+ * appended to its log. Records their state in
  * `run/state.json` as it changes. Restarts failed processes under a
  * {@link RestartPolicy} (background), or lets them end (foreground). Stops
  * them all gracefully, roles first, the directory last.
@@ -460,70 +429,4 @@ export class Supervisor {
       check();
     });
   }
-}
-
-function managed(
-  name: string,
-  label: string,
-  program: string,
-  args: string[],
-  policy: RestartPolicy | undefined,
-  own: boolean,
-): Managed {
-  return {
-    own,
-    name,
-    label,
-    program,
-    args,
-    policy,
-    state: 'starting',
-    restarts: 0,
-    exit: undefined,
-    stdout: '',
-    child: undefined,
-    identity: undefined,
-    startedAt: undefined,
-    timer: undefined,
-    restarting: false,
-    ended: Promise.resolve(),
-  };
-}
-
-function statusOf(m: Managed): ProcessStatus {
-  const pid = m.child?.pid;
-  return {
-    name: m.name,
-    state: m.state,
-    pid: pid ?? null,
-    identity: pid === undefined ? null : (m.identity ?? null),
-    restarts: m.restarts,
-    startedAt: m.startedAt?.toISOString() ?? null,
-    exitCode: m.exit?.code ?? null,
-    signal: m.exit?.signal ?? null,
-  };
-}
-
-function quote(text: string): string {
-  const oneLine = text.replace(/\s*\n\s*/g, ' ');
-  return oneLine.length > MAX_QUOTED_OUTPUT ? `${oneLine.slice(0, MAX_QUOTED_OUTPUT)}…` : oneLine;
-}
-
-/** Splits text that arrives in pieces into whole lines. */
-function lineSplitter(onLine: (line: string) => void): {
-  push(text: string): void;
-  flush(): void;
-} {
-  let partial = '';
-  return {
-    push(text) {
-      const lines = (partial + text).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) onLine(line);
-    },
-    flush() {
-      if (partial !== '') onLine(partial);
-      partial = '';
-    },
-  };
 }
