@@ -2,10 +2,23 @@ import { infoOf, infoOfClass, type Message, type MessageClass } from '../message
 import type { ActorAddress } from './address.ts';
 import { BoundedQueue } from './mailbox.ts';
 
+/**
+ * Told when a message that came over a connection leaves the mailbox (taken,
+ * saved, refused or discarded), so the connection can give its sender credit
+ * back; see src/transport/flow.ts.
+ */
+export interface Receipt {
+  taken(to: number, bytes: number): void;
+}
+
 /** A message together with the address it came from. */
 export interface Envelope {
   readonly message: Message;
   readonly from: ActorAddress | undefined;
+  /** The connection it came over, to be told when it leaves the mailbox. */
+  readonly via?: Receipt | undefined;
+  /** Its encoded size, for {@link Receipt.taken}. */
+  readonly size?: number;
 }
 
 /** What an actor does with a message it looks at. */
@@ -79,11 +92,13 @@ export class Cell {
    */
   put(envelope: Envelope): boolean {
     if (this.ended) {
+      this.#release(envelope);
       this.#onRefusal(this, envelope, 'no-such-actor');
       return false;
     }
     const waiter = this.#waiter;
     if (waiter && this.mailbox.length === 0) {
+      this.#release(envelope);
       const verdict = waiter.examine(envelope.message);
       if (verdict === 'take') {
         this.#waiter = undefined;
@@ -95,10 +110,15 @@ export class Cell {
       return true;
     }
     if (!this.mailbox.push(envelope)) {
+      this.#release(envelope);
       this.#onRefusal(this, envelope, 'mailbox-full');
       return false;
     }
     return true;
+  }
+
+  #release(envelope: Envelope): void {
+    envelope.via?.taken(this.id, envelope.size ?? 0);
   }
 
   /**
@@ -112,6 +132,7 @@ export class Cell {
     for (;;) {
       const envelope = this.mailbox.shift();
       if (!envelope) break;
+      this.#release(envelope);
       this.#drained();
       const verdict = examine(envelope.message);
       if (verdict === 'take') return envelope;
@@ -138,7 +159,9 @@ export class Cell {
   end(): Envelope[] {
     this.ended = true;
     this.#waiter = undefined;
-    const left = [...this.saved.drain(), ...this.mailbox.drain()];
+    const unread = this.mailbox.drain();
+    for (const envelope of unread) this.#release(envelope);
+    const left = [...this.saved.drain(), ...unread];
     this.#runDrainWatchers();
     for (const hook of this.endHooks.splice(0)) hook();
     return left;

@@ -1,14 +1,27 @@
-import type { WebSocket } from 'ws';
 import { CallsignError, codeOf, type ErrorCode, toError } from '../errors.ts';
-import type { AddressCodec } from '../messages/address.ts';
-import type { Reader, Writer } from '../messages/binary.ts';
 import { Writer as BodyWriter } from '../messages/binary.ts';
 import { type CodecContext, decodeMessage, writeMessage } from '../messages/codec.ts';
-import type { Message } from '../messages/registry.ts';
+import { type Message, typeNameOf } from '../messages/registry.ts';
 import { ActorAddress, type Channel } from '../runtime/address.ts';
+import type { Receipt } from '../runtime/cell.ts';
 import type { Node } from '../runtime/node.ts';
-import { CONTROL, FramePacker, FrameUnpacker, type RecordHandler } from '../wire/records.ts';
+import {
+  CONTROL,
+  type Credit,
+  decodeClose,
+  decodeCredits,
+  decodeOpen,
+  encodeClose,
+  encodeCredits,
+  encodeOpen,
+} from '../wire/control.ts';
+import { FramePacker, FrameUnpacker, type RecordHandler } from '../wire/records.ts';
 import type { FrameOpener, FrameSealer } from '../wire/seal.ts';
+import { addressCodec } from './address-codec.ts';
+import { ReceiveFlow, SendFlow, type Windows } from './flow.ts';
+import { KeepAlive } from './keepalive.ts';
+import type { Link, LinkEnding } from './link.ts';
+import { type Overflow, SendQueues, type Waiting } from './overflow.ts';
 
 /** Tunables of a connection; see docs/transport.md. */
 export interface ConnectionOptions {
@@ -16,10 +29,16 @@ export interface ConnectionOptions {
   maxFrameSize: number;
   /** The largest message (after fragments are put together), in bytes. Default 64 MiB. */
   maxMessageSize: number;
+  /** Bytes unfinished fragmented messages may hold per connection. Default: maxMessageSize. */
+  maxReassemblyBytes: number;
   /** Send a keep-alive probe after this much silence from the peer, in ms. Default 1000. */
   keepaliveMs: number;
   /** Close as Abandoned after this much silence from the peer, in ms. Default 2500. */
   deadAfterMs: number;
+  /** What this side lets the peer have in flight; see flow.ts. */
+  windows: Windows;
+  /** The overflow policy of senders that chose none. */
+  overflow: Overflow;
 }
 
 /** How a connection ended, as its owner hears it. */
@@ -30,17 +49,26 @@ export interface Ending {
   reason: string;
 }
 
-const PRESSURE_HIGH = 0.5;
-/** {@link Connection.drained} waits while more than this is buffered for the socket. */
+/** {@link Connection.drained} waits while more than this is buffered for the link. */
 const SEND_HIGH_WATER = 1024 * 1024;
+/** Endings after which what was written may not have been read. */
+const LOSSES: ReadonlySet<ErrorCode> = new Set(['ERR_CONNECTION_LOST', 'ERR_KEEPALIVE_TIMEOUT']);
+
+interface DrainWaiter {
+  from: number;
+  to: number;
+  resolve: () => void;
+}
 
 /**
  * One authenticated, encrypted connection between two nodes, after the
- * handshake. It is a {@link Channel}: any local actor can post to any actor
- * of the peer over it. Messages posted in the same event-loop turn go out in
- * one frame (several when they exceed the maximum frame size).
+ * handshake, over a {@link Link} of any transport. It is a {@link Channel}:
+ * any local actor can post to any actor of the peer over it. Messages posted
+ * in the same event-loop turn go out in one frame (several when they exceed
+ * the maximum frame size), within the windows the peer granted; the rest
+ * waits under its sender's overflow policy.
  */
-export class Connection implements Channel {
+export class Connection implements Channel, Receipt {
   readonly label: string;
   /** The text form of the endpoint (what was connected to, or listened on). */
   readonly endpoint: string;
@@ -50,9 +78,18 @@ export class Connection implements Channel {
   readonly owner: ActorAddress;
   /** The peer's actor at the other end (its listener or connector), once known. */
   remoteOwner: ActorAddress | undefined;
-  #closed = false;
+  /** What went through, and what went wrong without ending the connection. */
+  readonly counters = {
+    framesSent: 0,
+    framesReceived: 0,
+    messagesSent: 0,
+    messagesReceived: 0,
+    undecodable: 0,
+    /** Messages that had to wait for the peer's window. */
+    waited: 0,
+  };
   readonly #node: Node;
-  readonly #ws: WebSocket;
+  readonly #link: Link;
   readonly #sealer: FrameSealer;
   readonly #opener: FrameOpener;
   readonly #packer: FramePacker;
@@ -64,27 +101,23 @@ export class Connection implements Channel {
   readonly #onEnd: (connection: Connection, ending: Ending) => void;
   readonly #onOpen: (connection: Connection) => void;
   readonly #handler: RecordHandler;
+  readonly #sendFlow = new SendFlow();
+  readonly #receiveFlow: ReceiveFlow;
+  readonly #queues = new SendQueues();
+  readonly #policies = new Map<string, Overflow>();
+  readonly #warned = new Set<string>();
+  readonly #keepalive: KeepAlive;
+  #keepaliveTimer: unknown;
   #flushScheduled = false;
-  #lastHeard: number;
-  #keepalive: NodeJS.Timeout | undefined;
-  #paused = false;
-  #drainWaiters: (() => void)[] = [];
-  readonly #written = (): void => {
-    if (this.#drainWaiters.length > 0 && this.#ws.bufferedAmount < SEND_HIGH_WATER)
-      this.#wakeDrainWaiters();
-  };
-  /** What went through, and what went wrong without ending the connection. */
-  readonly counters = {
-    framesSent: 0,
-    framesReceived: 0,
-    messagesSent: 0,
-    messagesReceived: 0,
-    undecodable: 0,
-  };
+  /** No more sending: close() was called, the peer said CLOSE, or it failed. */
+  #closing = false;
+  #ending: Ending | undefined;
+  #linkEnded = false;
+  #drainWaiters: DrainWaiter[] = [];
 
   constructor(init: {
     node: Node;
-    ws: WebSocket;
+    link: Link;
     sealer: FrameSealer;
     opener: FrameOpener;
     endpoint: string;
@@ -98,7 +131,7 @@ export class Connection implements Channel {
     onEnd: (connection: Connection, ending: Ending) => void;
   }) {
     this.#node = init.node;
-    this.#ws = init.ws;
+    this.#link = init.link;
     this.#sealer = init.sealer;
     this.#opener = init.opener;
     this.endpoint = init.endpoint;
@@ -108,31 +141,51 @@ export class Connection implements Channel {
     this.#options = init.options;
     this.#onEnd = init.onEnd;
     this.#onOpen = init.onOpen;
+    this.#receiveFlow = new ReceiveFlow(init.options.windows);
     this.#packer = new FramePacker({
       maxFrameSize: init.options.maxFrameSize,
       onFrame: (plaintext) => {
         this.counters.framesSent++;
-        this.#ws.send(this.#sealer.seal(plaintext), this.#written);
+        this.#link.send(this.#sealer.seal(plaintext));
       },
     });
-    this.#unpacker = new FrameUnpacker({ maxMessageSize: init.options.maxMessageSize });
-    this.#codec = { addresses: this.#addressCodec() };
+    this.#unpacker = new FrameUnpacker({
+      maxMessageSize: init.options.maxMessageSize,
+      maxReassemblyBytes: init.options.maxReassemblyBytes,
+    });
+    this.#codec = { addresses: addressCodec(this) };
     this.#handler = {
       message: (to, from, body) => this.#receiveMessage(to, from, body),
       control: (op, payload) => this.#receiveControl(op, payload),
     };
-    this.#lastHeard = performance.now();
-    this.#ws.on('message', (data: Buffer) => this.#receiveFrame(data));
-    this.#ws.on('close', () => this.#lost());
-    this.#ws.on('error', (err) =>
-      this.#node.log('DEBUG', `connection ${this.label}: ${err.message}`),
-    );
-    this.#startKeepalive();
-    this.#control(CONTROL.open, encodeId(init.owner.id));
+    const clock = init.node.clock;
+    this.#keepalive = new KeepAlive(init.options, clock.now());
+    this.#link.attach({
+      frame: (bytes) => this.#receiveFrame(bytes),
+      drain: () => this.#wakeDrainWaiters(),
+      end: (ending) => this.#linkEnd(ending),
+    });
+    this.#scheduleKeepalive();
+    this.#control(CONTROL.open, encodeOpen({ owner: init.owner.id, ...init.options.windows }));
   }
 
+  /** True once no more can be sent: closing, closed or lost. */
   get closed(): boolean {
-    return this.#closed;
+    return this.#closing || this.#ending !== undefined;
+  }
+
+  /** Why it ended, once it has. */
+  get closeCode(): ErrorCode | undefined {
+    return this.#ending
+      ? (this.#ending.code ?? 'ERR_CLOSED')
+      : this.#closing
+        ? 'ERR_CLOSED'
+        : undefined;
+  }
+
+  /** Messages waiting for the peer's window, in all. */
+  get waiting(): number {
+    return this.#queues.size;
   }
 
   /** The address of actor `id` on the peer node, one object per actor. */
@@ -145,77 +198,174 @@ export class Connection implements Channel {
     return address;
   }
 
+  /** Sets what happens to messages of local actor `from` to remote actor `to` that must wait. */
+  setOverflow(from: number, to: number, overflow: Overflow): void {
+    this.#policies.set(`${from}:${to}`, overflow);
+  }
+
   post(to: number, from: number, message: Message): boolean {
-    if (this.#closed) return false;
+    if (this.closed) return false;
     const body = this.#body;
     body.reset();
     writeMessage(body, message, this.#codec);
-    if (body.length > this.#options.maxMessageSize) {
+    const size = body.length;
+    if (size > this.#options.maxMessageSize) {
       throw new CallsignError(
         'ERR_MESSAGE_TOO_LARGE',
-        `a message of ${body.length} bytes exceeds the limit of ${this.#options.maxMessageSize}`,
+        `a message of ${size} bytes exceeds the limit of ${this.#options.maxMessageSize}`,
       );
     }
-    this.counters.messagesSent++;
-    this.#packer.message(to, from, body.view());
-    this.#scheduleFlush();
+    const typeName = typeNameOf(message);
+    if (this.#queues.waiting(from, to) === 0 && this.#sendFlow.fits(to, size)) {
+      this.#write(to, from, typeName, body.view());
+      return true;
+    }
+    this.#wait({ from, to, typeName, body: body.view().slice() }, message);
     return true;
   }
 
   /**
-   * Sends what is pending now and resolves once less than 1 MiB waits to be
-   * written to the socket (at once if that is already so, or when the
-   * connection ends). A sender that awaits it between bursts never buffers
-   * more than about a megabyte, however slow the receiver.
+   * Resolves once nothing of local actor `from` waits for remote actor `to`
+   * and less than 1 MiB is buffered for the link (at once if that is already
+   * so, or when the connection ends).
    */
-  drained(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
+  drained(from: number, to: number): Promise<void> {
+    if (this.closed) return Promise.resolve();
     this.#flush();
-    if (this.#ws.bufferedAmount < SEND_HIGH_WATER) return Promise.resolve();
-    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+    if (this.#canTakeMore(from, to)) return Promise.resolve();
+    return new Promise((resolve) => this.#drainWaiters.push({ from, to, resolve }));
   }
 
-  #wakeDrainWaiters(): void {
-    const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
-    for (const wake of waiters) wake();
+  /** Receipt: local actor `to` took (or refused) a message of `bytes` that came over here. */
+  taken(to: number, bytes: number): void {
+    if (this.#ending) return;
+    this.#receiveFlow.taken(to, bytes);
+    if (this.#receiveFlow.hasCredit) this.#scheduleFlush();
   }
 
   /**
-   * Ends the connection from this side: what was posted is sent, the peer is
+   * Ends the connection from this side: what was written is delivered, what
+   * still waits for the peer's window is reported `Undelivered`, the peer is
    * told, and the owner receives Closed. Safe to call twice.
    */
   close(reason = 'closed', code?: ErrorCode): void {
-    if (this.#closed) return;
-    this.#control(CONTROL.close, new TextEncoder().encode(reason));
+    if (this.closed) return;
+    this.#closing = true;
+    this.#control(CONTROL.close, encodeClose({ code, reason }));
     this.#flush();
+    this.#link.close();
     this.#end({ here: true, code, reason });
-    this.#ws.close(1000);
-    // A peer that does not finish the closing handshake is cut off.
-    setTimeout(() => this.#ws.terminate(), 1000).unref();
+  }
+
+  #write(to: number, from: number, typeName: string, body: Uint8Array): void {
+    this.counters.messagesSent++;
+    this.#sendFlow.sent(to, body.length, { from, to, typeName });
+    this.#packer.message(to, from, body);
+    this.#scheduleFlush();
+  }
+
+  #wait(item: Waiting, message: Message | undefined): void {
+    this.counters.waited++;
+    const key = `${item.from}:${item.to}`;
+    const overflow = this.#policies.get(key) ?? this.#options.overflow;
+    const added = this.#queues.add(item, overflow);
+    if (added.kind === 'refused') {
+      this.#report(item, message, 'overflow', added.code);
+    } else if (added.kind === 'dropped') {
+      this.#report(added.oldest, undefined, 'overflow', added.code);
+    } else if (
+      overflow.policy === 'block' &&
+      !this.#warned.has(key) &&
+      this.#queues.waiting(item.from, item.to) > overflow.limit
+    ) {
+      this.#warned.add(key);
+      this.#node.log(
+        'WARNING',
+        `connection ${this.label}: more than ${overflow.limit} messages of <${item.from}> wait for a slow receiver; await drain() between sends`,
+      );
+    }
+  }
+
+  #report(
+    item: { from: number; to: number; typeName: string },
+    message: Message | undefined,
+    reason: 'closed' | 'overflow' | 'unconfirmed',
+    code: ErrorCode,
+  ): void {
+    const sender = item.from === 0 ? undefined : new ActorAddress(item.from);
+    this.#node.undelivered(item.typeName, reason, code, message, sender, this.remote(item.to));
+  }
+
+  /** Sends what waits for receivers whose window has room. */
+  #release(receivers: Iterable<number>): void {
+    for (const to of [...receivers]) {
+      for (const item of this.#queues.release(to, (w) =>
+        this.#sendFlow.fits(w.to, w.body.length),
+      )) {
+        this.#write(item.to, item.from, item.typeName, item.body);
+      }
+    }
+    this.#wakeDrainWaiters();
+  }
+
+  #canTakeMore(from: number, to: number): boolean {
+    return this.#queues.waiting(from, to) === 0 && this.#link.buffered < SEND_HIGH_WATER;
+  }
+
+  #wakeDrainWaiters(): void {
+    if (this.#drainWaiters.length === 0) return;
+    const ended = this.closed;
+    const still: DrainWaiter[] = [];
+    for (const w of this.#drainWaiters) {
+      if (ended || this.#canTakeMore(w.from, w.to)) w.resolve();
+      else still.push(w);
+    }
+    this.#drainWaiters = still;
   }
 
   #end(ending: Ending): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    clearInterval(this.#keepalive);
+    if (this.#ending) return;
+    this.#ending = ending;
+    this.#closing = true;
+    this.#node.clock.clear(this.#keepaliveTimer);
+    this.#unpacker.release();
+    const code = ending.code ?? 'ERR_CLOSED';
+    for (const item of this.#queues.takeAll()) this.#report(item, undefined, 'closed', code);
+    const inFlight = this.#sendFlow.takeInFlight();
+    if (LOSSES.has(code)) {
+      for (const item of inFlight) this.#report(item, undefined, 'unconfirmed', code);
+    }
     this.#wakeDrainWaiters();
     this.#onEnd(this, ending);
   }
 
-  /** The socket ended, or the peer misbehaved: end it as Abandoned. */
-  #abandon(code: ErrorCode, reason: string): void {
-    if (this.#closed) return;
+  /** The peer broke the protocol or went silent: tell it why where possible, and end. */
+  #fail(code: ErrorCode, reason: string): void {
+    if (this.#ending) return;
     this.#node.log(
       'WARNING',
       `connection ${this.label} (${this.endpoint}) abandoned: ${reason} (${code})`,
     );
+    this.#closing = true;
+    if (!this.#linkEnded) {
+      // Sealed, so the peer learns the real code, not only that the socket went.
+      this.#packer.control(CONTROL.close, encodeClose({ code, reason }));
+      this.#packer.flush();
+      this.#link.close(new CallsignError(code, reason));
+    }
     this.#end({ here: false, code, reason });
-    this.#ws.terminate();
   }
 
-  #lost(): void {
-    this.#abandon('ERR_CONNECTION_LOST', 'the connection was lost');
+  #linkEnd(ending: LinkEnding): void {
+    this.#linkEnded = true;
+    if (this.#ending) return;
+    if (ending.code !== 'ERR_CLOSED' && ending.code !== 'ERR_CONNECTION_LOST') {
+      this.#node.log(
+        'WARNING',
+        `connection ${this.label} (${this.endpoint}) abandoned: ${ending.reason} (${ending.code})`,
+      );
+    }
+    this.#end({ here: false, code: ending.code, reason: ending.reason });
   }
 
   #scheduleFlush(): void {
@@ -226,36 +376,41 @@ export class Connection implements Channel {
 
   #flush(): void {
     this.#flushScheduled = false;
-    if (this.#ws.readyState !== 1) return;
+    if (this.#linkEnded) return;
+    if (this.#receiveFlow.hasCredit) {
+      this.#packer.control(CONTROL.credit, encodeCredits(this.#receiveFlow.takeCredit()));
+    }
     this.#packer.flush();
   }
 
   #control(op: number, payload?: Uint8Array): void {
-    if (this.#closed) return;
+    if (this.#linkEnded) return;
     this.#packer.control(op, payload);
     this.#scheduleFlush();
   }
 
-  #receiveFrame(data: Buffer): void {
-    if (this.#closed) return;
-    this.#lastHeard = performance.now();
+  #receiveFrame(data: Uint8Array): void {
+    if (this.#linkEnded || (this.#ending && !this.#ending.here)) return;
+    this.#keepalive.heard(this.#node.clock.now());
     this.counters.framesReceived++;
-    let plaintext: Uint8Array;
     try {
-      plaintext = this.#opener.open(data);
+      const plaintext = this.#opener.open(data);
       this.#unpacker.unpack(plaintext, this.#handler);
     } catch (err) {
-      this.#abandon(codeOf(err, 'ERR_MALFORMED_FRAME'), toError(err).message);
+      this.#fail(codeOf(err, 'ERR_MALFORMED_FRAME'), toError(err).message);
     }
   }
 
   #receiveMessage(to: number, from: number, body: Uint8Array): void {
+    const size = body.length;
+    this.#receiveFlow.arrived(to, size);
     let message: Message;
     try {
       message = decodeMessage(body, this.#codec);
     } catch (err) {
       // One bad message from an authenticated peer (a newer version, say) costs only itself.
       this.counters.undecodable++;
+      this.taken(to, size);
       const code = codeOf(err, 'ERR_MALFORMED_MESSAGE');
       this.#node.log(
         'WARNING',
@@ -264,17 +419,7 @@ export class Connection implements Channel {
       return;
     }
     this.counters.messagesReceived++;
-    this.#node.deliver(to, message, from === 0 ? undefined : this.remote(from));
-    const cell = this.#node.cell(to);
-    if (cell && !this.#paused && cell.pressure > PRESSURE_HIGH) {
-      // Stop reading until the actor catches up; TCP then slows the sender down.
-      this.#paused = true;
-      this.#ws.pause();
-      cell.whenDrained(() => {
-        this.#paused = false;
-        if (!this.#closed) this.#ws.resume();
-      });
-    }
+    this.#node.deliver(to, message, from === 0 ? undefined : this.remote(from), this, size);
   }
 
   #receiveControl(op: number, payload: Uint8Array): void {
@@ -286,14 +431,24 @@ export class Connection implements Channel {
         return;
       case CONTROL.open: {
         if (this.remoteOwner) throw new CallsignError('ERR_MALFORMED_FRAME', 'OPEN sent twice');
-        this.remoteOwner = this.remote(decodeId(payload));
-        this.#onOpen(this);
+        const open = decodeOpen(payload);
+        this.remoteOwner = this.remote(open.owner);
+        this.#sendFlow.open(open);
+        this.#release(this.#queues.receivers());
+        if (!this.closed) this.#onOpen(this);
         return;
       }
       case CONTROL.close: {
-        const reason = new TextDecoder().decode(payload) || 'closed by peer';
-        this.#end({ here: false, code: 'ERR_CLOSED', reason });
-        this.#ws.close(1000);
+        const close = decodeClose(payload);
+        this.#closing = true;
+        this.#link.close();
+        this.#end({ here: false, code: close.code ?? 'ERR_CLOSED', reason: close.reason });
+        return;
+      }
+      case CONTROL.credit: {
+        const credits: Credit[] = decodeCredits(payload);
+        for (const credit of credits) this.#sendFlow.credit(credit);
+        this.#release(credits.map((c) => c.to));
         return;
       }
       default:
@@ -301,68 +456,20 @@ export class Connection implements Channel {
     }
   }
 
-  #startKeepalive(): void {
-    const { keepaliveMs, deadAfterMs } = this.#options;
-    // Checked four times per keep-alive period, so a dead peer is noticed at most
-    // a quarter period after the deadline.
-    const tick = Math.max(50, Math.min(keepaliveMs, deadAfterMs) / 4);
-    this.#keepalive = setInterval(() => {
-      const silent = performance.now() - this.#lastHeard;
-      if (silent >= deadAfterMs) {
-        this.#abandon(
-          'ERR_KEEPALIVE_TIMEOUT',
-          `no word from the peer for ${Math.round(silent)} ms`,
-        );
-      } else if (silent >= keepaliveMs) {
-        this.#control(CONTROL.ping);
+  #scheduleKeepalive(): void {
+    const clock = this.#node.clock;
+    const tick = () => {
+      if (this.#ending) return;
+      const now = clock.now();
+      const action = this.#keepalive.tick(now);
+      if (action === 'dead') {
+        const silent = Math.round(this.#keepalive.silence(now));
+        this.#fail('ERR_KEEPALIVE_TIMEOUT', `no word from the peer for ${silent} ms`);
+        return;
       }
-    }, tick);
-    this.#keepalive.unref();
-  }
-
-  #addressCodec(): AddressCodec {
-    return {
-      write: (w: Writer, address) => {
-        if (!(address instanceof ActorAddress)) {
-          throw new CallsignError(
-            'ERR_INVALID_MESSAGE',
-            `not an actor address: ${String(address)}`,
-          );
-        }
-        if (address.isLocal) {
-          w.u8(0); // an actor of the sending node
-          w.varuint(address.id);
-        } else if (address.channel === this) {
-          w.u8(1); // an actor of the receiving node
-          w.varuint(address.id);
-        } else {
-          throw new CallsignError(
-            'ERR_INVALID_MESSAGE',
-            `address ${address} belongs to a third node and cannot cross ${this.label}`,
-          );
-        }
-      },
-      read: (r: Reader) => {
-        const where = r.u8();
-        const id = r.varuint();
-        if (where === 0) return this.remote(id);
-        if (where === 1) return new ActorAddress(id);
-        throw new CallsignError('ERR_MALFORMED_MESSAGE', `bad address tag ${where}`);
-      },
+      if (action === 'ping') this.#control(CONTROL.ping);
+      this.#keepaliveTimer = clock.after(this.#keepalive.tickMs, tick);
     };
+    this.#keepaliveTimer = clock.after(this.#keepalive.tickMs, tick);
   }
-}
-
-function encodeId(id: number): Uint8Array {
-  const bytes = new Uint8Array(8);
-  new DataView(bytes.buffer).setFloat64(0, id);
-  return bytes;
-}
-
-function decodeId(payload: Uint8Array): number {
-  if (payload.length !== 8) throw new CallsignError('ERR_MALFORMED_FRAME', 'bad OPEN payload');
-  const id = new DataView(payload.buffer, payload.byteOffset, 8).getFloat64(0);
-  if (!Number.isSafeInteger(id) || id < 1)
-    throw new CallsignError('ERR_MALFORMED_FRAME', 'bad OPEN id');
-  return id;
 }

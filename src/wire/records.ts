@@ -19,17 +19,7 @@ import { Reader, Writer } from '../messages/binary.ts';
  */
 export const RECORD = { message: 1, fragment: 2, control: 3 } as const;
 
-/** Control operations carried in CONTROL records. */
-export const CONTROL = {
-  /** Keep-alive probe; answered by PONG. */
-  ping: 1,
-  /** Keep-alive answer. */
-  pong: 2,
-  /** The actor id that owns this end of the connection (connector or listener). */
-  open: 3,
-  /** The sender is closing; payload: a UTF-8 reason. */
-  close: 4,
-} as const;
+export { CONTROL } from './control.ts';
 
 const FIRST = 1;
 const LAST = 2;
@@ -148,6 +138,11 @@ export interface FrameUnpackerInit {
   maxMessageSize: number;
   /** How many fragmented messages may be in flight at once. Default 16. */
   maxStreams?: number;
+  /**
+   * How many bytes the fragments of unfinished messages may hold in memory
+   * together. Default: `maxMessageSize`.
+   */
+  maxReassemblyBytes?: number;
 }
 
 interface Partial {
@@ -155,23 +150,44 @@ interface Partial {
   from: number;
   total: number;
   received: number;
-  body: Uint8Array;
+  /** What this stream holds in memory (a kept view counts its whole frame). */
+  held: number;
+  chunks: Uint8Array[];
 }
 
 /**
  * Reads the records of frame plaintexts, putting fragments together again.
- * Any structural error throws ERR_MALFORMED_FRAME (or ERR_MESSAGE_TOO_LARGE);
- * the caller then closes the connection, since the stream can no longer be
- * trusted.
+ * Any structural error throws ERR_MALFORMED_FRAME (or ERR_MESSAGE_TOO_LARGE,
+ * ERR_FRAGMENT_BUDGET); the caller then closes the connection, since the
+ * stream can no longer be trusted.
+ *
+ * Memory for unfinished messages grows with the bytes that actually arrived,
+ * never with the total a first fragment announces, and stays within
+ * `maxReassemblyBytes` for all streams together; {@link FrameUnpacker.release}
+ * lets it all go.
  */
 export class FrameUnpacker {
   readonly #maxMessage: number;
   readonly #maxStreams: number;
+  readonly #budget: number;
   readonly #streams = new Map<number, Partial>();
+  #held = 0;
 
   constructor(init: FrameUnpackerInit) {
     this.#maxMessage = init.maxMessageSize;
     this.#maxStreams = init.maxStreams ?? 16;
+    this.#budget = init.maxReassemblyBytes ?? init.maxMessageSize;
+  }
+
+  /** Bytes held for unfinished messages. */
+  get held(): number {
+    return this.#held;
+  }
+
+  /** Forgets every unfinished message (when the connection ends). */
+  release(): void {
+    this.#streams.clear();
+    this.#held = 0;
   }
 
   /** Reads every record of one frame plaintext. */
@@ -189,7 +205,7 @@ export class FrameUnpacker {
           const op = r.u8();
           handler.control(op, r.raw(r.u32()));
         } else if (kind === RECORD.fragment) {
-          this.#fragment(r, handler);
+          this.#fragment(r, plaintext, handler);
         } else {
           throw new CallsignError('ERR_MALFORMED_FRAME', `unknown record kind ${kind}`);
         }
@@ -204,9 +220,12 @@ export class FrameUnpacker {
     }
   }
 
-  #fragment(r: Reader, handler: RecordHandler): void {
+  #fragment(r: Reader, plaintext: Uint8Array, handler: RecordHandler): void {
     const stream = r.varuint();
     const flags = r.u8();
+    if (flags & ~(FIRST | LAST)) {
+      throw new CallsignError('ERR_MALFORMED_FRAME', `bad fragment flags ${flags}`);
+    }
     let partial = this.#streams.get(stream);
     if (flags & FIRST) {
       if (partial)
@@ -223,7 +242,7 @@ export class FrameUnpacker {
           `a message of ${total} bytes exceeds the limit of ${this.#maxMessage}`,
         );
       }
-      partial = { to, from, total, received: 0, body: new Uint8Array(total) };
+      partial = { to, from, total, received: 0, held: 0, chunks: [] };
       this.#streams.set(stream, partial);
     } else if (!partial) {
       throw new CallsignError('ERR_MALFORMED_FRAME', `fragment of unknown stream ${stream}`);
@@ -235,14 +254,41 @@ export class FrameUnpacker {
         `fragments of stream ${stream} exceed their total`,
       );
     }
-    partial.body.set(chunk, partial.received);
-    partial.received += chunk.length;
     if (flags & LAST) {
-      if (partial.received !== partial.total) {
+      if (partial.received + chunk.length !== partial.total) {
         throw new CallsignError('ERR_MALFORMED_FRAME', `stream ${stream} ended short of its total`);
       }
       this.#streams.delete(stream);
-      handler.message(partial.to, partial.from, partial.body);
+      this.#held -= partial.held;
+      const body =
+        partial.chunks.length === 0 ? chunk : concatChunks(partial.chunks, chunk, partial.total);
+      handler.message(partial.to, partial.from, body);
+      return;
     }
+    // A chunk that fills most of its frame is kept as a view (holding the frame);
+    // a small one is copied, so that small chunks cannot pin whole frames.
+    const keepView = chunk.length * 2 >= plaintext.length;
+    const held = keepView ? plaintext.length : chunk.length;
+    if (this.#held + held > this.#budget) {
+      throw new CallsignError(
+        'ERR_FRAGMENT_BUDGET',
+        `unfinished fragmented messages would hold ${this.#held + held} bytes, above the budget of ${this.#budget}`,
+      );
+    }
+    partial.chunks.push(keepView ? chunk : chunk.slice());
+    partial.received += chunk.length;
+    partial.held += held;
+    this.#held += held;
   }
+}
+
+function concatChunks(chunks: Uint8Array[], last: Uint8Array, total: number): Uint8Array {
+  const body = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    body.set(c, at);
+    at += c.length;
+  }
+  body.set(last, at);
+  return body;
 }
