@@ -5,6 +5,11 @@
  * needs: the ws library would otherwise buffer up to the full frame size for
  * every unauthenticated connection. A pure state machine on bytes.
  *
+ * Until the handshake completes, a peer has no reason to send anything
+ * larger: the responder reads M1, M3 and the initiator's OPEN record (the
+ * initiator's actors cannot send before the responder's OPEN, which comes
+ * after the handshake); the initiator reads M2 or a REJECT.
+ *
  * Frame layout (RFC 6455 §5.2): byte 0 = FIN, RSV1-3, opcode; byte 1 = MASK,
  * 7-bit length; then a 16- or 64-bit length when the 7-bit one is 126 or
  * 127; then a 4-byte mask key when MASK is set; then the payload.
@@ -16,26 +21,20 @@
 export type GuardVerdict =
   /** Nothing wrong yet; keep feeding. */
   | { readonly kind: 'ok' }
-  /** Every handshake message has been seen; the guard is no longer needed. */
-  | { readonly kind: 'done' }
   /** Cut the link: a frame larger than the handshake allows. */
   | { readonly kind: 'refuse'; readonly reason: string };
 
 /** Options of {@link HandshakeGuard}. */
 export interface HandshakeGuardInit {
-  /** How many whole data messages the peer sends during the handshake. */
-  messages: number;
-  /** The largest payload, in bytes, one handshake message may have. */
+  /** The largest payload, in bytes, one message may have before the handshake completes. */
   maxPayload: number;
 }
 
 const OK: GuardVerdict = { kind: 'ok' };
-const DONE: GuardVerdict = { kind: 'done' };
 
 /** Scans WebSocket frames for the handshake phase; see the module comment. */
 export class HandshakeGuard {
   readonly #max: number;
-  #messagesLeft: number;
   /** Header bytes collected for the frame being read (at most 14). */
   readonly #header = new Uint8Array(14);
   #headerLength = 0;
@@ -48,12 +47,10 @@ export class HandshakeGuard {
   #verdict: GuardVerdict = OK;
 
   constructor(init: HandshakeGuardInit) {
-    this.#messagesLeft = init.messages;
     this.#max = init.maxPayload;
-    if (init.messages <= 0) this.#verdict = DONE;
   }
 
-  /** Reads `chunk`; once the verdict is `done` or `refuse` it no longer changes. */
+  /** Reads `chunk`; once the verdict is `refuse` it no longer changes. */
   feed(chunk: Uint8Array): GuardVerdict {
     let at = 0;
     while (this.#verdict === OK && at < chunk.length) {
@@ -93,10 +90,7 @@ export class HandshakeGuard {
   }
 
   #frameEnded(): void {
-    if (this.#control || !this.#finalFrame) return;
-    this.#messageBytes = 0;
-    this.#messagesLeft--;
-    if (this.#messagesLeft === 0) this.#verdict = DONE;
+    if (!this.#control && this.#finalFrame) this.#messageBytes = 0;
   }
 }
 

@@ -42,23 +42,16 @@ export interface SocketGuard {
  * Attach it before the ws library attaches its own reader, so that it sees
  * every chunk first.
  */
-export function guardSocket(
-  socket: Duplex,
-  messages: number,
-  context: LinkContext,
-  label: string,
-): SocketGuard {
-  const guard = new HandshakeGuard({ messages, maxPayload: HANDSHAKE_MAX_PAYLOAD });
+export function guardSocket(socket: Duplex, context: LinkContext, label: string): SocketGuard {
+  const guard = new HandshakeGuard({ maxPayload: HANDSHAKE_MAX_PAYLOAD });
   let refusal: string | undefined;
   const onData = (chunk: Buffer) => {
     const verdict = guard.feed(chunk);
     if (verdict.kind === 'ok') return;
     socket.off('data', onData);
-    if (verdict.kind === 'refuse') {
-      refusal = verdict.reason;
-      context.log('WARNING', `${label} refused: ${verdict.reason} (ERR_HANDSHAKE_TOO_LARGE)`);
-      socket.destroy();
-    }
+    refusal = verdict.reason;
+    context.log('WARNING', `${label} refused: ${verdict.reason} (ERR_HANDSHAKE_TOO_LARGE)`);
+    socket.destroy();
   };
   socket.on('data', onData);
   return {
@@ -168,7 +161,8 @@ class WsLink implements Link {
   }
 
   #receive(data: Buffer, isBinary: boolean): void {
-    if (this.#ending || this.#closing) return;
+    // The guard cut the socket, but ws may still parse the rest of the chunk it saw.
+    if (this.#ending || this.#closing || this.#guard?.refusal !== undefined) return;
     if (!isBinary) {
       this.#fail('ERR_WS_PROTOCOL', 'a text frame');
       this.close(new CallsignError('ERR_WS_PROTOCOL', 'text frames are not spoken here'));

@@ -98,8 +98,8 @@ export async function wsListen(text: string, init: ListenInit): Promise<LinkList
       return;
     }
     const remote = remoteOf(socket as Socket);
-    // Before the ws library reads anything: the peer's first two messages are M1 and M3.
-    const guard = guardSocket(socket, 2, context, `connection from ${remote ?? 'a local peer'}`);
+    // Before the ws library reads anything: nothing large may come before the handshake ends.
+    const guard = guardSocket(socket, context, `connection from ${remote ?? 'a local peer'}`);
     wss.handleUpgrade(req, socket, head, (ws) => {
       const link = wsLink(ws, {
         context,

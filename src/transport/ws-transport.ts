@@ -55,7 +55,7 @@ function dial(text: string, init: DialInit): Promise<Link> {
       socket = res.socket;
       socket.on('error', () => {});
       // Before the ws library reads it: the listener's first message must be a handshake one.
-      guard = guardSocket(socket, 1, init.context, label);
+      guard = guardSocket(socket, init.context, label);
     });
     ws.once('open', () => {
       ws.off('error', fail);
