@@ -98,14 +98,15 @@ export class Cell {
     }
     const waiter = this.#waiter;
     if (waiter && this.mailbox.length === 0) {
-      this.#release(envelope);
       const verdict = waiter.examine(envelope.message);
       if (verdict === 'take') {
         this.#waiter = undefined;
+        this.#release(envelope);
         waiter.resolve(envelope);
         return true;
       }
       if (verdict === 'save') return this.#save(envelope);
+      this.#release(envelope);
       this.#onRefusal(this, envelope, 'dropped');
       return true;
     }
@@ -117,6 +118,12 @@ export class Cell {
     return true;
   }
 
+  /**
+   * The actor is done holding a message that came over a connection (it took
+   * it, or it was refused or discarded): its sender gets credit back. A saved
+   * message still holds its credit, so an actor that never takes what it
+   * saves slows its senders down rather than growing without bound.
+   */
   #release(envelope: Envelope): void {
     envelope.via?.taken(this.id, envelope.size ?? 0);
   }
@@ -128,16 +135,22 @@ export class Cell {
    */
   next(examine: Examiner): Envelope | Promise<Envelope> {
     const fromSaved = this.saved.take((e) => examine(e.message) === 'take');
-    if (fromSaved) return fromSaved;
+    if (fromSaved) {
+      this.#release(fromSaved);
+      return fromSaved;
+    }
     for (;;) {
       const envelope = this.mailbox.shift();
       if (!envelope) break;
-      this.#release(envelope);
       this.#drained();
       const verdict = examine(envelope.message);
+      if (verdict === 'save') {
+        this.#save(envelope);
+        continue;
+      }
+      this.#release(envelope);
       if (verdict === 'take') return envelope;
-      if (verdict === 'save') this.#save(envelope);
-      else this.#onRefusal(this, envelope, 'dropped');
+      this.#onRefusal(this, envelope, 'dropped');
     }
     return new Promise<Envelope>((resolve) => {
       this.#waiter = { examine, resolve };
@@ -159,9 +172,8 @@ export class Cell {
   end(): Envelope[] {
     this.ended = true;
     this.#waiter = undefined;
-    const unread = this.mailbox.drain();
-    for (const envelope of unread) this.#release(envelope);
-    const left = [...this.saved.drain(), ...unread];
+    const left = [...this.saved.drain(), ...this.mailbox.drain()];
+    for (const envelope of left) this.#release(envelope);
     this.#runDrainWatchers();
     for (const hook of this.endHooks.splice(0)) hook();
     return left;
@@ -170,7 +182,10 @@ export class Cell {
   #save(envelope: Envelope): boolean {
     if (this.saved.push(envelope)) return true;
     const oldest = this.saved.shift();
-    if (oldest) this.#onRefusal(this, oldest, 'saved-overflow');
+    if (oldest) {
+      this.#release(oldest);
+      this.#onRefusal(this, oldest, 'saved-overflow');
+    }
     this.saved.push(envelope);
     return true;
   }

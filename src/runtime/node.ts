@@ -214,7 +214,8 @@ export class Node {
         this.name,
         `${messageName(message)} from ${from} to <${to.toString(16).padStart(8, '0')}> undelivered: no such actor`,
       );
-      if (from && !from.isLocal) {
+      // Only what came over a connection is answered there (not the transport's own notices).
+      if (via && from && !from.isLocal) {
         this.undelivered(
           messageName(message),
           'no-such-actor',
@@ -353,7 +354,7 @@ export class Node {
           source,
           `${what} from ${envelope.from} arrived after the actor ended`,
         );
-        if (envelope.from && !envelope.from.isLocal) {
+        if (envelope.via && envelope.from && !envelope.from.isLocal) {
           this.undelivered(
             what,
             'no-such-actor',

@@ -458,16 +458,18 @@ export class Connection implements Channel, Receipt {
 
   #scheduleKeepalive(): void {
     const clock = this.#node.clock;
+    let due = clock.now() + this.#keepalive.tickMs;
     const tick = () => {
       if (this.#ending) return;
       const now = clock.now();
-      const action = this.#keepalive.tick(now);
+      const action = this.#keepalive.tick(now, due);
       if (action === 'dead') {
         const silent = Math.round(this.#keepalive.silence(now));
         this.#fail('ERR_KEEPALIVE_TIMEOUT', `no word from the peer for ${silent} ms`);
         return;
       }
       if (action === 'ping') this.#control(CONTROL.ping);
+      due = now + this.#keepalive.tickMs;
       this.#keepaliveTimer = clock.after(this.#keepalive.tickMs, tick);
     };
     this.#keepaliveTimer = clock.after(this.#keepalive.tickMs, tick);

@@ -47,8 +47,15 @@ export class KeepAlive {
     this.#lastHeard = now;
   }
 
-  /** What to do at `now`. */
-  tick(now: number): KeepAliveAction {
+  /**
+   * What to do at `now`, for a tick that was due at `due`. A tick much later
+   * than due means this process was not running (frozen, suspended, or its
+   * event loop blocked): that time is not counted against the peer, whose
+   * frames may be waiting unread.
+   */
+  tick(now: number, due = now): KeepAliveAction {
+    const late = now - due;
+    if (late > this.tickMs) this.#lastHeard += late;
     const silent = now - this.#lastHeard;
     if (silent >= this.#deadAfterMs) return 'dead';
     if (silent >= this.#keepaliveMs && now - this.#lastPing >= this.#keepaliveMs) {

@@ -54,10 +54,16 @@ export async function upgraded(endpoint: string): Promise<Socket> {
   await new Promise<void>((resolve, reject) => {
     let got = '';
     const timer = setTimeout(() => reject(new Error('no upgrade response')), 10_000);
+    const onClose = () => {
+      clearTimeout(timer);
+      reject(new Error('cut before the upgrade'));
+    };
+    socket.once('close', onClose);
     const onData = (d: Buffer) => {
       got += d.toString('latin1');
       if (got.includes('\r\n\r\n')) {
         socket.off('data', onData);
+        socket.off('close', onClose);
         clearTimeout(timer);
         if (got.startsWith('HTTP/1.1 101')) resolve();
         else reject(new Error(`upgrade refused: ${got.split('\r\n')[0]}`));
