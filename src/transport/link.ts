@@ -59,6 +59,11 @@ export interface Link {
    * and the link is cut soon after. Safe to call twice.
    */
   close(err?: CallsignError): void;
+  /**
+   * Cuts the link at once, without a goodbye, as the death of this process
+   * would: the peer sees ERR_CONNECTION_LOST.
+   */
+  sever(): void;
   /** Resolves once the link has ended. */
   closed(): Promise<LinkEnding>;
 }

@@ -18,11 +18,8 @@ import type {
  * @module
  */
 
-/** A link of a {@link memoryTransport}; `sever` simulates the loss of the peer's process. */
-export interface MemoryLink extends Link {
-  /** Ends both sides at once, without a goodbye: ERR_CONNECTION_LOST on each. */
-  sever(): void;
-}
+/** A link of a {@link memoryTransport}. */
+export type MemoryLink = Link;
 
 class MemoryEnd implements MemoryLink {
   readonly remote: string | undefined = undefined;

@@ -156,6 +156,10 @@ class WsLink implements Link {
     }
   }
 
+  sever(): void {
+    this.#ws.terminate();
+  }
+
   closed(): Promise<LinkEnding> {
     return this.#closed;
   }

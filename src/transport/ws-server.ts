@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { CallsignError, type ErrorCode } from '../errors.ts';
 import { formatEndpoint, parseEndpoint } from './endpoint.ts';
-import type { LinkListener, ListenInit } from './link.ts';
+import type { Link, LinkListener, ListenInit } from './link.ts';
 import { removeStaleSocket, unlinkSocket } from './unix-socket.ts';
 import { guardSocket, wsLink } from './ws-link.ts';
 
@@ -18,6 +18,8 @@ interface Accepted {
   readonly socket: Socket;
   pending: boolean;
   deadline: unknown;
+  /** Once upgraded: the link, which can tell the peer why it is cut. */
+  link: Link | undefined;
 }
 
 /**
@@ -65,12 +67,19 @@ export async function wsListen(text: string, init: ListenInit): Promise<LinkList
       refuse(socket, 'ERR_TOO_MANY_PENDING', `${pending} connections still in their handshake`);
       return;
     }
-    const entry: Accepted = { socket, pending: true, deadline: undefined };
+    const entry: Accepted = { socket, pending: true, deadline: undefined, link: undefined };
     pending++;
     sockets.set(socket, entry);
     entry.deadline = context.clock.after(limits.handshakeMs, () => {
       if (!entry.pending) return;
-      refuse(socket, 'ERR_HANDSHAKE_TIMEOUT', `no handshake within ${limits.handshakeMs} ms`);
+      const reason = `no handshake within ${limits.handshakeMs} ms`;
+      if (entry.link) {
+        // Upgraded: the peer is told the code in the close frame, and cut soon after.
+        context.log('WARNING', `listener ${label}: connection refused: ${reason} (ERR_HANDSHAKE_TIMEOUT)`);
+        entry.link.close(new CallsignError('ERR_HANDSHAKE_TIMEOUT', reason));
+      } else {
+        refuse(socket, 'ERR_HANDSHAKE_TIMEOUT', reason);
+      }
     });
     socket.once('close', () => {
       settle(entry);
@@ -108,6 +117,7 @@ export async function wsListen(text: string, init: ListenInit): Promise<LinkList
         guard,
         onAuthenticated: () => settle(entry),
       });
+      entry.link = link;
       init.onLink(link);
     });
   });
