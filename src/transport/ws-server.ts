@@ -75,7 +75,10 @@ export async function wsListen(text: string, init: ListenInit): Promise<LinkList
       const reason = `no handshake within ${limits.handshakeMs} ms`;
       if (entry.link) {
         // Upgraded: the peer is told the code in the close frame, and cut soon after.
-        context.log('WARNING', `listener ${label}: connection refused: ${reason} (ERR_HANDSHAKE_TIMEOUT)`);
+        context.log(
+          'WARNING',
+          `listener ${label}: connection refused: ${reason} (ERR_HANDSHAKE_TIMEOUT)`,
+        );
         entry.link.close(new CallsignError('ERR_HANDSHAKE_TIMEOUT', reason));
       } else {
         refuse(socket, 'ERR_HANDSHAKE_TIMEOUT', reason);
