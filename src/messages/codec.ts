@@ -35,6 +35,13 @@ export interface CodecContext {
    * `t.any` array or object is one level. Default 32.
    */
   maxDepth?: number;
+  /**
+   * Decode `t.bytes` fields of at least 1 KiB as views of the input rather
+   * than copies, when they are at least a quarter of the input's buffer (so a
+   * kept view never holds more than four times its own size). For inputs
+   * that nobody reuses, such as a decrypted frame. Default false.
+   */
+  viewBytes?: boolean;
 }
 
 const DEFAULT_MAX_DEPTH = 32;
@@ -189,7 +196,15 @@ const decInt: Dec = (r) => r.varint();
 const decUint: Dec = (r) => r.varuint();
 const decFloat: Dec = (r) => r.f64();
 const decBigint: Dec = (r) => r.i64();
-const decBytes: Dec = (r) => copyBytes(r.bytes());
+/** `t.bytes` fields shorter than this are always copied (into a shared slab: cheaper than a view). */
+const VIEW_MIN = 1024;
+const decBytes: Dec = (r, ctx) => {
+  const v = r.bytes();
+  if (ctx?.viewBytes === true && v.length >= VIEW_MIN && v.length * 4 >= v.buffer.byteLength) {
+    return v;
+  }
+  return copyBytes(v);
+};
 const decDate: Dec = (r) => {
   const ms = r.varint();
   if (ms > MAX_DATE || ms < -MAX_DATE) throw malformed(`date ${ms} ms is out of range`);

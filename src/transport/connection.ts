@@ -1,5 +1,4 @@
 import { CallsignError, codeOf, type ErrorCode, toError } from '../errors.ts';
-import { Writer as BodyWriter } from '../messages/binary.ts';
 import { type CodecContext, decodeMessage, writeMessage } from '../messages/codec.ts';
 import { type Message, typeNameOf } from '../messages/registry.ts';
 import { ActorAddress, type Channel } from '../runtime/address.ts';
@@ -95,7 +94,6 @@ export class Connection implements Channel, Receipt {
   readonly #packer: FramePacker;
   readonly #unpacker: FrameUnpacker;
   readonly #options: ConnectionOptions;
-  readonly #body = new BodyWriter(256);
   readonly #codec: CodecContext;
   readonly #remotes = new Map<number, ActorAddress>();
   readonly #onEnd: (connection: Connection, ending: Ending) => void;
@@ -153,7 +151,7 @@ export class Connection implements Channel, Receipt {
       maxMessageSize: init.options.maxMessageSize,
       maxReassemblyBytes: init.options.maxReassemblyBytes,
     });
-    this.#codec = { addresses: addressCodec(this) };
+    this.#codec = { addresses: addressCodec(this), viewBytes: true };
     this.#handler = {
       message: (to, from, body) => this.#receiveMessage(to, from, body),
       control: (op, payload) => this.#receiveControl(op, payload),
@@ -205,11 +203,18 @@ export class Connection implements Channel, Receipt {
 
   post(to: number, from: number, message: Message): boolean {
     if (this.closed) return false;
-    const body = this.#body;
-    body.reset();
-    writeMessage(body, message, this.#codec);
-    const size = body.length;
+    // Encoded straight into the frame; taken back out only if it has to wait.
+    const packer = this.#packer;
+    const w = packer.beginMessage(to, from);
+    try {
+      writeMessage(w, message, this.#codec);
+    } catch (err) {
+      packer.abortMessage();
+      throw err;
+    }
+    const size = packer.bodyLength;
     if (size > this.#options.maxMessageSize) {
+      packer.abortMessage();
       throw new CallsignError(
         'ERR_MESSAGE_TOO_LARGE',
         `a message of ${size} bytes exceeds the limit of ${this.#options.maxMessageSize}`,
@@ -217,10 +222,13 @@ export class Connection implements Channel, Receipt {
     }
     const typeName = typeNameOf(message);
     if (this.#queues.waiting(from, to) === 0 && this.#sendFlow.fits(to, size)) {
-      this.#write(to, from, typeName, body.view());
+      this.counters.messagesSent++;
+      this.#sendFlow.sent(to, size, { from, to, typeName });
+      packer.commitMessage();
+      this.#scheduleFlush();
       return true;
     }
-    this.#wait({ from, to, typeName, body: body.view().slice() }, message);
+    this.#wait({ from, to, typeName, body: packer.retractMessage() }, message);
     return true;
   }
 

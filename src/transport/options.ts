@@ -13,7 +13,7 @@ export interface TransportOptions
 /** The defaults of docs/transport.md. */
 export const DEFAULT_WINDOWS: Windows = {
   actorMessages: 4096,
-  actorBytes: 4 * 1024 * 1024,
+  actorBytes: 8 * 1024 * 1024,
   connectionBytes: 16 * 1024 * 1024,
 };
 

@@ -42,12 +42,19 @@ export class FramePacker {
   readonly #max: number;
   readonly #onFrame: (plaintext: Uint8Array) => void;
   readonly #frame: Writer;
+  readonly #initial: number;
   #nextStream = 1;
+  #open: { to: number; from: number } | undefined;
+  #recordStart = 0;
+  #lengthAt = 0;
+  #bodyStart = 0;
 
   constructor(init: FramePackerInit) {
     if (init.maxFrameSize < 1024) throw new RangeError('maxFrameSize must be at least 1024');
     this.#max = init.maxFrameSize;
     this.#onFrame = init.onFrame;
+    // Room for a whole frame and one more record, so a frame buffer never grows twice.
+    this.#initial = init.maxFrameSize + 64 * 1024;
     this.#frame = new Writer(Math.min(init.maxFrameSize, 64 * 1024));
   }
 
@@ -69,6 +76,88 @@ export class FramePacker {
     w.varuint(from);
     w.u32(body.length);
     w.raw(body);
+  }
+
+  /**
+   * Starts a MESSAGE record and gives the writer to encode its body into,
+   * straight into the frame; then call {@link FramePacker.commitMessage}
+   * (or {@link FramePacker.retractMessage} / {@link FramePacker.abortMessage}).
+   */
+  beginMessage(to: number, from: number): Writer {
+    this.#room(MAX_HEADER);
+    const w = this.#frame;
+    this.#recordStart = w.length;
+    w.u8(RECORD.message);
+    w.varuint(to);
+    w.varuint(from);
+    this.#lengthAt = w.length;
+    w.u32(0);
+    this.#bodyStart = w.length;
+    this.#open = { to, from };
+    return w;
+  }
+
+  /** Bytes of body written since {@link FramePacker.beginMessage}. */
+  get bodyLength(): number {
+    return this.#frame.length - this.#bodyStart;
+  }
+
+  /**
+   * Ends the message begun. One that no longer fits its frame moves to the
+   * next (the frame before it is sent first); one larger than a frame is cut
+   * into fragments.
+   */
+  commitMessage(): void {
+    const open = this.#takeOpen();
+    const w = this.#frame;
+    const size = w.length - this.#bodyStart;
+    if (w.length <= this.#max) {
+      w.patchU32(this.#lengthAt, size);
+      return;
+    }
+    if (size + MAX_HEADER <= this.#max) {
+      w.patchU32(this.#lengthAt, size);
+      const start = this.#recordStart;
+      if (start > 0) {
+        this.#onFrame(w.view().subarray(0, start));
+        w.keepTail(start);
+      }
+      return;
+    }
+    const body = w.view().slice(this.#bodyStart);
+    w.truncate(this.#recordStart);
+    this.#fragments(open.to, open.from, body);
+    this.#giveBack();
+  }
+
+  /** Takes the body of the message begun back out of the frame (a copy), as if it was never begun. */
+  retractMessage(): Uint8Array {
+    this.#takeOpen();
+    const w = this.#frame;
+    const body = w.view().slice(this.#bodyStart);
+    w.truncate(this.#recordStart);
+    this.#giveBack();
+    return body;
+  }
+
+  /** Drops the message begun (its encoding failed). */
+  abortMessage(): void {
+    if (!this.#open) return;
+    this.#open = undefined;
+    this.#frame.truncate(this.#recordStart);
+    this.#giveBack();
+  }
+
+  /** After a message much larger than a frame, the frame buffer goes back to its usual size. */
+  #giveBack(): void {
+    if (this.#frame.capacity > 4 * this.#max) this.#frame.shrink(this.#initial);
+  }
+
+  #takeOpen(): { to: number; from: number } {
+    const open = this.#open;
+    if (!open) throw new RangeError('no message begun');
+    this.#open = undefined;
+    return open;
   }
 
   /** Adds one control record. */

@@ -1,5 +1,5 @@
 import {
-  type CipherChaCha20Poly1305,
+  type CipherGCM,
   createCipheriv,
   createDecipheriv,
   createSecretKey,
@@ -18,7 +18,12 @@ export const FRAME_KEY_LENGTH = 32;
 
 const COUNTER_LENGTH = 8;
 const TAG_LENGTH = 16;
-const ALGORITHM = 'chacha20-poly1305';
+/**
+ * AES-256-GCM: on this project's machines (x86 with AES-NI) it seals a small
+ * frame in about two thirds of ChaCha20-Poly1305's time through node:crypto,
+ * and bulk data about 1.3 times faster (bench/README.md, `npm run bench:aead`).
+ */
+const ALGORITHM = 'aes-256-gcm';
 const AEAD_OPTIONS = { authTagLength: TAG_LENGTH } as const;
 const MAX_UINT32 = 0xffffffff;
 
@@ -37,7 +42,7 @@ export interface FrameInit {
  * Seals frames for one direction of one connection.
  *
  * A frame is `counter (8 bytes, big-endian) ‖ ciphertext ‖ tag (16 bytes)`,
- * sealed with ChaCha20-Poly1305 under the direction's key. The nonce is
+ * sealed with AES-256-GCM under the direction's key. The nonce is
  * `0x00000000 ‖ counter`; the counter is also the additional authenticated
  * data. The counter starts at 0 and goes up by one per frame, so a nonce is
  * never used twice under one key. After frame 2^64 − 1 the sealer refuses to
@@ -123,12 +128,7 @@ export class FrameSealer {
     const frame = Buffer.allocUnsafe(COUNTER_LENGTH + length + TAG_LENGTH);
     frame.writeUInt32BE(high, 0);
     frame.writeUInt32BE(low, 4);
-    const cipher: CipherChaCha20Poly1305 = createCipheriv(
-      ALGORITHM,
-      this.#key,
-      nonce,
-      AEAD_OPTIONS,
-    );
+    const cipher: CipherGCM = createCipheriv(ALGORITHM, this.#key, nonce, AEAD_OPTIONS);
     cipher.setAAD(frame.subarray(0, COUNTER_LENGTH), { plaintextLength: length });
     if (length > 0) frame.set(cipher.update(plaintext), COUNTER_LENGTH);
     cipher.final();

@@ -48,14 +48,14 @@ describe('FrameSealer / FrameOpener', () => {
     expect(opener.counter).toBe(10n);
   });
 
-  it('lays a frame out as counter ‖ ChaCha20-Poly1305 ciphertext ‖ tag', () => {
+  it('lays a frame out as counter ‖ AES-256-GCM ciphertext ‖ tag', () => {
     const { key, sealer } = pair();
     sealer.seal(text('zero'));
     const frame = Buffer.from(sealer.seal(text('one')));
     expect(frame.readBigUInt64BE(0)).toBe(1n);
     // Decrypt independently: nonce = 4 zero bytes ‖ counter, AAD = counter.
     const nonce = Buffer.concat([Buffer.alloc(4), frame.subarray(0, 8)]);
-    const decipher = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 });
+    const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: 16 });
     decipher.setAAD(frame.subarray(0, 8), { plaintextLength: 3 });
     decipher.setAuthTag(frame.subarray(frame.length - 16));
     const plain = decipher.update(frame.subarray(8, frame.length - 16));
