@@ -233,9 +233,9 @@ export class Connection implements Channel, Receipt {
   }
 
   /**
-   * Resolves once nothing of local actor `from` waits for remote actor `to`
-   * and less than 1 MiB is buffered for the link (at once if that is already
-   * so, or when the connection ends).
+   * Resolves once nothing of local actor `from` waits for remote actor `to`,
+   * the window to `to` is at most half used, and less than 1 MiB is buffered
+   * for the link (at once if that is already so, or when the connection ends).
    */
   drained(from: number, to: number): Promise<void> {
     if (this.closed) return Promise.resolve();
@@ -317,7 +317,11 @@ export class Connection implements Channel, Receipt {
   }
 
   #canTakeMore(from: number, to: number): boolean {
-    return this.#queues.waiting(from, to) === 0 && this.#link.buffered < SEND_HIGH_WATER;
+    return (
+      this.#queues.waiting(from, to) === 0 &&
+      this.#link.buffered < SEND_HIGH_WATER &&
+      this.#sendFlow.halfOpen(to)
+    );
   }
 
   #wakeDrainWaiters(): void {

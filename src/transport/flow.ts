@@ -73,6 +73,21 @@ export class SendFlow {
     return out.bytes === 0 || out.bytes + bytes <= w.actorBytes;
   }
 
+  /**
+   * Whether the window to actor `to` (and the connection's) is at most half
+   * used: a sender that waits for this between bursts keeps every message of
+   * a burst of up to half a window on the fast path.
+   */
+  halfOpen(to: number): boolean {
+    const w = this.#windows;
+    if (w === undefined) return false;
+    if (this.#bytes * 2 > w.connectionBytes) return false;
+    const out = this.#out.get(to);
+    return (
+      out === undefined || (out.messages * 2 <= w.actorMessages && out.bytes * 2 <= w.actorBytes)
+    );
+  }
+
   /** A message of `bytes` was written to actor `to`. */
   sent(to: number, bytes: number, entry: InFlight): void {
     let out = this.#out.get(to);

@@ -12,7 +12,7 @@ export interface TransportOptions
 
 /** The defaults of docs/transport.md. */
 export const DEFAULT_WINDOWS: Windows = {
-  actorMessages: 4096,
+  actorMessages: 8192,
   actorBytes: 8 * 1024 * 1024,
   connectionBytes: 16 * 1024 * 1024,
 };
