@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { parseEndpoint } from '../../src/index.ts';
+import { wsFrameBytes } from '../helpers/ws-frames.ts';
 
 /**
  * What an attacker without the realm secret sends, as raw bytes on a socket:
@@ -80,31 +81,8 @@ export function wsFrame(
   payload: Uint8Array,
   options: { mask?: boolean; declared?: number; fin?: boolean; rsv?: number } = {},
 ): Uint8Array {
-  const { mask = true, fin = true, rsv = 0 } = options;
-  const length = options.declared ?? payload.length;
-  const head: number[] = [(fin ? 0x80 : 0) | (rsv << 4) | opcode];
-  const m = mask ? 0x80 : 0;
-  if (length > 0xffff) {
-    head.push(m | 127);
-    let n = BigInt(length);
-    const bytes: number[] = [];
-    for (let i = 0; i < 8; i++) {
-      bytes.unshift(Number(n & 0xffn));
-      n >>= 8n;
-    }
-    head.push(...bytes);
-  } else if (length > 125) {
-    head.push(m | 126, length >> 8, length & 0xff);
-  } else {
-    head.push(m | length);
-  }
-  const body = Buffer.from(payload);
-  if (mask) {
-    const key = randomBytes(4);
-    head.push(...key);
-    for (let i = 0; i < body.length; i++) body[i]! ^= key[i & 3]!;
-  }
-  return Buffer.concat([Buffer.from(head), body]);
+  const { mask = true, ...rest } = options;
+  return wsFrameBytes({ opcode, payload, ...rest, maskKey: mask ? randomBytes(4) : undefined });
 }
 
 /** The malformed frames of the issue, each sent right after the upgrade, before any handshake. */

@@ -5,6 +5,7 @@ import type { ErrorCode } from '../../../src/errors.ts';
 import { manualClock } from '../../../src/runtime/clock.ts';
 import type { LinkContext, LinkEnding } from '../../../src/transport/link.ts';
 import { guardSocket, wsLink } from '../../../src/transport/ws-link.ts';
+import { type WsFrameSpec, wsFrameBytes } from '../../helpers/ws-frames.ts';
 import { below, concat, mutate, prng, randomBytes } from './fuzz-helpers.ts';
 
 /**
@@ -27,44 +28,11 @@ const ALLOWED: ReadonlySet<ErrorCode> = new Set([
   'ERR_CLOSED',
 ]);
 
-interface FrameSpec {
-  opcode: number;
-  payload: Uint8Array;
-  fin?: boolean;
-  rsv?: number;
-  mask?: boolean;
-  /** A length to announce instead of the payload's. */
-  declared?: number;
-  /** Force the 16- or 64-bit length form. */
-  form?: 16 | 64;
-}
+type FrameSpec = Omit<WsFrameSpec, 'maskKey'> & { mask?: boolean };
 
 function wsFrame(random: () => number, spec: FrameSpec): Uint8Array {
-  const { opcode, payload, fin = true, rsv = 0, mask = true } = spec;
-  const length = spec.declared ?? payload.length;
-  const head: number[] = [(fin ? 0x80 : 0) | (rsv << 4) | (opcode & 0x0f)];
-  const m = mask ? 0x80 : 0;
-  if (spec.form === 64 || length > 0xffff) {
-    head.push(m | 127);
-    let n = BigInt(length);
-    const bytes: number[] = [];
-    for (let i = 0; i < 8; i++) {
-      bytes.unshift(Number(n & 0xffn));
-      n >>= 8n;
-    }
-    head.push(...bytes);
-  } else if (spec.form === 16 || length > 125) {
-    head.push(m | 126, (length >> 8) & 0xff, length & 0xff);
-  } else {
-    head.push(m | length);
-  }
-  const body = payload.slice();
-  if (mask) {
-    const key = randomBytes(random, 4);
-    head.push(...key);
-    for (let i = 0; i < body.length; i++) body[i]! ^= key[i & 3]!;
-  }
-  return concat([Uint8Array.from(head), body]);
+  const { mask = true, ...rest } = spec;
+  return wsFrameBytes({ ...rest, maskKey: mask ? randomBytes(random, 4) : undefined });
 }
 
 function closePayload(code: number, reason = ''): Uint8Array {
