@@ -6,7 +6,6 @@ import type { Receipt } from '../runtime/cell.ts';
 import type { Node } from '../runtime/node.ts';
 import {
   CONTROL,
-  type Credit,
   decodeClose,
   decodeCredits,
   decodeOpen,
@@ -17,10 +16,11 @@ import {
 import { FramePacker, FrameUnpacker, type RecordHandler } from '../wire/records.ts';
 import type { FrameOpener, FrameSealer } from '../wire/seal.ts';
 import { addressCodec } from './address-codec.ts';
-import { ReceiveFlow, SendFlow, type Windows } from './flow.ts';
+import { ReceiveFlow, type Windows } from './flow.ts';
 import { KeepAlive } from './keepalive.ts';
 import type { Link, LinkEnding } from './link.ts';
-import { type Overflow, SendQueues, type Waiting } from './overflow.ts';
+import { Outbox } from './outbox.ts';
+import type { Overflow, Waiting } from './overflow.ts';
 
 /** Tunables of a connection; see docs/transport.md. */
 export interface ConnectionOptions {
@@ -48,16 +48,8 @@ export interface Ending {
   reason: string;
 }
 
-/** {@link Connection.drained} waits while more than this is buffered for the link. */
-const SEND_HIGH_WATER = 1024 * 1024;
 /** Endings after which what was written may not have been read. */
 const LOSSES: ReadonlySet<ErrorCode> = new Set(['ERR_CONNECTION_LOST', 'ERR_KEEPALIVE_TIMEOUT']);
-
-interface DrainWaiter {
-  from: number;
-  to: number;
-  resolve: () => void;
-}
 
 /**
  * One authenticated, encrypted connection between two nodes, after the
@@ -99,11 +91,8 @@ export class Connection implements Channel, Receipt {
   readonly #onEnd: (connection: Connection, ending: Ending) => void;
   readonly #onOpen: (connection: Connection) => void;
   readonly #handler: RecordHandler;
-  readonly #sendFlow = new SendFlow();
+  readonly #outbox: Outbox;
   readonly #receiveFlow: ReceiveFlow;
-  readonly #queues = new SendQueues();
-  readonly #policies = new Map<string, Overflow>();
-  readonly #warned = new Set<string>();
   readonly #keepalive: KeepAlive;
   #keepaliveTimer: unknown;
   #flushScheduled = false;
@@ -111,7 +100,6 @@ export class Connection implements Channel, Receipt {
   #closing = false;
   #ending: Ending | undefined;
   #linkEnded = false;
-  #drainWaiters: DrainWaiter[] = [];
 
   constructor(init: {
     node: Node;
@@ -140,6 +128,16 @@ export class Connection implements Channel, Receipt {
     this.#onEnd = init.onEnd;
     this.#onOpen = init.onOpen;
     this.#receiveFlow = new ReceiveFlow(init.options.windows);
+    this.#outbox = new Outbox({
+      overflow: init.options.overflow,
+      write: (item) => this.#write(item),
+      report: (item, message, reason, code) => {
+        const sender = item.from === 0 ? undefined : new ActorAddress(item.from);
+        this.#node.undelivered(item.typeName, reason, code, message, sender, this.remote(item.to));
+      },
+      buffered: () => this.#link.buffered,
+      log: (text) => this.#node.log('WARNING', `connection ${this.label}: ${text}`),
+    });
     this.#packer = new FramePacker({
       maxFrameSize: init.options.maxFrameSize,
       onFrame: (plaintext) => {
@@ -160,7 +158,7 @@ export class Connection implements Channel, Receipt {
     this.#keepalive = new KeepAlive(init.options, clock.now());
     this.#link.attach({
       frame: (bytes) => this.#receiveFrame(bytes),
-      drain: () => this.#wakeDrainWaiters(),
+      drain: () => this.#outbox.wake(),
       end: (ending) => this.#linkEnd(ending),
     });
     this.#scheduleKeepalive();
@@ -183,7 +181,7 @@ export class Connection implements Channel, Receipt {
 
   /** Messages waiting for the peer's window, in all. */
   get waiting(): number {
-    return this.#queues.size;
+    return this.#outbox.waiting;
   }
 
   /** The address of actor `id` on the peer node, one object per actor. */
@@ -198,7 +196,7 @@ export class Connection implements Channel, Receipt {
 
   /** Sets what happens to messages of local actor `from` to remote actor `to` that must wait. */
   setOverflow(from: number, to: number, overflow: Overflow): void {
-    this.#policies.set(`${from}:${to}`, overflow);
+    this.#outbox.setOverflow(from, to, overflow);
   }
 
   post(to: number, from: number, message: Message): boolean {
@@ -221,14 +219,15 @@ export class Connection implements Channel, Receipt {
       );
     }
     const typeName = typeNameOf(message);
-    if (this.#queues.waiting(from, to) === 0 && this.#sendFlow.fits(to, size)) {
+    if (this.#outbox.mayGo(from, to, size)) {
       this.counters.messagesSent++;
-      this.#sendFlow.sent(to, size, { from, to, typeName });
+      this.#outbox.sent({ from, to, typeName }, size);
       packer.commitMessage();
       this.#scheduleFlush();
       return true;
     }
-    this.#wait({ from, to, typeName, body: packer.retractMessage() }, message);
+    this.counters.waited++;
+    this.#outbox.wait({ from, to, typeName, body: packer.retractMessage() }, message);
     return true;
   }
 
@@ -240,8 +239,7 @@ export class Connection implements Channel, Receipt {
   drained(from: number, to: number): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.#flush();
-    if (this.#canTakeMore(from, to)) return Promise.resolve();
-    return new Promise((resolve) => this.#drainWaiters.push({ from, to, resolve }));
+    return this.#outbox.drained(from, to);
   }
 
   /** Receipt: local actor `to` took (or refused) a message of `bytes` that came over here. */
@@ -265,74 +263,11 @@ export class Connection implements Channel, Receipt {
     this.#end({ here: true, code, reason });
   }
 
-  #write(to: number, from: number, typeName: string, body: Uint8Array): void {
+  #write(item: Waiting): void {
     this.counters.messagesSent++;
-    this.#sendFlow.sent(to, body.length, { from, to, typeName });
-    this.#packer.message(to, from, body);
+    this.#outbox.sent(item, item.body.length);
+    this.#packer.message(item.to, item.from, item.body);
     this.#scheduleFlush();
-  }
-
-  #wait(item: Waiting, message: Message | undefined): void {
-    this.counters.waited++;
-    const key = `${item.from}:${item.to}`;
-    const overflow = this.#policies.get(key) ?? this.#options.overflow;
-    const added = this.#queues.add(item, overflow);
-    if (added.kind === 'refused') {
-      this.#report(item, message, 'overflow', added.code);
-    } else if (added.kind === 'dropped') {
-      this.#report(added.oldest, undefined, 'overflow', added.code);
-    } else if (
-      overflow.policy === 'block' &&
-      !this.#warned.has(key) &&
-      this.#queues.waiting(item.from, item.to) > overflow.limit
-    ) {
-      this.#warned.add(key);
-      this.#node.log(
-        'WARNING',
-        `connection ${this.label}: more than ${overflow.limit} messages of <${item.from}> wait for a slow receiver; await drain() between sends`,
-      );
-    }
-  }
-
-  #report(
-    item: { from: number; to: number; typeName: string },
-    message: Message | undefined,
-    reason: 'closed' | 'overflow' | 'unconfirmed',
-    code: ErrorCode,
-  ): void {
-    const sender = item.from === 0 ? undefined : new ActorAddress(item.from);
-    this.#node.undelivered(item.typeName, reason, code, message, sender, this.remote(item.to));
-  }
-
-  /** Sends what waits for receivers whose window has room. */
-  #release(receivers: Iterable<number>): void {
-    for (const to of [...receivers]) {
-      for (const item of this.#queues.release(to, (w) =>
-        this.#sendFlow.fits(w.to, w.body.length),
-      )) {
-        this.#write(item.to, item.from, item.typeName, item.body);
-      }
-    }
-    this.#wakeDrainWaiters();
-  }
-
-  #canTakeMore(from: number, to: number): boolean {
-    return (
-      this.#queues.waiting(from, to) === 0 &&
-      this.#link.buffered < SEND_HIGH_WATER &&
-      this.#sendFlow.halfOpen(to)
-    );
-  }
-
-  #wakeDrainWaiters(): void {
-    if (this.#drainWaiters.length === 0) return;
-    const ended = this.closed;
-    const still: DrainWaiter[] = [];
-    for (const w of this.#drainWaiters) {
-      if (ended || this.#canTakeMore(w.from, w.to)) w.resolve();
-      else still.push(w);
-    }
-    this.#drainWaiters = still;
   }
 
   #end(ending: Ending): void {
@@ -342,12 +277,7 @@ export class Connection implements Channel, Receipt {
     this.#node.clock.clear(this.#keepaliveTimer);
     this.#unpacker.release();
     const code = ending.code ?? 'ERR_CLOSED';
-    for (const item of this.#queues.takeAll()) this.#report(item, undefined, 'closed', code);
-    const inFlight = this.#sendFlow.takeInFlight();
-    if (LOSSES.has(code)) {
-      for (const item of inFlight) this.#report(item, undefined, 'unconfirmed', code);
-    }
-    this.#wakeDrainWaiters();
+    this.#outbox.end(code, LOSSES.has(code));
     this.#onEnd(this, ending);
   }
 
@@ -445,8 +375,7 @@ export class Connection implements Channel, Receipt {
         if (this.remoteOwner) throw new CallsignError('ERR_MALFORMED_FRAME', 'OPEN sent twice');
         const open = decodeOpen(payload);
         this.remoteOwner = this.remote(open.owner);
-        this.#sendFlow.open(open);
-        this.#release(this.#queues.receivers());
+        this.#outbox.open(open);
         if (!this.closed) this.#onOpen(this);
         return;
       }
@@ -458,9 +387,7 @@ export class Connection implements Channel, Receipt {
         return;
       }
       case CONTROL.credit: {
-        const credits: Credit[] = decodeCredits(payload);
-        for (const credit of credits) this.#sendFlow.credit(credit);
-        this.#release(credits.map((c) => c.to));
+        this.#outbox.credit(decodeCredits(payload));
         return;
       }
       default:
