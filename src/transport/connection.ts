@@ -143,6 +143,8 @@ export class Connection implements Channel, Receipt {
       onFrame: (plaintext) => {
         this.counters.framesSent++;
         this.#link.send(this.#sealer.seal(plaintext));
+        // The next frame's cipher is set up now, off the path of the one just sent.
+        this.#sealer.prepare();
       },
     });
     this.#unpacker = new FrameUnpacker({
@@ -323,6 +325,8 @@ export class Connection implements Channel, Receipt {
       this.#packer.control(CONTROL.credit, encodeCredits(this.#receiveFlow.takeCredit()));
     }
     this.#packer.flush();
+    // What was to be sent has gone: set up the decipher of the next frame while waiting for it.
+    this.#opener.prepare();
   }
 
   #control(op: number, payload?: Uint8Array): void {

@@ -228,3 +228,41 @@ describe('FrameSealer / FrameOpener', () => {
     expect(new TextDecoder().decode(opener.open(frame))).toBe('original');
   });
 });
+
+describe('ciphers set up ahead of time', () => {
+  it('seal the same bytes as ciphers made on the spot, and open as before', () => {
+    const key = randomBytes(32);
+    const plain = new FrameSealer(key);
+    const ahead = new FrameSealer(key);
+    const opener = new FrameOpener(key);
+    for (let i = 0; i < 5; i++) {
+      if (i % 2 === 0) ahead.prepare();
+      const a = Buffer.from(plain.seal(text(`frame ${i}`)));
+      const b = Buffer.from(ahead.seal(text(`frame ${i}`)));
+      expect(b.equals(a)).toBe(true);
+      if (i % 2 === 1) opener.prepare();
+      expect(new TextDecoder().decode(opener.open(b))).toBe(`frame ${i}`);
+    }
+  });
+
+  it('a prepared opener still tells a forged frame from a replayed one', () => {
+    const { sealer, opener } = pair();
+    const first = sealer.seal(text('one'));
+    opener.open(first);
+    opener.prepare();
+    const replayed = (() => {
+      try {
+        opener.open(first);
+      } catch (err) {
+        return (err as CallsignError).code;
+      }
+      return 'opened';
+    })();
+    expect(replayed).toBe('ERR_FRAME_REPLAYED');
+    const { sealer: s2, opener: o2 } = pair();
+    const forged = Buffer.from(s2.seal(text('two')));
+    forged[forged.length - 1]! ^= 1;
+    o2.prepare();
+    expect(() => o2.open(forged)).toThrow(/authenticate/);
+  });
+});
