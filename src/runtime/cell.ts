@@ -58,8 +58,6 @@ export class Cell {
   readonly endHooks: (() => void)[] = [];
   #waiter: Waiter | undefined;
   #onRefusal: RefusalHandler;
-  #drainWatchers: (() => void)[] = [];
-  #lowWater: number;
 
   constructor(init: {
     id: number;
@@ -77,12 +75,6 @@ export class Cell {
     this.mailbox = new BoundedQueue(init.mailboxCapacity);
     this.saved = new BoundedQueue(init.savedCapacity);
     this.#onRefusal = init.onRefusal;
-    this.#lowWater = Math.floor(init.mailboxCapacity / 4);
-  }
-
-  /** How full the mailbox is, from 0 to 1. */
-  get pressure(): number {
-    return this.mailbox.length / this.mailbox.capacity;
   }
 
   /**
@@ -142,7 +134,6 @@ export class Cell {
     for (;;) {
       const envelope = this.mailbox.shift();
       if (!envelope) break;
-      this.#drained();
       const verdict = examine(envelope.message);
       if (verdict === 'save') {
         this.#save(envelope);
@@ -162,19 +153,12 @@ export class Cell {
     this.#waiter = undefined;
   }
 
-  /** Calls `fn` once the mailbox is below a quarter full (at once if it is already). */
-  whenDrained(fn: () => void): void {
-    if (this.mailbox.length <= this.#lowWater) fn();
-    else this.#drainWatchers.push(fn);
-  }
-
   /** Ends the actor: nothing more is delivered; pending messages are returned. */
   end(): Envelope[] {
     this.ended = true;
     this.#waiter = undefined;
     const left = [...this.saved.drain(), ...this.mailbox.drain()];
     for (const envelope of left) this.#release(envelope);
-    this.#runDrainWatchers();
     for (const hook of this.endHooks.splice(0)) hook();
     return left;
   }
@@ -188,18 +172,6 @@ export class Cell {
     }
     this.saved.push(envelope);
     return true;
-  }
-
-  #drained(): void {
-    if (this.#drainWatchers.length > 0 && this.mailbox.length <= this.#lowWater) {
-      this.#runDrainWatchers();
-    }
-  }
-
-  #runDrainWatchers(): void {
-    const watchers = this.#drainWatchers;
-    this.#drainWatchers = [];
-    for (const fn of watchers) fn();
   }
 }
 
