@@ -42,6 +42,18 @@ export interface CodecContext {
    * that nobody reuses, such as a decrypted frame. Default false.
    */
   viewBytes?: boolean;
+  /**
+   * How a message's type is written and read at its start: by default its
+   * name; a connection gives a table of small ids it agreed with its peer.
+   */
+  types?: TypeTable;
+}
+
+/** Writes and reads the type of a top-level message (see {@link CodecContext.types}). */
+export interface TypeTable {
+  write(w: Writer, info: MessageInfo): void;
+  /** @throws CallsignError ERR_UNKNOWN_MESSAGE or ERR_MALFORMED_MESSAGE. */
+  read(r: Reader): MessageInfo;
 }
 
 const DEFAULT_MAX_DEPTH = 32;
@@ -804,7 +816,9 @@ export function writeMessage(w: Writer, m: Message, ctx?: CodecContext): void {
   const left = depthOf(ctx);
   const start = w.length;
   try {
-    w.raw(info.header);
+    const types = ctx?.types;
+    if (types === undefined) w.raw(info.header);
+    else types.write(w, info);
     (info.encode ?? encoderOf(info))(w, m, ctx, left);
   } catch (e) {
     w.truncate(start);
@@ -822,10 +836,19 @@ export function writeMessage(w: Writer, m: Message, ctx?: CodecContext): void {
  */
 export function readMessage(r: Reader, ctx?: CodecContext): Message {
   const left = depthOf(ctx);
-  const name = r.string();
-  const info = infoByName(name);
-  if (info === undefined) {
-    throw new CallsignError('ERR_UNKNOWN_MESSAGE', `unknown message type ${JSON.stringify(name)}`);
+  const types = ctx?.types;
+  let info: MessageInfo | undefined;
+  if (types !== undefined) {
+    info = types.read(r);
+  } else {
+    const name = r.string();
+    info = infoByName(name);
+    if (info === undefined) {
+      throw new CallsignError(
+        'ERR_UNKNOWN_MESSAGE',
+        `unknown message type ${JSON.stringify(name)}`,
+      );
+    }
   }
   try {
     return (info.decode ?? decoderOf(info))(r, ctx, left);

@@ -1,6 +1,6 @@
 import { CallsignError, codeOf, type ErrorCode, toError } from '../errors.ts';
 import { type CodecContext, decodeMessage, writeMessage } from '../messages/codec.ts';
-import { type Message, typeNameOf } from '../messages/registry.ts';
+import { infoOf, type Message } from '../messages/registry.ts';
 import { ActorAddress, type Channel } from '../runtime/address.ts';
 import type { Receipt } from '../runtime/cell.ts';
 import type { Node } from '../runtime/node.ts';
@@ -9,9 +9,11 @@ import {
   decodeClose,
   decodeCredits,
   decodeOpen,
+  decodeType,
   encodeClose,
   encodeCredits,
   encodeOpen,
+  encodeType,
 } from '../wire/control.ts';
 import { FramePacker, FrameUnpacker, type RecordHandler } from '../wire/records.ts';
 import type { FrameOpener, FrameSealer } from '../wire/seal.ts';
@@ -21,6 +23,7 @@ import { KeepAlive } from './keepalive.ts';
 import type { Link, LinkEnding } from './link.ts';
 import { Outbox } from './outbox.ts';
 import type { Overflow, Waiting } from './overflow.ts';
+import { ConnectionTypes } from './type-table.ts';
 
 /** Tunables of a connection; see docs/transport.md. */
 export interface ConnectionOptions {
@@ -87,6 +90,7 @@ export class Connection implements Channel, Receipt {
   readonly #unpacker: FrameUnpacker;
   readonly #options: ConnectionOptions;
   readonly #codec: CodecContext;
+  readonly #types = new ConnectionTypes();
   readonly #remotes = new Map<number, ActorAddress>();
   readonly #onEnd: (connection: Connection, ending: Ending) => void;
   readonly #onOpen: (connection: Connection) => void;
@@ -151,7 +155,7 @@ export class Connection implements Channel, Receipt {
       maxMessageSize: init.options.maxMessageSize,
       maxReassemblyBytes: init.options.maxReassemblyBytes,
     });
-    this.#codec = { addresses: addressCodec(this), viewBytes: true };
+    this.#codec = { addresses: addressCodec(this), viewBytes: true, types: this.#types };
     this.#handler = {
       message: (to, from, body) => this.#receiveMessage(to, from, body),
       control: (op, payload) => this.#receiveControl(op, payload),
@@ -203,8 +207,18 @@ export class Connection implements Channel, Receipt {
 
   post(to: number, from: number, message: Message): boolean {
     if (this.closed) return false;
-    // Encoded straight into the frame; taken back out only if it has to wait.
+    const info = infoOf(message);
+    if (info === undefined) {
+      throw new CallsignError(
+        'ERR_INVALID_MESSAGE',
+        'cannot send it: not an instance of a class made by defineMessage',
+      );
+    }
     const packer = this.#packer;
+    // The first message of a type names it; the TYPE record goes into the frame before it.
+    const type = this.#types.announce(info);
+    if (type) packer.control(CONTROL.type, encodeType(type));
+    // Encoded straight into the frame; taken back out only if it has to wait.
     const w = packer.beginMessage(to, from);
     try {
       writeMessage(w, message, this.#codec);
@@ -220,7 +234,7 @@ export class Connection implements Channel, Receipt {
         `a message of ${size} bytes exceeds the limit of ${this.#options.maxMessageSize}`,
       );
     }
-    const typeName = typeNameOf(message);
+    const typeName = info.typeName;
     if (this.#outbox.mayGo(from, to, size)) {
       this.counters.messagesSent++;
       this.#outbox.sent({ from, to, typeName }, size);
@@ -390,6 +404,9 @@ export class Connection implements Channel, Receipt {
         this.#end({ here: false, code: close.code ?? 'ERR_CLOSED', reason: close.reason });
         return;
       }
+      case CONTROL.type:
+        this.#types.define(decodeType(payload));
+        return;
       case CONTROL.credit: {
         this.#outbox.credit(decodeCredits(payload));
         return;

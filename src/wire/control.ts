@@ -22,7 +22,12 @@ export const CONTROL = {
   close: 4,
   /** The receiver has taken messages and grants the window back: per destination actor. */
   credit: 5,
+  /** The id by which later messages of this connection name a message type. */
+  type: 6,
 } as const;
+
+/** How many message types one connection may name by id. */
+export const MAX_TYPES = 65_536;
 
 /** What an OPEN record says. */
 export interface OpenPayload {
@@ -134,5 +139,28 @@ export function decodeCredits(payload: Uint8Array): Credit[] {
     }
     if (out.length === 0) throw malformed('empty CREDIT');
     return out;
+  });
+}
+
+/** What a TYPE record says: messages that start with `id` are of type `name`. */
+export interface TypePayload {
+  id: number;
+  name: string;
+}
+
+export function encodeType(type: TypePayload): Uint8Array {
+  const w = new Writer(64);
+  w.varuint(type.id);
+  w.string(type.name);
+  return w.finish();
+}
+
+export function decodeType(payload: Uint8Array): TypePayload {
+  return decode('TYPE', payload, (r) => {
+    const id = r.varuint();
+    const name = r.string();
+    if (id < 1 || id > MAX_TYPES) throw malformed(`TYPE id ${id} out of range`);
+    if (name.length === 0) throw malformed('TYPE without a name');
+    return { id, name };
   });
 }
