@@ -1,9 +1,32 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+
+/**
+ * Inside the test processes, `callsign` is the sources, as the tests' own
+ * imports are: an example's messages imported by a test must register in the
+ * same registry as the transport the test drives. Programs the tests spawn
+ * resolve `callsign` as users do, to the compiled package.
+ */
+const sources = {
+  resolve: {
+    alias: [
+      {
+        find: /^callsign\/internal$/,
+        replacement: fileURLToPath(new URL('./src/internal.ts', import.meta.url)),
+      },
+      {
+        find: /^callsign$/,
+        replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)),
+      },
+    ],
+  },
+};
 
 export default defineConfig({
   test: {
     projects: [
       {
+        ...sources,
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
@@ -11,6 +34,7 @@ export default defineConfig({
         },
       },
       {
+        ...sources,
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
@@ -26,6 +50,7 @@ export default defineConfig({
         },
       },
       {
+        ...sources,
         test: {
           name: 'lan',
           include: ['test/lan/**/*.test.ts'],
