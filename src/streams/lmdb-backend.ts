@@ -17,7 +17,6 @@ import type {
   DuplicateEntry,
   LogBackend,
   PartitionMeta,
-  RecordData,
   StreamMeta,
 } from './backend.ts';
 import { decodeRecord, encodeRecord } from './record-codec.ts';
