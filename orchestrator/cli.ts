@@ -469,6 +469,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
       },
     )
 
+    .command((await import('./commands/stream.ts')).streamCommands(io))
     .demandCommand(1, 'say which command to run (callsign --help lists them)')
     .strict()
     .help()
