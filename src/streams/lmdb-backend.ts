@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Database, open, type RootDatabase } from 'lmdb';
 import { CallsignError, toError } from '../errors.ts';
@@ -47,6 +47,39 @@ function corrupt(path: string, why: string, cause?: unknown): CallsignError {
   );
 }
 
+const LMDB_MAGIC = 0xbeefc0de;
+const LMDB_VERSION = 2;
+
+/**
+ * Checks the two meta pages of an LMDB file before LMDB maps it: LMDB
+ * trusts its file, and a file that is not one (or of another LMDB version)
+ * can crash the process instead of failing. Empty means new.
+ */
+function checkHeader(file: string): 'new' | 'lmdb' {
+  let fd: number | undefined;
+  try {
+    const size = statSync(file).size;
+    if (size === 0) return 'new';
+    fd = openSync(file, 'r');
+    const first = Buffer.alloc(64);
+    if (size < 8192 || readSync(fd, first, 0, 64, 0) < 64)
+      throw corrupt(file, 'it is too short for an LMDB file');
+    const pageSize = first.readUInt32LE(0x30);
+    const valid = (b: Buffer) =>
+      b.readUInt32LE(0x18) === LMDB_MAGIC && b.readUInt32LE(0x1c) === LMDB_VERSION;
+    if (!valid(first) || pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) {
+      throw corrupt(file, 'it has no LMDB header of this version');
+    }
+    const second = Buffer.alloc(64);
+    if (size < pageSize * 2 || readSync(fd, second, 0, 64, pageSize) < 64 || !valid(second)) {
+      throw corrupt(file, 'its second LMDB header is damaged');
+    }
+    return 'lmdb';
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 /**
  * Opens (or makes) the LMDB store in `init.path`.
  *
@@ -60,7 +93,7 @@ export function lmdbBackend(init: LmdbBackendInit): LogBackend {
   }
   mkdirSync(dir, { recursive: true });
   const file = join(dir, STORAGE_FILE);
-  const fresh = !existsSync(file);
+  const fresh = !existsSync(file) || checkHeader(file) === 'new';
   let root: RootDatabase;
   try {
     root = open({ path: file, maxDbs: 16, readOnly: init.readOnly ?? false, encoding: 'msgpack' });
