@@ -38,6 +38,7 @@ interface Bound {
   readonly clients: ConsumerAttachments<ConsumerClient>;
   pumping: boolean;
   again: boolean;
+  scheduled: Promise<void> | undefined;
 }
 
 /** A delivery as a message. */
@@ -94,6 +95,7 @@ export class HostConsumers {
           clients: new ConsumerAttachments(mode),
           pumping: false,
           again: false,
+          scheduled: undefined,
         };
         this.#bound.set(key, bound);
       }
@@ -114,10 +116,27 @@ export class HostConsumers {
     }
   }
 
-  /** Sends what each attached client has room for. */
-  async pump(stream: string, name: string): Promise<void> {
+  /**
+   * Sends what each attached client has room for, once per event-loop turn
+   * however many acknowledgements and appends asked for it, and to a client
+   * only once a quarter of its window is free (so deliveries go in batches).
+   */
+  pump(stream: string, name: string): Promise<void> {
     const bound = this.#bound.get(`${stream}\n${name}`);
-    if (!bound) return;
+    if (!bound) return Promise.resolve();
+    if (!bound.scheduled) {
+      bound.scheduled = new Promise<void>((resolve) => {
+        setImmediate(() => {
+          bound.scheduled = undefined;
+          this.#pumpNow(bound).then(resolve, resolve);
+        });
+      });
+    }
+    return bound.scheduled;
+  }
+
+  async #pumpNow(bound: Bound): Promise<void> {
+    const { stream, name } = bound;
     if (bound.pumping) {
       bound.again = true;
       return;
@@ -128,7 +147,7 @@ export class HostConsumers {
         bound.again = false;
         for (const a of bound.clients.ready()) {
           const room = a.window - a.inFlight.size;
-          if (room <= 0) continue;
+          if (room <= 0 || (a.inFlight.size > 0 && room < Math.ceil(a.window / 4))) continue;
           const ds = await this.#store.pull(stream, name, {
             max: room,
             metadataOnly: a.metadataOnly,

@@ -228,7 +228,9 @@ export class LogStore implements StreamStore {
         this.#backend.putPartition(meta.id, p, emptyPartition());
       }
       const s = new StreamState(meta, parts);
+      s.used = ++this.#uses;
       this.#cache.set(config.name, s);
+      if (this.#cache.size > CACHED_STREAMS) this.#evict(s);
       return this.#info(s);
     });
   }
