@@ -53,9 +53,13 @@ const cleanup = () => {
 process.on('exit', cleanup);
 
 function child(script: string, args: string[]) {
-  const c = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(here, script), ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const c = spawn(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', join(here, script), ...args],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   children.push(c);
   const lines = createInterface({ input: c.stdout as NodeJS.ReadableStream });
   return { process: c, lines: lines[Symbol.asyncIterator]() };
@@ -98,7 +102,11 @@ async function measureTheirs(): Promise<StreamFigures[] | undefined> {
 }
 
 async function measureScale(): Promise<Record<string, unknown>> {
-  const many = child('streams/many.ts', [join(dir, 'many'), String(MANY_STREAMS), String(RETAINED)]);
+  const many = child('streams/many.ts', [
+    join(dir, 'many'),
+    String(MANY_STREAMS),
+    String(RETAINED),
+  ]);
   const line = await many.lines.next();
   return JSON.parse(String(line.value)) as Record<string, unknown>;
 }
@@ -113,7 +121,9 @@ const ours = wanted('callsign') ? await measureOurs() : undefined;
 note('JetStream ...');
 const theirs = wanted('jetstream') ? await measureTheirs() : undefined;
 note(`one store: ${MANY_STREAMS} streams, ${RETAINED} retained messages ...`);
-const scale: Record<string, unknown> = wanted('scale') ? await measureScale() : { retained_rss: [] };
+const scale: Record<string, unknown> = wanted('scale')
+  ? await measureScale()
+  : { retained_rss: [] };
 const natsVersion = await natsServerVersion();
 
 const keys: [keyof StreamFigures, string, 'higher' | 'lower'][] = [
@@ -123,8 +133,16 @@ const keys: [keyof StreamFigures, string, 'higher' | 'lower'][] = [
   ['replay_per_s', 'replay from earliest msg/s', 'higher'],
   ['latency_p50_us', 'append → consumer latency p50 µs', 'lower'],
   ['latency_p99_us', 'append → consumer latency p99 µs', 'lower'],
-  ['flush_append_one_per_s', 'flush durability appends/s, one in flight (JetStream: its default)', 'higher'],
-  ['flush_append_per_s', `flush durability appends/s, ${sizes.window} in flight (JetStream: its default)`, 'higher'],
+  [
+    'flush_append_one_per_s',
+    'flush durability appends/s, one in flight (JetStream: its default)',
+    'higher',
+  ],
+  [
+    'flush_append_per_s',
+    `flush durability appends/s, ${sizes.window} in flight (JetStream: its default)`,
+    'higher',
+  ],
 ];
 const rows = keys.map(([key, label]) => {
   const a = medianOf(ours, key);
@@ -135,11 +153,15 @@ const rows = keys.map(([key, label]) => {
 process.stdout.write(
   `bench:streams ${quick ? '(quick) ' : ''}${sizes.size} B, ${RUNS} run${RUNS === 1 ? '' : 's'} (medians); JetStream: nats-server ${natsVersion ?? 'missing'} -js, file storage\n\n`,
 );
-process.stdout.write(`${formatTable(['measure', 'callsign (lmdb)', 'JetStream', 'callsign / JetStream'], rows)}\n\n`);
+process.stdout.write(
+  `${formatTable(['measure', 'callsign (lmdb)', 'JetStream', 'callsign / JetStream'], rows)}\n\n`,
+);
 process.stdout.write(
   `one lmdb store: ${scale.streams} streams made at ${scale.create_per_s}/s, RSS ${scale.rss_streams_mib} MiB (from ${scale.rss_before_mib}); append to a random one p50 ${scale.append_random_p50_us} µs, p99 ${scale.append_random_p99_us} µs\n`,
 );
-process.stdout.write(`${scale.retained} messages retained in one stream: RSS ${JSON.stringify(scale.retained_rss)}\n\n`);
+process.stdout.write(
+  `${scale.retained} messages retained in one stream: RSS ${JSON.stringify(scale.retained_rss)}\n\n`,
+);
 
 const r = (key: keyof StreamFigures) => {
   const x = ratio(medianOf(ours, key), medianOf(theirs, key));

@@ -8,7 +8,13 @@
  */
 import { StreamLink } from '../../src/streams/link.ts';
 import { StreamRead, type StreamRecords } from '../../src/streams/protocol.ts';
-import { type ActorContext, type Node, openConsumer, openProducer, StreamDelivery } from '../discovery/imports.ts';
+import {
+  type ActorContext,
+  type Node,
+  openConsumer,
+  openProducer,
+  StreamDelivery,
+} from '../discovery/imports.ts';
 import { percentile } from '../lib/stats.ts';
 import { pipelined, rate, type StreamBenchSizes, type StreamFigures } from './shapes.ts';
 
@@ -39,7 +45,12 @@ export async function measureCallsign(node: Node, sizes: StreamBenchSizes): Prom
   const total = sizes.one + sizes.pipelined;
 
   const consume_ack_per_s = await run(node, async (self) => {
-    const c = openConsumer(self, 'bench', { name: 'c', start: 'earliest', window: sizes.window, maxAckPending: 10_000 });
+    const c = openConsumer(self, 'bench', {
+      name: 'c',
+      start: 'earliest',
+      window: sizes.window,
+      maxAckPending: 10_000,
+    });
     await c.attached();
     const started = performance.now();
     for (let n = 0; n < total; n++) c.ack(await self.select(StreamDelivery));
@@ -57,7 +68,16 @@ export async function measureCallsign(node: Node, sizes: StreamBenchSizes): Prom
     let from = 1;
     while (n < total) {
       const page = await link.request<InstanceType<typeof StreamRecords>>(
-        (id) => new StreamRead({ id, stream: 'bench', partition: 0, from, max: 10_000, metadataOnly: false, waitMs: 0 }),
+        (id) =>
+          new StreamRead({
+            id,
+            stream: 'bench',
+            partition: 0,
+            from,
+            max: 10_000,
+            metadataOnly: false,
+            waitMs: 0,
+          }),
       );
       if (page.records.length === 0) break;
       n += page.records.length;

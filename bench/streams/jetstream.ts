@@ -6,13 +6,22 @@
  *
  * @module
  */
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+  StorageType,
+} from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { percentile } from '../lib/stats.ts';
 import { pipelined, rate, type StreamBenchSizes, type StreamFigures } from './shapes.ts';
 
 /** Measures JetStream at `url`. */
-export async function measureJetStream(url: string, sizes: StreamBenchSizes): Promise<StreamFigures> {
+export async function measureJetStream(
+  url: string,
+  sizes: StreamBenchSizes,
+): Promise<StreamFigures> {
   const nc = await connect({ servers: url });
   try {
     const jsm = await jetstreamManager(nc);
@@ -34,7 +43,11 @@ export async function measureJetStream(url: string, sizes: StreamBenchSizes): Pr
     const total = sizes.one + sizes.pipelined;
 
     note('consume and acknowledge');
-    await jsm.consumers.add('bench', { durable_name: 'c', ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All });
+    await jsm.consumers.add('bench', {
+      durable_name: 'c',
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+    });
     const consumer = await js.consumers.get('bench', 'c');
     started = performance.now();
     {
@@ -61,7 +74,11 @@ export async function measureJetStream(url: string, sizes: StreamBenchSizes): Pr
 
     note('latency');
     // Latency: publish one at a time; time until a consumer that waits has it.
-    await jsm.consumers.add('latency', { durable_name: 'l', ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.New });
+    await jsm.consumers.add('latency', {
+      durable_name: 'l',
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.New,
+    });
     const lc = await js.consumers.get('latency', 'l');
     const received = await lc.consume({ max_messages: 100 });
     let arrived: (() => void) | undefined;

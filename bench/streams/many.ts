@@ -22,7 +22,8 @@ const started = performance.now();
 const batch = 2000;
 for (let i = 0; i < streams; i += batch) {
   const made: Promise<unknown>[] = [];
-  for (let j = i; j < Math.min(streams, i + batch); j++) made.push(store.createStream({ name: `s${j}` }));
+  for (let j = i; j < Math.min(streams, i + batch); j++)
+    made.push(store.createStream({ name: `s${j}` }));
   await Promise.all(made);
 }
 const createSeconds = (performance.now() - started) / 1000;
@@ -65,7 +66,12 @@ process.stdout.write(
     rss_before_mib: rssBefore,
     rss_streams_mib: rssStreams,
     rss_after_appends_mib: rssAfterAppends,
-    append_random_p50_us: Math.round(percentile(latencies.sort((a, b) => a - b), 50)),
+    append_random_p50_us: Math.round(
+      percentile(
+        latencies.sort((a, b) => a - b),
+        50,
+      ),
+    ),
     append_random_p99_us: Math.round(percentile(latencies, 99)),
     retained,
     retained_append_per_s: Math.round(retained / retainSeconds),

@@ -33,7 +33,11 @@ export interface StreamFigures {
 }
 
 /** Runs `fn` `count` times with at most `window` in flight; resolves once all are done. */
-export async function pipelined(count: number, window: number, fn: (i: number) => Promise<unknown>): Promise<void> {
+export async function pipelined(
+  count: number,
+  window: number,
+  fn: (i: number) => Promise<unknown>,
+): Promise<void> {
   let next = 0;
   let failed: unknown;
   const lane = async () => {

@@ -14,8 +14,8 @@ import {
   type ActorContext,
   Available,
   createNode,
-  defaultStreamPath,
   Dropped,
+  defaultStreamPath,
   Faulted,
   openProducer,
   openStreamStore,
@@ -26,7 +26,12 @@ import {
 import { scopeOf } from './device.ts';
 import { StrainReading } from './messages.ts';
 
-const factorySettings = { scope: 'host', path: '', stream: 'strain-readings', listing: 'laboratory-streams' };
+const factorySettings = {
+  scope: 'host',
+  path: '',
+  stream: 'strain-readings',
+  listing: 'laboratory-streams',
+};
 
 /** The stream of the laboratory's strain readings, as the recorder makes it. */
 export const READINGS_STREAM = {

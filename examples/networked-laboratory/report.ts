@@ -21,7 +21,13 @@ import {
 import { scopeOf } from './device.ts';
 import { StrainReading } from './messages.ts';
 
-const factorySettings = { scope: 'host', stream: 'strain-readings', seconds: 0, readings: 0, report: 5 };
+const factorySettings = {
+  scope: 'host',
+  stream: 'strain-readings',
+  seconds: 0,
+  readings: 0,
+  report: 5,
+};
 
 class ReportNow extends defineMessage('laboratory.report.ReportNow', {}) {}
 
@@ -37,11 +43,17 @@ interface Summary {
 async function report(self: ActorContext, settings: typeof factorySettings) {
   const scope = scopeOf(settings.scope);
   if (typeof scope !== 'string') return scope;
-  const readings = openConsumer(self, settings.stream, { name: 'report', start: 'earliest', scope, seconds: 60 });
+  const readings = openConsumer(self, settings.stream, {
+    name: 'report',
+    start: 'earliest',
+    scope,
+    seconds: 60,
+  });
   const devices: Record<string, Summary> = {};
   const taken: Record<string, { from: number; to: number }> = {};
   let counted = 0;
-  const deadline = settings.seconds > 0 ? Date.now() + settings.seconds * 1000 : Number.POSITIVE_INFINITY;
+  const deadline =
+    settings.seconds > 0 ? Date.now() + settings.seconds * 1000 : Number.POSITIVE_INFINITY;
   self.start(ReportNow, settings.report, { repeating: true });
   const line = () =>
     Object.entries(devices)
@@ -61,7 +73,14 @@ async function report(self: ActorContext, settings: typeof factorySettings) {
       const s = devices[r.device];
       const at = r.at.toISOString();
       if (!s) {
-        devices[r.device] = { readings: 1, lowest: r.microstrain, highest: r.microstrain, mean: r.microstrain, first: at, last: at };
+        devices[r.device] = {
+          readings: 1,
+          lowest: r.microstrain,
+          highest: r.microstrain,
+          mean: r.microstrain,
+          first: at,
+          last: at,
+        };
       } else {
         s.readings++;
         s.lowest = Math.min(s.lowest, r.microstrain);
