@@ -23,8 +23,11 @@ interface Pending {
 /** What a position is stored as. */
 export interface SavedPosition {
   readonly next: number;
-  /** `[sequence, deliveries]` of the deliveries awaiting acknowledgement. */
-  readonly pending: readonly (readonly [number, number])[];
+  /**
+   * The deliveries awaiting acknowledgement, as the bytes of 64-bit floats:
+   * sequence, deliveries, sequence, deliveries, ... (compact to store at every change).
+   */
+  readonly pending: Uint8Array;
   /** With a last-per-subject start: below `below`, only these sequences are delivered. */
   readonly only?: readonly number[];
   readonly below?: number;
@@ -41,7 +44,10 @@ export class PartitionPosition {
   constructor(saved: SavedPosition, now: number) {
     this.next = saved.next;
     // After a restart every pending delivery is due at once.
-    for (const [seq, count] of saved.pending) this.#pending.set(seq, { count, due: now });
+    const pending = pairs(saved.pending);
+    for (let i = 0; i + 1 < pending.length; i += 2) {
+      this.#pending.set(pending[i] as number, { count: pending[i + 1] as number, due: now });
+    }
     this.#only = saved.only ? new Set(saved.only) : undefined;
     this.#below = saved.below ?? 0;
   }
@@ -125,7 +131,13 @@ export class PartitionPosition {
 
   /** What to store. */
   save(): SavedPosition {
-    const pending = [...this.#pending].map(([seq, p]) => [seq, p.count] as const);
+    const floats = new Float64Array(this.#pending.size * 2);
+    let i = 0;
+    for (const [seq, p] of this.#pending) {
+      floats[i++] = seq;
+      floats[i++] = p.count;
+    }
+    const pending = new Uint8Array(floats.buffer);
     if (!this.#only) return { next: this.next, pending };
     return { next: this.next, pending, only: [...this.#only], below: this.#below };
   }
@@ -136,7 +148,15 @@ export function startingPosition(
   next: number,
   only?: { seqs: number[]; below: number },
 ): SavedPosition {
-  if (!only) return { next, pending: [] };
+  if (!only) return { next, pending: new Uint8Array(0) };
   const first = only.seqs.reduce((a, b) => Math.min(a, b), only.below);
-  return { next: first, pending: [], only: only.seqs, below: only.below };
+  return { next: first, pending: new Uint8Array(0), only: only.seqs, below: only.below };
+}
+
+/** The floats in the bytes of a saved position (copied: stored bytes need not be aligned). */
+function pairs(bytes: Uint8Array): Float64Array {
+  const n = Math.floor(bytes.byteLength / 8);
+  const out = new Float64Array(n);
+  new Uint8Array(out.buffer).set(bytes.subarray(0, n * 8));
+  return out;
 }

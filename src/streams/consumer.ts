@@ -18,8 +18,11 @@ import {
   type ConsumerAttached,
   ConsumerDetach,
   ConsumerSettle,
+  ConsumerSettleBatch,
   type ConsumerSettled,
+  ConsumerSettleItem,
   type StreamData,
+  StreamDeliveries,
   StreamDelivery,
   StreamFetch,
 } from './protocol.ts';
@@ -91,8 +94,11 @@ export class Consumer {
     // Deliveries go to the owner, with the host as their return address.
     this.#link.onPush = (m, from) => {
       if (m instanceof ConsumerActive) this.#active = m.active;
-      if (m instanceof StreamDelivery || m instanceof ConsumerActive)
+      if (m instanceof StreamDeliveries) {
+        for (const d of m.deliveries) owner.forward(d, owner.address, from);
+      } else if (m instanceof StreamDelivery || m instanceof ConsumerActive) {
         owner.forward(m, owner.address, from);
+      }
     };
     // When the host comes back, attach again: it resumes after the last acknowledgement.
     let first = true;
@@ -128,9 +134,38 @@ export class Consumer {
     });
   }
 
+  /** Settlements of this turn, sent together. */
+  #settlements: InstanceType<typeof ConsumerSettleItem>[] = [];
+
+  #queue(d: StreamDelivery, kind: 'ack' | 'nak' | 'term', delayMs?: number): void {
+    this.#settlements.push(
+      new ConsumerSettleItem({
+        partition: d.partition,
+        sequence: d.sequence,
+        kind,
+        ...(delayMs === undefined ? {} : { delayMs: Math.max(0, Math.round(delayMs)) }),
+      }),
+    );
+    if (this.#settlements.length === 1) setImmediate(() => this.#sendSettlements());
+  }
+
+  #sendSettlements(): void {
+    const items = this.#settlements;
+    this.#settlements = [];
+    for (let i = 0; i < items.length; i += 4096) {
+      this.#link.tell(
+        new ConsumerSettleBatch({
+          stream: this.stream,
+          consumer: this.name,
+          items: items.slice(i, i + 4096),
+        }),
+      );
+    }
+  }
+
   /** Acknowledges a delivery (it is not sent again). */
   ack(d: StreamDelivery): void {
-    this.#link.tell(this.#settle(d, 'ack'));
+    this.#queue(d, 'ack');
   }
 
   /** Acknowledges a delivery and resolves once the host has stored it (false: it was not pending). */
@@ -143,12 +178,12 @@ export class Consumer {
 
   /** Asks for a delivery again, after `delayMs` (default at once). */
   nak(d: StreamDelivery, delayMs = 0): void {
-    this.#link.tell(this.#settle(d, 'nak', delayMs));
+    this.#queue(d, 'nak', delayMs);
   }
 
   /** Gives a delivery up: never sent again. */
   term(d: StreamDelivery): void {
-    this.#link.tell(this.#settle(d, 'term'));
+    this.#queue(d, 'term');
   }
 
   /** The data of a delivery (taken metadata only), or a byte range of it. */
@@ -179,6 +214,7 @@ export class Consumer {
 
   /** Leaves the consumer (its position stays; unsettled deliveries go out again). */
   close(): void {
+    this.#sendSettlements();
     this.#link.tell(new ConsumerDetach({ stream: this.stream, consumer: this.name }));
     this.#link.close();
   }

@@ -16,6 +16,7 @@ import {
   ConsumerAttached,
   type ConsumerSettle,
   ConsumerSettled,
+  StreamDeliveries,
   StreamDelivery,
   StreamRefused,
 } from './protocol.ts';
@@ -159,10 +160,13 @@ export class HostConsumers {
             bound.again = true;
             continue;
           }
-          for (const d of ds) {
-            bound.clients.sent(a, deliveryKey(d.partition, d.sequence));
-            this.#self.send(deliveryMessage(d), a.client.address);
-          }
+          for (const d of ds) bound.clients.sent(a, deliveryKey(d.partition, d.sequence));
+          this.#self.send(
+            ds.length === 1
+              ? deliveryMessage(ds[0] as Delivery)
+              : new StreamDeliveries({ deliveries: ds.map(deliveryMessage) }),
+            a.client.address,
+          );
           if (ds.length === room) bound.again = true;
         }
       } while (bound.again);

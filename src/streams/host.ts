@@ -24,8 +24,12 @@ import {
   ConsumerAttach,
   ConsumerDetach,
   ConsumerSettle,
+  ConsumerSettleBatch,
   StreamAppend,
+  StreamAppendBatch,
   StreamAppended,
+  StreamAppendedBatch,
+  StreamAppendOutcome,
   StreamData,
   StreamFetch,
   StreamFlush,
@@ -34,7 +38,7 @@ import {
   StreamRead,
   StreamRefused,
 } from './protocol.ts';
-import type { StreamStore } from './store.ts';
+import type { AppendOptions, AppendResult, StreamStore } from './store.ts';
 
 /** Settings of {@link streamHost}. */
 export interface StreamHostSettings {
@@ -55,6 +59,24 @@ export interface StreamHostSummary {
   readonly streams: number;
   readonly appends: number;
   readonly refused: number;
+}
+
+/** The most messages in one batch (appends, settlements). */
+export const MAX_BATCH = 4096;
+
+/** The conditions of an append, as the store takes them. */
+function appendOptions(m: {
+  messageId?: string | undefined;
+  expectedLastSequence?: number | undefined;
+  partition?: number | undefined;
+}): AppendOptions {
+  return {
+    ...(m.messageId === undefined ? {} : { messageId: m.messageId }),
+    ...(m.expectedLastSequence === undefined
+      ? {}
+      : { expectedLastSequence: m.expectedLastSequence }),
+    ...(m.partition === undefined ? {} : { partition: m.partition }),
+  };
 }
 
 /** The most appends one client may have waiting for their answer. */
@@ -192,11 +214,18 @@ export async function streamHost(
   };
 
   const handle = (m: Message, from: ActorAddress) => {
-    if (m instanceof StreamAppend) {
+    if (m instanceof StreamAppend || m instanceof StreamAppendBatch) {
       const client = clientOf(from);
+      const items = m instanceof StreamAppend ? [m] : m.items;
       try {
         hosted(m.stream);
-        if (client.appending >= MAX_APPENDS_IN_FLIGHT) {
+        if (items.length > MAX_BATCH) {
+          throw new CallsignError(
+            'ERR_INVALID_STATE',
+            `a batch has at most ${MAX_BATCH} messages, not ${items.length}`,
+          );
+        }
+        if (client.appending + items.length > MAX_APPENDS_IN_FLIGHT) {
           throw new CallsignError(
             'ERR_STREAM_FULL',
             `more than ${MAX_APPENDS_IN_FLIGHT} appends in flight`,
@@ -206,25 +235,41 @@ export async function streamHost(
         refuse(from, m.id, err, 'ERR_UNKNOWN_STREAM');
         return;
       }
-      client.appending++;
-      store
-        .append(m.stream, m, {
-          ...(m.messageId === undefined ? {} : { messageId: m.messageId }),
-          ...(m.expectedLastSequence === undefined
-            ? {}
-            : { expectedLastSequence: m.expectedLastSequence }),
-          ...(m.partition === undefined ? {} : { partition: m.partition }),
-        })
-        .then(
-          (r) => {
+      client.appending += items.length;
+      const results = items.map((item) => store.append(m.stream, item, appendOptions(item)));
+      if (m instanceof StreamAppend) {
+        (results[0] as Promise<AppendResult>)
+          .then(
+            (r) => {
+              appends++;
+              self.send(new StreamAppended({ id: m.id, ...r }), from);
+            },
+            (err) => refuse(from, m.id, err, 'ERR_STORAGE_FAILED'),
+          )
+          .finally(() => {
+            client.appending--;
+          });
+        return;
+      }
+      void Promise.allSettled(results).then((settled) => {
+        client.appending -= items.length;
+        const outcomes = settled.map((r) => {
+          if (r.status === 'fulfilled') {
             appends++;
-            self.send(new StreamAppended({ id: m.id, ...r }), from);
-          },
-          (err) => refuse(from, m.id, err, 'ERR_STORAGE_FAILED'),
-        )
-        .finally(() => {
-          client.appending--;
+            return new StreamAppendOutcome(r.value);
+          }
+          refusedCount++;
+          return new StreamAppendOutcome({
+            partition: 0,
+            sequence: 0,
+            publishTime: 0,
+            duplicate: false,
+            code: codeOf(r.reason, 'ERR_STORAGE_FAILED'),
+            reason: toError(r.reason).message,
+          });
         });
+        self.send(new StreamAppendedBatch({ id: m.id, outcomes }), from);
+      });
     } else if (m instanceof StreamFlush) {
       store.flush({ sync: m.sync }).then(
         () => self.send(new StreamFlushed({ id: m.id }), from),
@@ -240,6 +285,14 @@ export async function streamHost(
       void consumers.attach(m, clientOf(from));
     } else if (m instanceof ConsumerSettle) {
       void consumers.settle(m, clientOf(from));
+    } else if (m instanceof ConsumerSettleBatch) {
+      const client = clientOf(from);
+      for (const item of m.items.slice(0, MAX_BATCH)) {
+        void consumers.settle(
+          new ConsumerSettle({ stream: m.stream, consumer: m.consumer, ...item }),
+          client,
+        );
+      }
     } else if (m instanceof ConsumerDetach) {
       void consumers.detach(clientOf(from), { stream: m.stream, consumer: m.consumer });
     } else if (m instanceof StreamFetch) {

@@ -20,7 +20,9 @@ import {
   type ConsumerSettled,
   type StreamAnswer,
   type StreamAppended,
+  type StreamAppendedBatch,
   type StreamData,
+  StreamDeliveries,
   StreamDelivery,
   type StreamFlushed,
   type StreamRecords,
@@ -37,6 +39,7 @@ export interface StreamLinkOptions {
 
 type Reply = InstanceType<
   | typeof StreamAppended
+  | typeof StreamAppendedBatch
   | typeof StreamRefused
   | typeof StreamFlushed
   | typeof ConsumerAttached
@@ -130,7 +133,12 @@ export class StreamLink {
         if (from && this.#host) this.#direct = from;
         if (m instanceof StreamRefused) r.reject(new CallsignError(m.code as never, m.reason));
         else r.resolve(m as Reply);
-      } else if ((m instanceof StreamDelivery || m instanceof ConsumerActive) && from) {
+      } else if (
+        (m instanceof StreamDelivery ||
+          m instanceof StreamDeliveries ||
+          m instanceof ConsumerActive) &&
+        from
+      ) {
         this.onPush(m, from);
       }
     }

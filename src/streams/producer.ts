@@ -6,12 +6,22 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { CallsignError } from '../errors.ts';
+import { CallsignError, type ErrorCode } from '../errors.ts';
 import { encodeMessage } from '../messages/codec.ts';
 import { isMessage, type Message, typeNameOf } from '../messages/registry.ts';
 import type { ActorBase } from '../runtime/context.ts';
 import { StreamLink, type StreamLinkOptions } from './link.ts';
-import { StreamAppend, type StreamAppended, StreamFlush, type StreamFlushed } from './protocol.ts';
+import {
+  StreamAppendBatch,
+  type StreamAppendedBatch,
+  StreamAppendItem,
+  StreamFlush,
+  type StreamFlushed,
+} from './protocol.ts';
+
+/** The most appends sent in one batch. */
+const MAX_BATCH = 4096;
+
 import type { AppendResult } from './store.ts';
 
 /** Options of {@link openProducer}. */
@@ -50,6 +60,11 @@ export class Producer {
   #inFlight = 0;
   #count = 0;
   readonly #room: (() => void)[] = [];
+  #batch: {
+    item: StreamAppendItem;
+    resolve: (r: AppendResult) => void;
+    reject: (err: Error) => void;
+  }[] = [];
 
   constructor(owner: ActorBase, stream: string, options: ProducerOptions = {}) {
     this.stream = stream;
@@ -82,37 +97,71 @@ export class Producer {
     const messageId =
       init.messageId ?? (this.#idempotent ? `${this.name}-${++this.#count}` : undefined);
     const eventTime = init.eventTime instanceof Date ? init.eventTime.getTime() : init.eventTime;
+    const item = new StreamAppendItem({
+      data,
+      producer: this.name,
+      ...(type === undefined ? {} : { type }),
+      ...(init.subject === undefined ? {} : { subject: init.subject }),
+      ...(init.key === undefined ? {} : { key: init.key }),
+      ...(init.properties === undefined ? {} : { properties: { ...init.properties } }),
+      ...(eventTime === undefined ? {} : { eventTime }),
+      ...(messageId === undefined ? {} : { messageId }),
+      ...(init.expectedLastSequence === undefined
+        ? {}
+        : { expectedLastSequence: init.expectedLastSequence }),
+      ...(init.partition === undefined ? {} : { partition: init.partition }),
+    });
     try {
-      const r = await this.#link.request<InstanceType<typeof StreamAppended>>(
-        (id) =>
-          new StreamAppend({
-            id,
-            stream: this.stream,
-            data,
-            producer: this.name,
-            ...(type === undefined ? {} : { type }),
-            ...(init.subject === undefined ? {} : { subject: init.subject }),
-            ...(init.key === undefined ? {} : { key: init.key }),
-            ...(init.properties === undefined ? {} : { properties: { ...init.properties } }),
-            ...(eventTime === undefined ? {} : { eventTime }),
-            ...(messageId === undefined ? {} : { messageId }),
-            ...(init.expectedLastSequence === undefined
-              ? {}
-              : { expectedLastSequence: init.expectedLastSequence }),
-            ...(init.partition === undefined ? {} : { partition: init.partition }),
-          }),
-        messageId !== undefined,
-      );
-      return {
-        stream: this.stream,
-        partition: r.partition,
-        sequence: r.sequence,
-        publishTime: r.publishTime,
-        duplicate: r.duplicate,
-      };
+      return await new Promise<AppendResult>((resolve, reject) => {
+        this.#batch.push({ item, resolve, reject });
+        if (this.#batch.length === 1) queueMicrotask(() => this.#send());
+      });
     } finally {
       this.#inFlight--;
       this.#room.shift()?.();
+    }
+  }
+
+  /** Sends the appends of this turn as one batch (they keep their order). */
+  #send(): void {
+    const all = this.#batch;
+    this.#batch = [];
+    for (let i = 0; i < all.length; i += MAX_BATCH) {
+      const batch = all.slice(i, i + MAX_BATCH);
+      this.#link
+        .request<InstanceType<typeof StreamAppendedBatch>>(
+          (id) =>
+            new StreamAppendBatch({ id, stream: this.stream, items: batch.map((b) => b.item) }),
+          this.#idempotent,
+        )
+        .then(
+          (r) => {
+            batch.forEach((b, k) => {
+              const o = r.outcomes[k];
+              if (!o)
+                b.reject(
+                  new CallsignError(
+                    'ERR_STORAGE_FAILED',
+                    'the host did not answer for this append',
+                  ),
+                );
+              else if (o.code !== undefined)
+                b.reject(new CallsignError(o.code as ErrorCode, o.reason ?? o.code));
+              else {
+                b.resolve({
+                  stream: this.stream,
+                  partition: o.partition,
+                  sequence: o.sequence,
+                  publishTime: o.publishTime,
+                  duplicate: o.duplicate,
+                });
+              }
+            });
+          },
+          (err: Error) => {
+            for (const b of batch) b.reject(err);
+          },
+        );
     }
   }
 

@@ -31,6 +31,37 @@ export class StreamAppend extends defineMessage('callsign.stream.Append', {
   partition: t.optional(t.uint),
 }) {}
 
+/** One message of a {@link StreamAppendBatch}. */
+export class StreamAppendItem extends defineMessage('callsign.stream.AppendItem', {
+  ...record,
+  messageId: t.optional(t.string),
+  expectedLastSequence: t.optional(t.uint),
+  partition: t.optional(t.uint),
+}) {}
+
+/** producer → host: append these messages, in order (answered by StreamAppendedBatch or StreamRefused). */
+export class StreamAppendBatch extends defineMessage('callsign.stream.AppendBatch', {
+  id: t.uint,
+  stream: t.string,
+  items: t.array(t.message(StreamAppendItem)),
+}) {}
+
+/** Where one message of a batch went, or (`code`) why it was refused. */
+export class StreamAppendOutcome extends defineMessage('callsign.stream.AppendOutcome', {
+  partition: t.uint,
+  sequence: t.uint,
+  publishTime: t.float,
+  duplicate: t.bool,
+  code: t.optional(t.string),
+  reason: t.optional(t.string),
+}) {}
+
+/** host → producer: the outcome of each message of a batch, in its order. */
+export class StreamAppendedBatch extends defineMessage('callsign.stream.AppendedBatch', {
+  id: t.uint,
+  outcomes: t.array(t.message(StreamAppendOutcome)),
+}) {}
+
 /** host → producer: where the message went. */
 export class StreamAppended extends defineMessage('callsign.stream.Appended', {
   id: t.uint,
@@ -100,6 +131,11 @@ export class StreamDelivery extends defineMessage('callsign.stream.Delivery', {
   messageId: t.optional(t.string),
 }) {}
 
+/** host → consumer: deliveries, in order per partition. */
+export class StreamDeliveries extends defineMessage('callsign.stream.Deliveries', {
+  deliveries: t.array(t.message(StreamDelivery)),
+}) {}
+
 /** The ways a consumer settles a delivery. */
 export const SETTLEMENTS = ['ack', 'nak', 'term'] as const;
 
@@ -112,6 +148,21 @@ export class ConsumerSettle extends defineMessage('callsign.stream.ConsumerSettl
   kind: t.enumOf(SETTLEMENTS),
   delayMs: t.optional(t.uint),
   confirm: t.optional(t.uint),
+}) {}
+
+/** One settlement of a {@link ConsumerSettleBatch}. */
+export class ConsumerSettleItem extends defineMessage('callsign.stream.ConsumerSettleItem', {
+  partition: t.uint,
+  sequence: t.uint,
+  kind: t.enumOf(SETTLEMENTS),
+  delayMs: t.optional(t.uint),
+}) {}
+
+/** consumer → host: settle these deliveries (no answer). */
+export class ConsumerSettleBatch extends defineMessage('callsign.stream.ConsumerSettleBatch', {
+  stream: t.string,
+  consumer: t.string,
+  items: t.array(t.message(ConsumerSettleItem)),
 }) {}
 
 /** host → consumer: the settlement is stored (`settled` false when it was not pending). */
