@@ -10,18 +10,19 @@
  *
  * @module
  */
-import { compileSubjectPattern, subjectTokens } from '../directory/subject-pattern.ts';
+import { compileSubjectPattern } from '../directory/subject-pattern.ts';
 import { CallsignError, isCallsignError, toError } from '../errors.ts';
-import type { LogBackend, PartitionMeta, RecordData, StreamMeta } from './backend.ts';
+import type { LogBackend, PartitionMeta, StreamMeta } from './backend.ts';
 import {
   type ConsumerConfigInput,
   type StreamConfigInput,
   sameConfig,
   streamConfig,
 } from './config.ts';
+import { PartitionWriter } from './log-appends.ts';
 import { ConsumerBook } from './log-consumers.ts';
-import { choosePartition } from './partitions.ts';
-import { admit, expiryCutoff, overLimits } from './retention.ts';
+import { checkPartition, getRecord, lastOfSubject, readRecords } from './log-reads.ts';
+import { expiryCutoff } from './retention.ts';
 import type {
   AppendOptions,
   AppendResult,
@@ -38,7 +39,7 @@ import type {
   StreamStore,
   StreamStoreInit,
 } from './store.ts';
-import { emptyPartition, StreamState, storedRecord } from './stream-state.ts';
+import { emptyPartition, StreamState } from './stream-state.ts';
 
 /** Streams kept in memory while not busy; more are loaded again from the backend when used. */
 export const CACHED_STREAMS = 4096;
@@ -65,16 +66,22 @@ export class LogStore implements StreamStore {
   #uses = 0;
   /** @internal */
   readonly consumers: ConsumerBook;
+  readonly #writer: PartitionWriter;
 
   constructor(backend: LogBackend, init: StreamStoreInit = {}) {
     this.#backend = backend;
     this.driver = backend.driver;
     this.#now = init.now ?? Date.now;
+    this.#writer = new PartitionWriter({
+      backend,
+      touch: (s) => this.#touched.add(s),
+      interested: (s, subject) => this.consumers.interested(s, subject),
+    });
     this.consumers = new ConsumerBook({
       backend,
       now: this.#now,
       write: (fn) => this.#write(fn),
-      remove: (s, p, seq) => this.#remove(s, p, seq),
+      remove: (s, p, seq) => this.#writer.remove(s, p, seq),
     });
   }
 
@@ -250,7 +257,7 @@ export class LogStore implements StreamStore {
       s.knownSubjects.clear();
       s.duplicates.windowMs = config.duplicateWindowMs;
       this.#backend.putStream(s.meta);
-      for (let p = 0; p < s.parts.length; p++) this.#trim(s, p);
+      for (let p = 0; p < s.parts.length; p++) this.#writer.trim(s, p);
       return this.#info(s);
     });
   }
@@ -307,154 +314,11 @@ export class LogStore implements StreamStore {
     options: AppendOptions = {},
   ): Promise<AppendResult> {
     const s = this.require(stream);
-    const result = await this.#write(() => this.#appendNow(stream, record, options));
+    const result = await this.#write(() =>
+      this.#writer.append(this.require(stream), record, options, this.#now()),
+    );
     if (s.meta.config.durability === 'flush' && !result.duplicate) await this.#backend.flushed();
     return result;
-  }
-
-  #appendNow(stream: string, record: RecordInput, options: AppendOptions): AppendResult {
-    const s = this.require(stream);
-    const config = s.meta.config;
-    if (!(record?.data instanceof Uint8Array)) {
-      throw new CallsignError('ERR_INVALID_MESSAGE', 'an appended message has data as bytes');
-    }
-    const subject = record.subject ?? config.name;
-    if (!s.knownSubjects.has(subject)) {
-      subjectTokens(subject);
-      if (s.knownSubjects.size >= 1024) s.knownSubjects.clear();
-      if (s.bindings.some((matches) => matches(subject))) s.knownSubjects.add(subject);
-    }
-    if (!s.knownSubjects.has(subject)) {
-      throw new CallsignError(
-        'ERR_SUBJECT_NOT_BOUND',
-        `subject ${subject} is not one of stream ${config.name}'s: ${config.subjects.join(' ')}`,
-      );
-    }
-    const now = this.#now();
-    const id = options.messageId;
-    if (id !== undefined) {
-      const first = s.duplicates.seen(id, now);
-      if (first) return { stream, ...first, duplicate: true };
-    }
-    const p = choosePartition(config.partitions, options.partition, record.key, s.turn);
-    if (options.partition === undefined && record.key === undefined) s.turn++;
-    const part = s.parts[p] as (typeof s.parts)[number];
-    const meta = part.meta;
-    if (options.expectedLastSequence !== undefined && options.expectedLastSequence !== meta.last) {
-      throw new CallsignError(
-        'ERR_WRONG_LAST_SEQUENCE',
-        `partition ${p} of ${config.name} ends at ${meta.last}, not ${options.expectedLastSequence}`,
-      );
-    }
-    const size = record.data.byteLength;
-    const sid = s.meta.id;
-    const key = record.key;
-    const decision = admit(config, meta, {
-      size,
-      ofSubject: config.maxPerSubject > 0 ? this.#backend.subjectCount(sid, p, subject) : 0,
-      ofKey: key !== undefined && config.maxPerKey > 0 ? this.#backend.keyCount(sid, p, key) : 0,
-      hasKey: key !== undefined,
-    });
-    if (decision.kind === 'refuse') throw new CallsignError(decision.code, decision.reason);
-    this.#touched.add(s);
-    if (key !== undefined && decision.dropOfKey > 0) {
-      this.#removeFirst(s, p, this.#backend.keySequences(sid, p, key), decision.dropOfKey);
-    }
-    if (decision.dropOfSubject > 0) {
-      this.#removeFirst(
-        s,
-        p,
-        this.#backend.subjectSequences(sid, p, subject),
-        decision.dropOfSubject,
-      );
-    }
-    const sequence = meta.last + 1;
-    const publishTime = Math.max(now, meta.lastTime ?? 0);
-    const data: RecordData = compact({
-      publishTime,
-      subject,
-      data: record.data,
-      key,
-      properties: record.properties,
-      eventTime: record.eventTime,
-      producer: record.producer,
-      type: record.type,
-      messageId: id,
-    });
-    meta.last = sequence;
-    meta.lastTime = publishTime;
-    if (config.retention !== 'interest' || this.consumers.interested(s, subject)) {
-      this.#backend.putRecord(sid, p, sequence, data);
-      if (meta.messages === 0) {
-        meta.first = sequence;
-        meta.firstTime = publishTime;
-      }
-      meta.messages++;
-      meta.bytes += size;
-      this.#trim(s, p);
-    } else if (meta.messages === 0) {
-      // Interest retention with nobody interested: the sequence is taken, nothing is kept.
-      meta.first = sequence + 1;
-    }
-    part.dirty = true;
-    if (id !== undefined) {
-      const first = { partition: p, sequence, publishTime };
-      for (const gone of s.duplicates.remember(id, first)) this.#backend.deleteDuplicate(sid, gone);
-      this.#backend.putDuplicate(sid, id, first);
-    }
-    return { stream, partition: p, sequence, publishTime, duplicate: false };
-  }
-
-  /** Removes the oldest messages while the partition is over its limits. */
-  #trim(s: StreamState, p: number): void {
-    const meta = (s.parts[p] as (typeof s.parts)[number]).meta;
-    let over = overLimits(s.meta.config, meta);
-    if (over.messages === 0 && over.bytes === 0) return;
-    for (const [seq] of this.#backend.records(s.meta.id, p, meta.first)) {
-      if (over.messages === 0 && over.bytes === 0) break;
-      this.#remove(s, p, seq);
-      over = overLimits(s.meta.config, meta);
-    }
-  }
-
-  #removeFirst(s: StreamState, p: number, seqs: Iterable<number>, n: number): void {
-    const doomed: number[] = [];
-    for (const seq of seqs) {
-      if (doomed.length >= n) break;
-      doomed.push(seq);
-    }
-    for (const seq of doomed) this.#remove(s, p, seq);
-  }
-
-  /** Removes one stored message (inside a transaction), keeping the counters right. */
-  #remove(s: StreamState, p: number, seq: number): boolean {
-    const sid = s.meta.id;
-    const record = this.#backend.getRecord(sid, p, seq);
-    if (!record) return false;
-    const meta = (s.parts[p] as (typeof s.parts)[number]).meta;
-    this.#backend.removeRecord(sid, p, seq, record);
-    this.#touched.add(s);
-    meta.messages--;
-    meta.bytes -= record.data.byteLength;
-    if (seq === meta.first) {
-      const next = this.#backend
-        .records(sid, p, seq + 1)
-        [Symbol.iterator]()
-        .next();
-      if (next.done) {
-        meta.first = meta.last + 1;
-        delete meta.firstTime;
-      } else {
-        meta.first = next.value[0];
-        meta.firstTime = next.value[1].publishTime;
-      }
-    }
-    if (meta.messages === 0) {
-      meta.first = meta.last + 1;
-      delete meta.firstTime;
-    }
-    (s.parts[p] as (typeof s.parts)[number]).dirty = true;
-    return true;
   }
 
   async flush(options: { sync?: boolean } = {}): Promise<void> {
@@ -466,21 +330,7 @@ export class LogStore implements StreamStore {
   // Reading
 
   async read(stream: string, options: ReadOptions = {}): Promise<StoredRecord[]> {
-    const s = this.require(stream);
-    const p = this.#partition(s, options.partition ?? 0);
-    const part = s.parts[p] as (typeof s.parts)[number];
-    const max = Math.max(0, Math.min(options.max ?? 1000, 100_000));
-    const matches = options.filter ? compileSubjectPattern(options.filter) : undefined;
-    const out: StoredRecord[] = [];
-    if (max === 0) return out;
-    const from = Math.max(options.from ?? part.meta.first, 1);
-    for (const [seq, r] of this.#backend.records(s.meta.id, p, from)) {
-      if (seq > part.visible) break;
-      if (matches && !matches(r.subject)) continue;
-      out.push(storedRecord(stream, p, seq, r, options.metadataOnly));
-      if (out.length >= max) break;
-    }
-    return out;
+    return readRecords(this.#backend, this.require(stream), options);
   }
 
   async get(
@@ -489,40 +339,7 @@ export class LogStore implements StreamStore {
     sequence: number,
     range?: ByteRange,
   ): Promise<StoredRecord> {
-    const s = this.require(stream);
-    const p = this.#partition(s, partition);
-    const part = s.parts[p] as (typeof s.parts)[number];
-    const r =
-      Number.isSafeInteger(sequence) && sequence >= 1 && sequence <= part.visible
-        ? this.#backend.getRecord(s.meta.id, p, sequence)
-        : undefined;
-    if (!r) {
-      throw new CallsignError(
-        'ERR_NO_SUCH_RECORD',
-        `no message ${sequence} in partition ${p} of ${stream} (stored: ${part.meta.first} to ${part.meta.last})`,
-      );
-    }
-    const record = storedRecord(stream, p, sequence, r);
-    if (!range) return record;
-    const { offset, length } = range;
-    if (
-      !Number.isSafeInteger(offset) ||
-      !Number.isSafeInteger(length) ||
-      offset < 0 ||
-      length < 0
-    ) {
-      throw new CallsignError(
-        'ERR_INVALID_SETTINGS',
-        'a byte range is a whole offset and length, at least 0',
-      );
-    }
-    return {
-      ...record,
-      data: record.data.subarray(
-        Math.min(offset, record.size),
-        Math.min(offset + length, record.size),
-      ),
-    };
+    return getRecord(this.#backend, this.require(stream), partition, sequence, range);
   }
 
   async lastOfSubject(
@@ -530,28 +347,7 @@ export class LogStore implements StreamStore {
     subject: string,
     partition?: number,
   ): Promise<StoredRecord | undefined> {
-    const s = this.require(stream);
-    subjectTokens(subject);
-    let best: StoredRecord | undefined;
-    const parts =
-      partition === undefined ? s.parts.map((_, i) => i) : [this.#partition(s, partition)];
-    for (const p of parts) {
-      let last = 0;
-      for (const seq of this.#backend.subjectSequences(s.meta.id, p, subject)) last = seq;
-      const r = last > 0 ? this.#backend.getRecord(s.meta.id, p, last) : undefined;
-      if (r && (!best || r.publishTime > best.publishTime)) best = storedRecord(stream, p, last, r);
-    }
-    return best;
-  }
-
-  #partition(s: StreamState, p: number): number {
-    if (!Number.isInteger(p) || p < 0 || p >= s.parts.length) {
-      throw new CallsignError(
-        'ERR_INVALID_PARTITION',
-        `partition ${p} is not one of 0 to ${s.parts.length - 1} of ${s.name}`,
-      );
-    }
-    return p;
+    return lastOfSubject(this.#backend, this.require(stream), subject, partition);
   }
 
   async purge(stream: string, options: PurgeOptions = {}): Promise<number> {
@@ -559,7 +355,7 @@ export class LogStore implements StreamStore {
     const parts =
       options.partition === undefined
         ? s.parts.map((_, i) => i)
-        : [this.#partition(s, options.partition)];
+        : [checkPartition(s, options.partition)];
     const matches = options.filter ? compileSubjectPattern(options.filter) : undefined;
     return this.#write(() => {
       let removed = 0;
@@ -570,7 +366,7 @@ export class LogStore implements StreamStore {
           if (options.keepFrom !== undefined && seq >= options.keepFrom) break;
           if (!matches || matches(r.subject)) doomed.push(seq);
         }
-        for (const seq of doomed) if (this.#remove(s, p, seq)) removed++;
+        for (const seq of doomed) if (this.#writer.remove(s, p, seq)) removed++;
       }
       return removed;
     });
@@ -595,7 +391,7 @@ export class LogStore implements StreamStore {
             if (r.publishTime >= cutoff) break;
             doomed.push(seq);
           }
-          for (const seq of doomed) if (this.#remove(s, p, seq)) removed++;
+          for (const seq of doomed) if (this.#writer.remove(s, p, seq)) removed++;
         }
       }
       return removed;
@@ -684,22 +480,6 @@ export class LogStore implements StreamStore {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
-}
-
-/** A record without its undefined fields. */
-function compact(r: { [K in keyof RecordData]: RecordData[K] | undefined }): RecordData {
-  const out: { -readonly [K in keyof RecordData]?: RecordData[K] } = {
-    publishTime: r.publishTime,
-    subject: r.subject,
-    data: r.data,
-  };
-  if (r.key !== undefined) out.key = r.key;
-  if (r.properties !== undefined) out.properties = r.properties;
-  if (r.eventTime !== undefined) out.eventTime = r.eventTime;
-  if (r.producer !== undefined) out.producer = r.producer;
-  if (r.type !== undefined) out.type = r.type;
-  if (r.messageId !== undefined) out.messageId = r.messageId;
-  return out as RecordData;
 }
 
 /** A backend failure as a coded error (a corrupt file keeps its code). */

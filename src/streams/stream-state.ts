@@ -124,11 +124,19 @@ export function storedRecord(
     data: metadataOnly ? new Uint8Array(0) : r.data,
     size: r.data.byteLength,
   };
+  copyOptional(r, out);
+  return out as unknown as StoredRecord;
+}
+
+/** Copies the optional fields of a record that are there (no `undefined` keys). */
+export function copyOptional(
+  r: { [K in keyof RecordData]?: RecordData[K] | undefined },
+  out: Record<string, unknown>,
+): void {
   if (r.key !== undefined) out.key = r.key;
   if (r.properties !== undefined) out.properties = r.properties;
   if (r.eventTime !== undefined) out.eventTime = r.eventTime;
   if (r.producer !== undefined) out.producer = r.producer;
   if (r.type !== undefined) out.type = r.type;
   if (r.messageId !== undefined) out.messageId = r.messageId;
-  return out as unknown as StoredRecord;
 }
