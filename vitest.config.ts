@@ -15,6 +15,8 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
+          // They run the compiled package, as users do: build it first.
+          globalSetup: ['test/helpers/build.ts'],
           testTimeout: 30_000,
           hookTimeout: 30_000,
           // Real processes and sockets: keep the 2-core machines from thrashing.
@@ -28,6 +30,7 @@ export default defineConfig({
           name: 'lan',
           include: ['test/lan/**/*.test.ts'],
           environment: 'node',
+          globalSetup: ['test/helpers/build.ts'],
           // Network namespaces, as root (docs/testing.md): one lab at a time,
           // in a child process, so the harness can tear down on a signal.
           pool: 'forks',

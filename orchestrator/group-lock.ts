@@ -49,6 +49,22 @@ export function describeOwner(owner: Pick<SupervisorRecord, 'mode' | 'pid'>): st
 }
 
 /**
+ * Refuses to start a group while one runs in `home`: checked before
+ * anything else, so that it is what a second `run` or `start` says.
+ *
+ * @throws CallsignError `ERR_GROUP_RUNNING`.
+ */
+export async function refuseIfRunning(home: Home): Promise<void> {
+  const owner = await readGroupOwner(home);
+  if (owner?.alive) {
+    throw new CallsignError(
+      'ERR_GROUP_RUNNING',
+      `a group is already running in ${home.dir} (${describeOwner(owner)})`,
+    );
+  }
+}
+
+/**
  * Makes this process the one that runs the home's group. A record left by a
  * process that died is cleaned up first (see {@link cleanUpDeadGroup}).
  *

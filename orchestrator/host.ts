@@ -16,14 +16,15 @@ import {
   spawnDaemon,
   waitForDaemon,
 } from './daemon.ts';
-import { type Home, openHome, PROJECT_ROOT, resolveHomeDir } from './home.ts';
+import { type Home, openHome, resolveHomeDir } from './home.ts';
 import { orchestratorLine } from './logs.ts';
+import { ownProgram } from './package-files.ts';
 import { processIdentity, signalProcess, waitUntilGone } from './pids.ts';
 import type { CommandOutput } from './run.ts';
 import { formatDuration } from './table.ts';
 
 /** The program of the host directory. */
-export const HOST_DIRECTORY_PROGRAM = join(PROJECT_ROOT, 'scopes/host/directory.ts');
+export const HOST_DIRECTORY_PROGRAM = ownProgram('scopes/host/directory');
 
 /** How long the host directory may take to accept connections. */
 export const HOST_READY_MS = 15_000;

@@ -167,3 +167,31 @@ export async function lastRunOfLog(path: string, maxLines = 20): Promise<string>
     .slice(-maxLines)
     .join('\n');
 }
+
+/** Longest output quoted in a log's line about an exit. */
+const MAX_QUOTED_OUTPUT = 4096;
+
+/** Output as one line, cut at {@link MAX_QUOTED_OUTPUT} characters, for a line of a log. */
+export function quote(text: string): string {
+  const oneLine = text.replace(/\s*\n\s*/g, ' ');
+  return oneLine.length > MAX_QUOTED_OUTPUT ? `${oneLine.slice(0, MAX_QUOTED_OUTPUT)}…` : oneLine;
+}
+
+/** Splits text that arrives in pieces into whole lines. */
+export function lineSplitter(onLine: (line: string) => void): {
+  push(text: string): void;
+  flush(): void;
+} {
+  let partial = '';
+  return {
+    push(text) {
+      const lines = (partial + text).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) onLine(line);
+    },
+    flush() {
+      if (partial !== '') onLine(partial);
+      partial = '';
+    },
+  };
+}

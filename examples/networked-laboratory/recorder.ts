@@ -22,7 +22,7 @@ import {
   Stop,
   streamHost,
   subscribe,
-} from '../../src/index.ts';
+} from 'callsign';
 import { scopeOf } from './device.ts';
 import { StrainReading } from './messages.ts';
 

@@ -17,7 +17,7 @@ import {
   SelectTimer,
   Stop,
   StreamDelivery,
-} from '../../src/index.ts';
+} from 'callsign';
 import { scopeOf } from './device.ts';
 import { StrainReading } from './messages.ts';
 

@@ -77,13 +77,13 @@ export interface HandshakeInit {
    * The peer's public key, when the caller knows whom it means to reach; any
    * other peer fails with `ERR_PEER_KEY_MISMATCH`.
    */
-  expectedPeerKey?: Uint8Array;
+  expectedPeerKey?: Uint8Array | undefined;
   /**
    * Decides whether a peer may connect, given its (authenticated) public key;
    * `false` or a throw fails with `ERR_PEER_NOT_TRUSTED`. Runs after the
    * `expectedPeerKey` check.
    */
-  trust?: (peerPublicKey: Uint8Array) => boolean;
+  trust?: ((peerPublicKey: Uint8Array) => boolean) | undefined;
   /** Largest plaintext per frame for the resulting sealer and opener. */
   maxFrameSize?: number;
 }
