@@ -42,7 +42,7 @@ const sizes: StreamBenchSizes = quick
   ? { one: 1000, pipelined: 50_000, window: 1024, latency: 300, size: 256 }
   : { one: 5000, pipelined: 300_000, window: 1024, latency: 2000, size: 256 };
 const MANY_STREAMS = quick ? 100_000 : 1_000_000;
-const RETAINED = quick ? 1_000_000 : 10_000_000;
+const RETAINED = quick ? 500_000 : 10_000_000;
 
 const dir = mkdtempSync(join(tmpdir(), 'callsign-bench-streams-'));
 const children: ReturnType<typeof spawn>[] = [];
