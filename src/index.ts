@@ -5,6 +5,11 @@
  */
 
 export { SCOPES, type Scope } from './directory/scope.ts';
+export {
+  isValidSubject,
+  isValidSubjectPattern,
+  subjectMatches,
+} from './directory/subject-pattern.ts';
 export { CallsignError, ERROR_CODES, type ErrorCode, isCallsignError } from './errors.ts';
 export * from './messages/index.ts';
 export {
@@ -60,6 +65,41 @@ export {
 export { EXIT_CODES } from './runtime/output.ts';
 export { backoffDelays, retry, sleep } from './runtime/repeating-task.ts';
 export { parseSettings, type Settings } from './runtime/settings.ts';
+export {
+  type ConsumerConfig,
+  type ConsumerMode,
+  type DiscardPolicy,
+  type Durability,
+  parseDuration,
+  type RetentionKind,
+  type StartPosition,
+  type StreamConfig,
+} from './streams/config.ts';
+export { Consumer, type ConsumerOptions, openConsumer } from './streams/consumer.ts';
+export {
+  defaultStreamPath,
+  type OpenStreamStoreInit,
+  openStreamStore,
+  STREAM_DRIVERS,
+} from './streams/drivers.ts';
+export { type StreamHostSettings, type StreamHostSummary, streamHost } from './streams/host.ts';
+export {
+  type AppendInit,
+  openProducer,
+  Producer,
+  type ProducerOptions,
+} from './streams/producer.ts';
+export { ConsumerActive, StreamDelivery } from './streams/protocol.ts';
+export type {
+  AppendOptions,
+  AppendResult,
+  ConsumerInfo,
+  Delivery,
+  RecordInput,
+  StoredRecord,
+  StreamInfo,
+  StreamStore,
+} from './streams/store.ts';
 export { type Endpoint, formatEndpoint, parseEndpoint } from './transport/endpoint.ts';
 export type {
   Link,
