@@ -41,7 +41,13 @@ export {
   type SelectResult,
   type TimerOptions,
 } from './runtime/context.ts';
-export { type CreateNodeOptions, createNode, runNode } from './runtime/create-node.ts';
+export {
+  type CreateNodeOptions,
+  createNode,
+  directoryFromEnvironment,
+  type NodeProcess,
+  runNode,
+} from './runtime/create-node.ts';
 export { LOG_LEVELS, Logger, type LogLevel, memorySink, streamSink } from './runtime/log.ts';
 export {
   defineMachine,

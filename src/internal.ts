@@ -5,6 +5,7 @@
 
 export { PutListing } from './directory/protocol.ts';
 export { type DirectoryServiceSettings, directoryService } from './directory/service.ts';
+export { remoteDirectoryOf } from './pubsub/api.ts';
 export { NodeDirectory } from './pubsub/node-directory.ts';
 export { hostEndpoint, parentEndpoint } from './pubsub/well-known.ts';
 export { Cell, type Envelope } from './runtime/cell.ts';

@@ -26,7 +26,7 @@ const factorySettings = { endpoint: '' };
 
 createNode(
   async (self, settings: typeof factorySettings) => {
-    const endpoint = settings.endpoint || hostEndpoint();
+    const endpoint = settings.endpoint || hostEndpoint(process.env);
     const parsed = parseEndpoint(endpoint);
     if (parsed.kind === 'unix') mkdirSync(dirname(parsed.path), { recursive: true, mode: 0o700 });
     const service: DirectoryServiceSettings = { level: 'host', endpoint };
