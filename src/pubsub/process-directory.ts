@@ -168,28 +168,18 @@ export class ProcessDirectory {
     return out;
   }
 
-  /** A local actor ended: its sessions end, its entries go. */
+  /** A local actor ended: its sessions end, its entries go; it is told nothing. */
   actorEnded(actor: ActorAddress): Effect[] {
     const out: Effect[] = [];
     for (const s of this.sessions.ofActor(actor)) {
       const subscriber = s.side !== 'publisher' && s.subscriber.equals(actor);
       const code = subscriber ? 'ERR_SUBSCRIBER_ENDED' : 'ERR_PUBLISHER_ENDED';
-      out.push(
-        ...this.end(
-          s,
-          { code, reason: `${subscriber ? 'the subscriber' : 'the publisher'} ended` },
-          undefined,
-        ),
-      );
+      const reason = `${subscriber ? 'the subscriber' : 'the publisher'} ended`;
+      out.push(...this.end(s, { code, reason }, undefined));
     }
-    out.push(
-      ...this.#withdraw(
-        actor,
-        { code: 'ERR_PUBLISHER_ENDED', reason: 'the publisher ended' },
-        undefined,
-      ).out,
-    );
-    return out;
+    const why = { code: 'ERR_PUBLISHER_ENDED', reason: 'the publisher ended' } as const;
+    out.push(...this.#withdraw(actor, why, undefined).out);
+    return out.filter((e) => e.kind !== 'send' || !e.to.equals(actor));
   }
 
   #withdraw(actor: ActorAddress, why: Ending, clearer: ActorAddress | undefined) {
@@ -203,7 +193,7 @@ export class ProcessDirectory {
           this.routes.apply(updatesOf(this.table.deleteListing(LOCAL, own.entry.id))),
         ),
       );
-      if (this.table.shouldForward(own.entry))
+      if (this.#forwards(own.entry))
         out.push({ kind: 'up', message: new DeleteListing({ id: own.entry.id }) });
     }
     for (const own of searches) {
@@ -211,13 +201,18 @@ export class ProcessDirectory {
       for (const s of this.sessions.ofSearch(own.entry.id)) out.push(...this.end(s, why, clearer));
       this.table.deleteSearch(LOCAL, own.entry.id);
       this.routes.forgetSearch(own.entry.id);
-      if (this.table.shouldForward(own.entry))
+      if (this.#forwards(own.entry))
         out.push({ kind: 'up', message: new DeleteSearch({ id: own.entry.id }) });
     }
     return { out, listings: listings.length, searches: searches.length };
   }
 
   // ------------------------------------------------------------ sessions
+
+  /** True when `entry` goes to the directory above (there is one, and it reaches further). */
+  #forwards(entry: ListingEntry | SearchEntry): boolean {
+    return this.upstream.state !== 'none' && this.table.shouldForward(entry);
+  }
 
   /** Applies route decisions: ends and opens sessions. */
   decide(decisions: RouteDecision[]): Effect[] {
