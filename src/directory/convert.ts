@@ -1,6 +1,14 @@
 import { formatEndpoint, parseEndpoint } from '../transport/endpoint.ts';
 import type { ListingEntry, SearchEntry } from './entries.ts';
-import { ListingInfo, PublisherInfo, SearchInfo, SubscriberInfo } from './protocol.ts';
+import {
+  ListingInfo,
+  PublisherInfo,
+  RouteAdded,
+  RouteRemoved,
+  SearchInfo,
+  SubscriberInfo,
+} from './protocol.ts';
+import type { RouteChange } from './route.ts';
 
 /** Conversions between table entries and the messages that carry them between directories. */
 
@@ -68,4 +76,11 @@ export function withHost(entry: ListingEntry, host: string): ListingEntry {
     return m ? formatEndpoint({ kind: 'tcp', host, port: Number(m[1]) }) : e;
   });
   return { ...entry, publisher: { ...entry.publisher, endpoints } };
+}
+
+/** The message that carries a route change down toward its subscriber. */
+export function routeMessage(c: RouteChange): RouteAdded | RouteRemoved {
+  return c.kind === 'add'
+    ? new RouteAdded({ searchId: c.search.id, listing: listingInfo(c.listing), level: c.level })
+    : new RouteRemoved({ searchId: c.search.id, listingId: c.listing.id, level: c.level });
 }

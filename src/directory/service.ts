@@ -11,7 +11,15 @@ import {
 import type { ActorAddress } from '../runtime/address.ts';
 import type { ActorContext } from '../runtime/context.ts';
 import { listen } from '../transport/transport.ts';
-import { hostOf, listingEntry, listingInfo, searchEntry, searchInfo, withHost } from './convert.ts';
+import {
+  hostOf,
+  listingEntry,
+  listingInfo,
+  routeMessage,
+  searchEntry,
+  searchInfo,
+  withHost,
+} from './convert.ts';
 import type { ListingEntry, SearchEntry } from './entries.ts';
 import { HandoverWatch } from './handover.ts';
 import { isRefusal, type ParentEvent, ParentLink } from './parent-link.ts';
@@ -127,22 +135,7 @@ export async function directoryService(
   const dispatch = (changes: RouteChange[]) => {
     for (const c of changes) {
       const link = linksById.get(c.searchLink);
-      if (!link) continue;
-      if (c.kind === 'add') {
-        send(
-          new RouteAdded({
-            searchId: c.search.id,
-            listing: listingInfo(c.listing),
-            level: c.level,
-          }),
-          link.address,
-        );
-      } else {
-        send(
-          new RouteRemoved({ searchId: c.search.id, listingId: c.listing.id, level: c.level }),
-          link.address,
-        );
-      }
+      if (link) send(routeMessage(c), link.address);
     }
   };
 
@@ -183,6 +176,9 @@ export async function directoryService(
     else if (up) {
       pending.set(entry.id, link.id);
       send(new PutListing({ listing: listingInfo(entry) }), up);
+    } else if (parentLink && !parentLink.settled) {
+      // The first attempt above is still going: answered when it ends.
+      pending.set(entry.id, link.id);
     } else send(answerWithoutParent(entry.id), link.address);
   };
 
@@ -304,9 +300,13 @@ export async function directoryService(
         self.console(`handed over from ${event.from} to the directory above at ${event.to}`);
         toLinks(new UpstreamLost({ level: settings.level }));
         return;
+      case 'settled':
+        answerPending();
+        return;
       case 'failed': {
         if (!event.refused) {
           self.trace(`no directory above at ${event.endpoint}: ${event.reason} (${event.code})`);
+          answerPending();
           return;
         }
         const told = `${event.endpoint} ${event.code}`;
@@ -365,7 +365,8 @@ export async function directoryService(
         } else if (watched.kind === 'probe-failed') {
           // Unreachable is news only while a partition lasts; a refusal is an impostor or a misconfiguration.
           const text = `a preferred directory at ${watched.endpoint} did not take this one: ${watched.reason} (${watched.code})`;
-          if (isRefusal(watched.code) || watched.code === 'ERR_HANDSHAKE_FAILED') self.warning(text);
+          if (isRefusal(watched.code) || watched.code === 'ERR_HANDSHAKE_FAILED')
+            self.warning(text);
           else self.debug(text);
         }
         continue;

@@ -13,9 +13,12 @@ import {
   defineMessage,
   generateNodeKeys,
   Interested,
+  Logger,
+  memorySink,
   Node,
   NotInterested,
   NotPublished,
+  NotSubscribed,
   Published,
   publish,
   type Realm,
@@ -64,7 +67,7 @@ export function describeDirectory(name: string, setup: () => DirectorySetup) {
         onTestFinished(() => n.stop());
         return n;
       };
-      return { s, realm, node };
+      return { s, realm, node, endpoint };
     }
 
     /** A publisher that answers Ask with Answer and records what it sees. */
@@ -151,11 +154,16 @@ export function describeDirectory(name: string, setup: () => DirectorySetup) {
       const a = node('a');
       const b = node('b');
       const scope = setup().scope;
-      for (const n of ['device-1', 'device-2', 'devices', 'x-device-3']) publisher(a, n, scope);
+      const first = ['device-1', 'device-2', 'devices', 'x-device-3'].map((n) =>
+        publisher(a, n, scope),
+      );
+      await until(() => first.every((p) => p.seen.events.includes('Published')));
       const sub = subscriber(b, /device-\d+/, scope);
       await until(() => sub.seen.names.length >= 2);
-      await pause(200);
-      expect(sub.seen.names.sort()).toEqual(['device-1', 'device-2']);
+      // One more that matches, put after the others: once it is seen, so would they be.
+      publisher(a, 'device-9', scope);
+      await until(() => sub.seen.names.includes('device-9'));
+      expect(sub.seen.names.sort()).toEqual(['device-1', 'device-2', 'device-9']);
     });
 
     it('refuses a second publisher of a name, naming the holder; allows several with multi', async () => {
@@ -248,6 +256,41 @@ export function describeDirectory(name: string, setup: () => DirectorySetup) {
       await until(() => pub.seen.events.includes('Interested'));
       b.send(new Stop(), sub.address);
       await until(() => pub.seen.events.includes('NotInterested'));
+    });
+
+    it('refuses a node of another realm, and the node says so: NotPublished and NotSubscribed with ERR_WRONG_REALM, a WARNING', async () => {
+      const { node, endpoint } = await world();
+      const scope = setup().scope;
+      const sink = memorySink();
+      const stranger = new Node({ name: 'stranger', logger: new Logger('WARNING', sink) });
+      configureTransport(stranger, { realm: createRealm('another'), keys: generateNodeKeys() });
+      configureDirectory(stranger, { parent: endpoint });
+      onTestFinished(() => stranger.stop());
+      const pub = publisher(stranger, 'from-elsewhere', scope);
+      const subscribed: string[] = [];
+      stranger.spawn(async (self: ActorContext) => {
+        subscribe(self, 'anything', { scope });
+        for (;;) {
+          const m = await self.select(Subscribed, NotSubscribed, Stop);
+          if (m instanceof Stop) return;
+          subscribed.push(m instanceof NotSubscribed ? `NotSubscribed:${m.code}` : 'Subscribed');
+        }
+      });
+      await until(
+        () =>
+          pub.seen.events.includes('NotPublished:ERR_WRONG_REALM') &&
+          subscribed.includes('NotSubscribed:ERR_WRONG_REALM'),
+      );
+      expect(pub.seen.events).toEqual(['NotPublished:ERR_WRONG_REALM']);
+      expect(subscribed).toEqual(['Subscribed', 'NotSubscribed:ERR_WRONG_REALM']);
+      const warned = sink.records.filter(
+        (r) => r.level === 'WARNING' && /refused this node/.test(r.text),
+      );
+      expect(warned).toHaveLength(1);
+      expect(warned[0]?.text).toContain('ERR_WRONG_REALM');
+      // The directory goes on serving its own realm.
+      const own = publisher(node('a'), 'from-here', scope);
+      await until(() => own.seen.events.includes('Published'));
     });
 
     it('sessions go on while the directory is down, and a restarted directory is found again', async () => {
