@@ -1,9 +1,14 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { CallsignError, ERROR_CODES, type ErrorCode, isCallsignError } from '../src/errors.ts';
-import type { LogLevel } from '../src/runtime/log.ts';
-import { sleep } from '../src/runtime/repeating-task.ts';
+import {
+  CallsignError,
+  ERROR_CODES,
+  type ErrorCode,
+  isCallsignError,
+  type LogLevel,
+  sleep,
+} from '../src/index.ts';
 import { assertSocketPath } from './group-directory.ts';
 import {
   acquireGroup,

@@ -7,9 +7,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import yargs, { type Argv } from 'yargs';
-import { CallsignError, type ErrorCode, isCallsignError, toError } from '../src/errors.ts';
-import { LOG_LEVELS, type LogLevel } from '../src/runtime/log.ts';
-import { createRealm } from '../src/wire/realm.ts';
+import {
+  CallsignError,
+  createRealm,
+  type ErrorCode,
+  isCallsignError,
+  LOG_LEVELS,
+  type LogLevel,
+} from '../src/index.ts';
+import { toError } from '../src/internal.ts';
 import { errnoOf, exists } from './files.ts';
 import {
   createHome,

@@ -1,9 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync, closeSync, openSync } from 'node:fs';
 import { link, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { CallsignError, ERROR_CODES, type ErrorCode } from '../src/errors.ts';
-import { sleep } from '../src/runtime/repeating-task.ts';
-import { REALM_ENV } from '../src/wire/realm.ts';
+import { CallsignError, ERROR_CODES, type ErrorCode, sleep } from '../src/index.ts';
+import { REALM_ENV } from '../src/internal.ts';
 import { errnoOf, readJsonObject } from './files.ts';
 import { HOME_ENV } from './home.ts';
 import { orchestratorLine } from './logs.ts';

@@ -1,7 +1,6 @@
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { CallsignError } from '../src/errors.ts';
-import { sleep } from '../src/runtime/repeating-task.ts';
+import { CallsignError, sleep } from '../src/index.ts';
 import { type Home, PROJECT_ROOT } from './home.ts';
 
 /** The program of the group directory. */

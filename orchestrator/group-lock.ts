@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, rm, writeFile } from 'node:fs/promises';
-import { CallsignError } from '../src/errors.ts';
+import { CallsignError } from '../src/index.ts';
 import { errnoOf, readJsonObject } from './files.ts';
 import type { Home } from './home.ts';
 import { isRunning, processIdentity, terminateProcess } from './pids.ts';

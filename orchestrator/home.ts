@@ -1,8 +1,8 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CallsignError } from '../src/errors.ts';
-import { loadOrCreateRealm, MAX_REALM_NAME_LENGTH, REALM_ENV } from '../src/wire/realm.ts';
+import { CallsignError } from '../src/index.ts';
+import { loadOrCreateRealm, MAX_REALM_NAME_LENGTH, REALM_ENV } from '../src/internal.ts';
 import { errnoOf, readJsonObject, writeJsonAtomic } from './files.ts';
 
 /** The folder `callsign create` makes in the current directory. */

@@ -1,9 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CallsignError, isCallsignError } from '../src/errors.ts';
-import type { LogLevel } from '../src/runtime/log.ts';
-import { parseEndpoint } from '../src/transport/endpoint.ts';
+import { CallsignError, isCallsignError, type LogLevel, parseEndpoint } from '../src/index.ts';
 import {
   createExclusively,
   daemonEnv,

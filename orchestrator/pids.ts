@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
-import { sleep } from '../src/runtime/repeating-task.ts';
+import { sleep } from '../src/index.ts';
 
 /**
  * What tells a process apart from a later one that got the same pid: its

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { CallsignError } from '../src/errors.ts';
-import type { Settings } from '../src/runtime/settings.ts';
+import { CallsignError, type Settings } from '../src/index.ts';
 
 /**
  * The tsx loader, resolved from this project so that programs run with it

@@ -1,7 +1,6 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
-import { CallsignError } from '../src/errors.ts';
-import type { Settings } from '../src/runtime/settings.ts';
+import { CallsignError, type Settings } from '../src/index.ts';
 import { errnoOf, readJsonObject, writeJsonAtomic } from './files.ts';
 import type { Home } from './home.ts';
 import { printSettings, settingArguments, settingKey } from './program.ts';

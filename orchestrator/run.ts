@@ -1,5 +1,4 @@
-import { CallsignError, isCallsignError } from '../src/errors.ts';
-import type { LogLevel } from '../src/runtime/log.ts';
+import { CallsignError, isCallsignError, type LogLevel } from '../src/index.ts';
 import { acquireGroup, releaseGroup } from './group-lock.ts';
 import { DIRECTORY_NAME, type Home } from './home.ts';
 import { lastRunOfLog } from './logs.ts';

@@ -64,7 +64,14 @@ export {
   type SpawnOptions,
 } from './runtime/node.ts';
 export { EXIT_CODES } from './runtime/output.ts';
-export { backoffDelays, retry, sleep } from './runtime/repeating-task.ts';
+export {
+  type BackoffInit,
+  backoffDelays,
+  RetrySchedule,
+  type RetryScheduleInit,
+  retry,
+  sleep,
+} from './runtime/repeating-task.ts';
 export { parseSettings, type Settings } from './runtime/settings.ts';
 export { type Endpoint, formatEndpoint, parseEndpoint } from './transport/endpoint.ts';
 export {
