@@ -5,7 +5,15 @@
  */
 
 export { SCOPES, type Scope } from './directory/scope.ts';
-export { CallsignError, ERROR_CODES, type ErrorCode, isCallsignError } from './errors.ts';
+export {
+  CallsignError,
+  ERROR_CODES,
+  type ErrorCode,
+  isCallsignError,
+  isErrorCode,
+  type UnknownErrorCode,
+  type WireErrorCode,
+} from './errors.ts';
 export * from './messages/index.ts';
 export {
   clear,
