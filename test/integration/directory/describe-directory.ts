@@ -1,4 +1,4 @@
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import {
   type ActorAddress,
   type ActorContext,
@@ -44,6 +44,8 @@ export interface DirectorySetup {
   start(realm: Realm): Promise<string>;
   /** Stops the directory, as a crash would (connections end). */
   stop(): Promise<void>;
+  /** Called once after the suite, when the directory is stopped. */
+  dispose?(): void;
 }
 
 /** Events an actor saw, in order, for assertions. */
@@ -55,11 +57,20 @@ type Seen = { events: string[]; peer?: ActorAddress };
  */
 export function describeDirectory(name: string, setup: () => DirectorySetup) {
   describe(`directory compliance: ${name}`, () => {
+    // One directory for the suite (the tests use names of their own), so that
+    // each test does not wait for a directory process to start.
+    const realm = createRealm('compliance');
+    const s = setup();
+    let endpoint = '';
+    beforeAll(async () => {
+      endpoint = await s.start(realm);
+    }, 30_000);
+    afterAll(async () => {
+      await s.stop();
+      s.dispose?.();
+    });
+
     async function world() {
-      const realm = createRealm('compliance');
-      const s = setup();
-      const endpoint = await s.start(realm);
-      onTestFinished(() => s.stop());
       const node = (label: string) => {
         const n = new Node({ name: label });
         configureTransport(n, { realm, keys: generateNodeKeys() });
@@ -139,8 +150,8 @@ export function describeDirectory(name: string, setup: () => DirectorySetup) {
       const { node } = await world();
       const a = node('a');
       const b = node('b');
-      const pub = publisher(a, 'hello-welcome', setup().scope);
-      const sub = subscriber(b, 'hello-welcome', setup().scope);
+      const pub = publisher(a, 'hello-welcome', s.scope);
+      const sub = subscriber(b, 'hello-welcome', s.scope);
       await until(
         () => sub.seen.events.includes('Available') && pub.seen.events.includes('Delivered'),
       );
@@ -153,7 +164,7 @@ export function describeDirectory(name: string, setup: () => DirectorySetup) {
       const { node } = await world();
       const a = node('a');
       const b = node('b');
-      const scope = setup().scope;
+      const scope = s.scope;
       const first = ['device-1', 'device-2', 'devices', 'x-device-3'].map((n) =>
         publisher(a, n, scope),
       );
@@ -170,7 +181,7 @@ export function describeDirectory(name: string, setup: () => DirectorySetup) {
       const { node } = await world();
       const a = node('a');
       const b = node('b');
-      const scope = setup().scope;
+      const scope = s.scope;
       const first = publisher(a, 'only-one', scope);
       await until(() => first.seen.events.includes('Published'));
       const second = publisher(b, 'only-one', scope);
@@ -189,7 +200,7 @@ export function describeDirectory(name: string, setup: () => DirectorySetup) {
       const { node } = await world();
       const a = node('a');
       const b = node('b');
-      const scope = setup().scope;
+      const scope = s.scope;
       publisher(a, 'comes-and-goes', scope);
       const sub = subscriber(b, 'comes-and-goes', scope);
       await until(() => sub.seen.events.includes('Available'));
@@ -203,7 +214,7 @@ export function describeDirectory(name: string, setup: () => DirectorySetup) {
       const { node } = await world();
       const a = node('a');
       const b = node('b');
-      const scope = setup().scope;
+      const scope = s.scope;
       const pub = publisher(a, 'clearable', scope);
       const sub = subscriber(b, 'clearable', scope);
       await until(
@@ -222,7 +233,7 @@ export function describeDirectory(name: string, setup: () => DirectorySetup) {
       const { node } = await world();
       const a = node('a');
       const b = node('b');
-      const scope = setup().scope;
+      const scope = s.scope;
       const events: string[] = [];
       const pubAddress = a.spawn(async (self: ActorContext) => {
         publish(self, 'retractable', { scope });
@@ -248,7 +259,7 @@ export function describeDirectory(name: string, setup: () => DirectorySetup) {
     it('interest events tell a publisher of its first subscriber and its last', async () => {
       const { node } = await world();
       const a = node('a');
-      const scope = setup().scope;
+      const scope = s.scope;
       const pub = publisher(a, 'interesting', scope, { interest: true });
       await until(() => pub.seen.events.includes('Published'));
       const b = node('b');
@@ -260,7 +271,7 @@ export function describeDirectory(name: string, setup: () => DirectorySetup) {
 
     it('refuses a node of another realm, and the node says so: NotPublished and NotSubscribed with ERR_WRONG_REALM, a WARNING', async () => {
       const { node, endpoint } = await world();
-      const scope = setup().scope;
+      const scope = s.scope;
       const sink = memorySink();
       const stranger = new Node({ name: 'stranger', logger: new Logger('WARNING', sink) });
       configureTransport(stranger, { realm: createRealm('another'), keys: generateNodeKeys() });
@@ -297,7 +308,7 @@ export function describeDirectory(name: string, setup: () => DirectorySetup) {
       const { s, realm, node } = await world();
       const a = node('a');
       const b = node('b');
-      const scope = setup().scope;
+      const scope = s.scope;
       publisher(a, 'steady', scope);
       const sub = subscriber(b, 'steady', scope);
       await until(() => sub.seen.events.includes('Available'));

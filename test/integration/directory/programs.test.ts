@@ -1,8 +1,10 @@
-import { writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Realm } from '../../../src/index.ts';
 import { serializeRealm } from '../../../src/internal.ts';
-import { type Program, startProgram, tempDir } from '../../helpers/processes.ts';
+import { type Program, ROOT, watchProgram } from '../../helpers/processes.ts';
 import { type DirectorySetup, describeDirectory } from './describe-directory.ts';
 
 const PROGRAMS = {
@@ -24,28 +26,38 @@ function directoryProgram(level: keyof typeof PROGRAMS): () => DirectorySetup {
     let program: Program | undefined;
     let endpoint: string | undefined;
     let realmFile: string | undefined;
+    let dir: string | undefined;
     return {
       scope: level,
       async start(realm: Realm) {
-        const dir = realmFile ? undefined : tempDir('csd-');
-        if (dir) {
+        if (!dir) {
+          dir = mkdtempSync(join(tmpdir(), 'csd-'));
           realmFile = join(dir, 'realm.json');
           writeFileSync(realmFile, serializeRealm(realm), { mode: 0o600 });
           endpoint = level === 'lan' ? '127.0.0.1:0' : `unix:${join(dir, `${level}.sock`)}`;
         }
-        program = startProgram(
-          PROGRAMS[level],
-          [`--endpoint=${endpoint}`, '--debug-level=CONSOLE'],
+        // Started for the whole suite (stop() and dispose() end it), not per test.
+        const args = [`--endpoint=${endpoint}`, '--debug-level=CONSOLE'];
+        const child = spawn(
+          process.execPath,
+          ['--import', 'tsx', join(ROOT, PROGRAMS[level]), ...args],
           {
-            CALLSIGN_REALM: realmFile,
-            CALLSIGN_NO_HOST: '1',
-            CALLSIGN_NO_LAN: '1',
-            CALLSIGN_GROUP: '',
-            CALLSIGN_HOST: '',
-            CALLSIGN_LAN: '',
+            cwd: ROOT,
+            env: {
+              ...process.env,
+              CALLSIGN_REALM: realmFile,
+              CALLSIGN_NO_HOST: '1',
+              CALLSIGN_NO_LAN: '1',
+              CALLSIGN_GROUP: '',
+              CALLSIGN_HOST: '',
+              CALLSIGN_LAN: '',
+            },
+            stdio: ['ignore', 'pipe', 'pipe'],
           },
         );
-        const [, listening] = await program.waitFor(
+        const started = watchProgram(child, PROGRAMS[level]);
+        program = started;
+        const [, listening] = await started.waitFor(
           new RegExp(`${level} directory listening on (\\S+)`),
         );
         // Restarted on the same port.
@@ -55,6 +67,10 @@ function directoryProgram(level: keyof typeof PROGRAMS): () => DirectorySetup {
       async stop() {
         program?.child.kill('SIGKILL');
         await program?.exited;
+      },
+      dispose() {
+        program?.child.kill('SIGKILL');
+        if (dir) rmSync(dir, { recursive: true, force: true });
       },
     };
   };
