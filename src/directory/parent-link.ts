@@ -16,7 +16,7 @@ import type { Message } from '../messages/registry.ts';
 import { Abandoned, Closed, Connected, NotConnected } from '../messages/standard.ts';
 import type { ActorAddress } from '../runtime/address.ts';
 import type { ActorBase } from '../runtime/context.ts';
-import { type BackoffInit, RetrySchedule } from '../runtime/repeating-task.ts';
+import { type BackoffInit, background, RetrySchedule } from '../runtime/repeating-task.ts';
 import { formatEndpoint, parseEndpoint } from '../transport/endpoint.ts';
 import { close, connect } from '../transport/transport.ts';
 import { Handover } from './protocol.ts';
@@ -153,8 +153,8 @@ export class ParentLink {
   start(): ParentEvent | undefined {
     if (this.#state !== 'idle') return undefined;
     const ms = this.#init.settleMs ?? 3000;
-    this.#settleTimer = this.#owner.node.clock.after(ms, () =>
-      this.#post(new ParentLinkTimer({ what: 'settle' })),
+    this.#settleTimer = background(
+      this.#owner.node.clock.after(ms, () => this.#post(new ParentLinkTimer({ what: 'settle' }))),
     );
     return this.#attempt();
   }

@@ -68,7 +68,8 @@ export interface RetryScheduleInit extends BackoffInit {
  * pending at a time: scheduling again replaces it. Every reconnect loop of
  * the runtime (the link to the directory above, a LAN directory's watch for
  * a preferred one) uses it; an actor passes a callback that posts a message
- * to itself, so that the attempt runs in the actor's own turn.
+ * to itself, so that the attempt runs in the actor's own turn. A scheduled
+ * attempt does not keep the process alive.
  *
  * @example
  * ```ts
@@ -98,10 +99,12 @@ export class RetrySchedule {
   after(ms: number, attempt: () => void): void {
     this.cancel();
     if (this.#stopped) return;
-    this.#pending = this.#init.clock.after(ms, () => {
-      this.#pending = undefined;
-      if (!this.#stopped) attempt();
-    });
+    this.#pending = background(
+      this.#init.clock.after(ms, () => {
+        this.#pending = undefined;
+        if (!this.#stopped) attempt();
+      }),
+    );
   }
 
   /** An attempt succeeded: the next failure waits the first delay again. */
@@ -161,4 +164,14 @@ export async function retry<T>(
       await sleep(delay, init.signal, init.clock);
     }
   }
+}
+
+/**
+ * A timer handle that does not keep the process alive (a Node timer is
+ * unref'd; a manual clock's handle is left as it is): a reconnect loop waits
+ * in the background.
+ */
+export function background<H>(handle: H): H {
+  (handle as { unref?: () => unknown } | undefined)?.unref?.();
+  return handle;
 }
