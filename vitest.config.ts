@@ -1,9 +1,32 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+
+/**
+ * Inside the test processes, `callsign` is the sources, as the tests' own
+ * imports are: an example's messages imported by a test must register in the
+ * same registry as the transport the test drives. Programs the tests spawn
+ * resolve `callsign` as users do, to the compiled package.
+ */
+const sources = {
+  resolve: {
+    alias: [
+      {
+        find: /^callsign\/internal$/,
+        replacement: fileURLToPath(new URL('./src/internal.ts', import.meta.url)),
+      },
+      {
+        find: /^callsign$/,
+        replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)),
+      },
+    ],
+  },
+};
 
 export default defineConfig({
   test: {
     projects: [
       {
+        ...sources,
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
@@ -11,10 +34,13 @@ export default defineConfig({
         },
       },
       {
+        ...sources,
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
+          // They run the compiled package, as users do: build it first.
+          globalSetup: ['test/helpers/build.ts'],
           testTimeout: 30_000,
           hookTimeout: 30_000,
           // Real processes and sockets: keep the 2-core machines from thrashing.
@@ -24,10 +50,12 @@ export default defineConfig({
         },
       },
       {
+        ...sources,
         test: {
           name: 'lan',
           include: ['test/lan/**/*.test.ts'],
           environment: 'node',
+          globalSetup: ['test/helpers/build.ts'],
           // Network namespaces, as root (docs/testing.md): one lab at a time,
           // in a child process, so the harness can tear down on a signal.
           pool: 'forks',

@@ -1,34 +1,27 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync, closeSync, mkdirSync, openSync } from 'node:fs';
-import { join } from 'node:path';
-import {
-  CallsignError,
-  ERROR_CODES,
-  type ErrorCode,
-  isCallsignError,
-  type LogLevel,
-  sleep,
-} from '../src/index.ts';
+import { CallsignError, ERROR_CODES, type ErrorCode, isCallsignError } from '../src/errors.ts';
+import { sleep } from '../src/index.ts';
+import type { LogLevel } from '../src/runtime/log.ts';
 import { assertSocketPath } from './group-directory.ts';
 import {
-  acquireGroup,
   cleanUpDeadGroup,
   describeOwner,
   readGroupOwner,
+  refuseIfRunning,
   releaseGroup,
 } from './group-lock.ts';
-import { HOME_ENV, type Home, PROJECT_ROOT, SUPERVISOR_NAME } from './home.ts';
+import { HOME_ENV, type Home, SUPERVISOR_NAME } from './home.ts';
 import { lastRunOfLog, orchestratorLine } from './logs.ts';
+import { CALLSIGN_BIN } from './package-files.ts';
 import { signalProcess, waitUntilGone } from './pids.ts';
 import { DEFAULT_RESTART_POLICY } from './restart-policy.ts';
+import { acquireGroupWithRestarts } from './restart-requests.ts';
 import { selectRoles } from './roles.ts';
 import type { CommandOutput } from './run.ts';
 import { onStopSignals, whenAborted } from './signals.ts';
 import { readGroupState } from './state.ts';
 import { Supervisor } from './supervisor.ts';
-
-/** The `callsign` command, which the background supervisor is run as (`callsign supervise`). */
-export const CALLSIGN_BIN = join(PROJECT_ROOT, 'bin/callsign.js');
 
 /** How long `start` waits for the supervisor to have started the group. */
 export const START_READY_MS = 30_000;
@@ -52,15 +45,10 @@ export interface StartInit {
  *   otherwise or does not get ready in time.
  */
 export async function startGroup(home: Home, init: StartInit, out: CommandOutput): Promise<number> {
+  await refuseIfRunning(home);
   const roles = await selectRoles(home, init.roles);
   assertSocketPath(home);
   const owner = await readGroupOwner(home);
-  if (owner?.alive) {
-    throw new CallsignError(
-      'ERR_GROUP_RUNNING',
-      `a group is already running in ${home.dir} (${describeOwner(owner)})`,
-    );
-  }
   if (owner) await cleanUpDeadGroup(home, owner);
   const logFile = home.logFile(SUPERVISOR_NAME);
   mkdirSync(home.logsDir, { recursive: true, mode: 0o700 });
@@ -134,7 +122,14 @@ export async function superviseGroup(
     stopMs: init.stopSeconds * 1000,
     report,
   });
-  const record = await acquireGroup(home, 'background', init.stopSeconds);
+  const { record, stopRestarts } = await acquireGroupWithRestarts(home, {
+    mode: 'background',
+    stopSeconds: init.stopSeconds,
+    restart: (role) => {
+      report(`restart of ${role} requested`);
+      if (!supervisor.restart(role)) report(`${role} cannot be restarted now`);
+    },
+  });
   report(`supervisor running (pid ${process.pid})`);
   const stopRequested = new AbortController();
   const unsubscribe = onStopSignals(
@@ -160,6 +155,7 @@ export async function superviseGroup(
     return 0;
   } finally {
     unsubscribe();
+    stopRestarts();
     await supervisor.stop();
     await supervisor.discardState();
     await releaseGroup(home, record);

@@ -1,13 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync, closeSync, openSync } from 'node:fs';
 import { link, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { CallsignError, ERROR_CODES, type ErrorCode, sleep } from '../src/index.ts';
+import { CallsignError, ERROR_CODES, type ErrorCode } from '../src/errors.ts';
+import { sleep } from '../src/index.ts';
 import { REALM_ENV } from '../src/internal.ts';
 import { errnoOf, readJsonObject } from './files.ts';
 import { HOME_ENV } from './home.ts';
 import { orchestratorLine } from './logs.ts';
 import { isRunning, signalProcess, waitUntilGone } from './pids.ts';
-import { nodeArguments } from './program.ts';
+import { ownProgramArguments } from './program.ts';
 
 /**
  * What the background daemons (`callsign host`, `callsign lan`) share: their
@@ -132,7 +133,7 @@ export async function spawnDaemon(init: {
   const logOffset = await sizeOf(init.logFile);
   appendFileSync(init.logFile, orchestratorLine(init.starting), { mode: 0o600 });
   const log = openSync(init.logFile, 'a', 0o600);
-  const child = spawn(process.execPath, nodeArguments(init.program, init.args), {
+  const child = spawn(process.execPath, ownProgramArguments(init.program, init.args), {
     cwd: init.cwd,
     env: init.env,
     stdio: ['ignore', log, log],

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { CallsignError } from '../src/index.ts';
+import { CallsignError } from '../src/errors.ts';
 
 /** The `code` of a Node.js system error (`ENOENT`, ...), if it has one. */
 export function errnoOf(err: unknown): string | undefined {

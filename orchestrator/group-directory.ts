@@ -1,10 +1,11 @@
 import { connect } from 'node:net';
-import { join } from 'node:path';
-import { CallsignError, sleep } from '../src/index.ts';
-import { type Home, PROJECT_ROOT } from './home.ts';
+import { CallsignError } from '../src/errors.ts';
+import { sleep } from '../src/index.ts';
+import type { Home } from './home.ts';
+import { ownProgram } from './package-files.ts';
 
 /** The program of the group directory. */
-export const GROUP_DIRECTORY_PROGRAM = join(PROJECT_ROOT, 'scopes/group/directory.ts');
+export const GROUP_DIRECTORY_PROGRAM = ownProgram('scopes/group/directory');
 
 /** How long the group directory may take to accept connections. */
 export const DIRECTORY_READY_MS = 15_000;

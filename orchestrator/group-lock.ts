@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, rm, writeFile } from 'node:fs/promises';
-import { CallsignError } from '../src/index.ts';
+import { CallsignError } from '../src/errors.ts';
 import { errnoOf, readJsonObject } from './files.ts';
 import type { Home } from './home.ts';
 import { isRunning, processIdentity, terminateProcess } from './pids.ts';
@@ -46,6 +46,22 @@ export function describeOwner(owner: Pick<SupervisorRecord, 'mode' | 'pid'>): st
   return owner.mode === 'background'
     ? `the background supervisor, pid ${owner.pid}`
     : `callsign run, pid ${owner.pid}`;
+}
+
+/**
+ * Refuses to start a group while one runs in `home`: checked before
+ * anything else, so that it is what a second `run` or `start` says.
+ *
+ * @throws CallsignError `ERR_GROUP_RUNNING`.
+ */
+export async function refuseIfRunning(home: Home): Promise<void> {
+  const owner = await readGroupOwner(home);
+  if (owner?.alive) {
+    throw new CallsignError(
+      'ERR_GROUP_RUNNING',
+      `a group is already running in ${home.dir} (${describeOwner(owner)})`,
+    );
+  }
 }
 
 /**

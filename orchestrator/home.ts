@@ -1,9 +1,7 @@
-import { mkdir, rm } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { CallsignError } from '../src/index.ts';
-import { loadOrCreateRealm, MAX_REALM_NAME_LENGTH, REALM_ENV } from '../src/internal.ts';
-import { errnoOf, readJsonObject, writeJsonAtomic } from './files.ts';
+import { rm } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { CallsignError } from '../src/errors.ts';
+import { errnoOf, readJsonObject } from './files.ts';
 
 /** The folder `callsign create` makes in the current directory. */
 export const HOME_FOLDER = '.callsign';
@@ -11,11 +9,10 @@ export const HOME_FOLDER = '.callsign';
 /** The environment variable that names the home (like `--home`). */
 export const HOME_ENV = 'CALLSIGN_HOME';
 
-/** The project's root folder: where `scopes/` and `bin/` are. */
-export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-
-const HOME_FILE_KIND = 'callsign-home';
-const HOME_FILE_VERSION = 1;
+/** What `home.json` says it is. */
+export const HOME_FILE_KIND = 'callsign-home';
+/** The version of the home's layout that this callsign reads and writes. */
+export const HOME_FILE_VERSION = 1;
 
 /**
  * The name under which the group directory's node keys and log are kept. It
@@ -75,6 +72,10 @@ export class Home {
   get stateFile(): string {
     return join(this.runDir, 'state.json');
   }
+  /** Requests of `callsign restart` to the process that runs the group, a file per role. */
+  get restartDir(): string {
+    return join(this.runDir, 'restart');
+  }
   roleFile(role: string): string {
     return join(this.rolesDir, `${role}.json`);
   }
@@ -83,17 +84,6 @@ export class Home {
   }
   logFile(name: string): string {
     return join(this.logsDir, `${name}.log`);
-  }
-
-  /** The environment a process of the group runs with (besides the caller's own). */
-  environment(name: string): Record<string, string> {
-    return {
-      [HOME_ENV]: this.dir,
-      [REALM_ENV]: this.realmFile,
-      CALLSIGN_NODE_KEYS: this.keysFile(name),
-      CALLSIGN_GROUP: this.groupEndpoint,
-      CALLSIGN_ROLE: name,
-    };
   }
 }
 
@@ -110,41 +100,6 @@ export function resolveHomeDir(
   const fromEnv = env[HOME_ENV];
   if (fromEnv !== undefined && fromEnv !== '') return resolve(cwd, fromEnv);
   return resolve(cwd, HOME_FOLDER);
-}
-
-/** Options of {@link createHome}. */
-export interface CreateHomeInit {
-  /** The realm's name. Default: the name of the folder the home is in. */
-  realmName?: string;
-}
-
-/**
- * Makes a new home at `dir` (mode 0700) with its realm (mode 0600).
- *
- * @throws CallsignError `ERR_HOME_EXISTS` when something is already there.
- */
-export async function createHome(dir: string, init: CreateHomeInit = {}): Promise<Home> {
-  const home = new Home(dir);
-  await mkdir(home.parent, { recursive: true });
-  try {
-    await mkdir(home.dir, { mode: 0o700 });
-  } catch (err) {
-    if (errnoOf(err) === 'EEXIST') {
-      throw new CallsignError('ERR_HOME_EXISTS', `there is already a home at ${home.dir}`);
-    }
-    throw err;
-  }
-  for (const sub of [home.rolesDir, home.keysDir, home.logsDir, home.runDir]) {
-    await mkdir(sub, { mode: 0o700 });
-  }
-  await loadOrCreateRealm(home.realmFile, { name: init.realmName ?? defaultRealmName(home) });
-  // Written last: a home is complete when home.json is there.
-  await writeJsonAtomic(home.homeFile, {
-    kind: HOME_FILE_KIND,
-    version: HOME_FILE_VERSION,
-    created: new Date().toISOString(),
-  });
-  return home;
 }
 
 /**
@@ -180,10 +135,4 @@ export async function openHome(dir: string): Promise<Home> {
 /** Removes a home and everything in it. */
 export async function removeHome(home: Home): Promise<void> {
   await rm(home.dir, { recursive: true, force: true, maxRetries: 3 });
-}
-
-function defaultRealmName(home: Home): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
-  const name = basename(home.parent).replace(/[\u0000-\u001f\u007f]/g, '');
-  return name.slice(0, MAX_REALM_NAME_LENGTH) || 'callsign';
 }

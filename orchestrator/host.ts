@@ -3,13 +3,8 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import {
-  CallsignError,
-  type ErrorCode,
-  isCallsignError,
-  type LogLevel,
-  parseEndpoint,
-} from '../src/index.ts';
+import { CallsignError, type ErrorCode, isCallsignError } from '../src/errors.ts';
+import { parseEndpoint } from '../src/index.ts';
 import {
   hostEndpoint,
   loadOrCreateRealm,
@@ -18,6 +13,7 @@ import {
   realmFingerprint,
   resolveRealmPath,
 } from '../src/internal.ts';
+import type { LogLevel } from '../src/runtime/log.ts';
 import {
   createExclusively,
   daemonEnv,
@@ -26,14 +22,15 @@ import {
   spawnDaemon,
   waitForDaemon,
 } from './daemon.ts';
-import { type Home, openHome, PROJECT_ROOT, resolveHomeDir } from './home.ts';
+import { type Home, openHome, resolveHomeDir } from './home.ts';
 import { orchestratorLine } from './logs.ts';
+import { ownProgram } from './package-files.ts';
 import { processIdentity, signalProcess, waitUntilGone } from './pids.ts';
 import type { CommandOutput } from './run.ts';
 import { formatDuration } from './table.ts';
 
 /** The program of the host directory. */
-export const HOST_DIRECTORY_PROGRAM = join(PROJECT_ROOT, 'scopes/host/directory.ts');
+export const HOST_DIRECTORY_PROGRAM = ownProgram('scopes/host/directory');
 
 /** How long the host directory may take to accept connections. */
 export const HOST_READY_MS = 15_000;

@@ -1,7 +1,9 @@
 import { appendFileSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CallsignError, isCallsignError, type LogLevel, parseEndpoint } from '../src/index.ts';
+import { CallsignError, isCallsignError } from '../src/errors.ts';
+import { parseEndpoint } from '../src/index.ts';
+import type { LogLevel } from '../src/runtime/log.ts';
 import {
   createExclusively,
   daemonEnv,
@@ -11,7 +13,6 @@ import {
   waitForDaemon,
 } from './daemon.ts';
 import { writeJsonAtomic } from './files.ts';
-import { PROJECT_ROOT } from './home.ts';
 import {
   acceptsConnections,
   type HostIo,
@@ -21,12 +22,13 @@ import {
   type RealmSource,
 } from './host.ts';
 import { orchestratorLine } from './logs.ts';
+import { ownProgram } from './package-files.ts';
 import { processIdentity, signalProcess, waitUntilGone } from './pids.ts';
 import type { CommandOutput } from './run.ts';
 import { formatDuration } from './table.ts';
 
 /** The program of the LAN directory. */
-export const LAN_DIRECTORY_PROGRAM = join(PROJECT_ROOT, 'scopes/lan/directory.ts');
+export const LAN_DIRECTORY_PROGRAM = ownProgram('scopes/lan/directory');
 
 /** The environment variable that moves `lan.json` and `lan.log` elsewhere (tests). */
 export const LAN_STATE_DIR_ENV = 'CALLSIGN_LAN_STATE_DIR';

@@ -1,5 +1,6 @@
 import { open, stat } from 'node:fs/promises';
-import { CallsignError, sleep } from '../src/index.ts';
+import { CallsignError } from '../src/errors.ts';
+import { sleep } from '../src/index.ts';
 import { errnoOf } from './files.ts';
 
 /** The time at the start of a log line, as nodes and the orchestrator write it. */
@@ -165,4 +166,32 @@ export async function lastRunOfLog(path: string, maxLines = 20): Promise<string>
     .filter((l) => l.trim() !== '' && !l.includes(' # callsign - '))
     .slice(-maxLines)
     .join('\n');
+}
+
+/** Longest output quoted in a log's line about an exit. */
+const MAX_QUOTED_OUTPUT = 4096;
+
+/** Output as one line, cut at {@link MAX_QUOTED_OUTPUT} characters, for a line of a log. */
+export function quote(text: string): string {
+  const oneLine = text.replace(/\s*\n\s*/g, ' ');
+  return oneLine.length > MAX_QUOTED_OUTPUT ? `${oneLine.slice(0, MAX_QUOTED_OUTPUT)}…` : oneLine;
+}
+
+/** Splits text that arrives in pieces into whole lines. */
+export function lineSplitter(onLine: (line: string) => void): {
+  push(text: string): void;
+  flush(): void;
+} {
+  let partial = '';
+  return {
+    push(text) {
+      const lines = (partial + text).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) onLine(line);
+    },
+    flush() {
+      if (partial !== '') onLine(partial);
+      partial = '';
+    },
+  };
 }

@@ -5,6 +5,7 @@
  * Documented in docs/cli.md.
  */
 import { open, readFile } from 'node:fs/promises';
+import { toError } from '../src/errors.ts';
 import {
   Abandoned,
   type ActorContext,
@@ -23,7 +24,6 @@ import {
   DirectoryReport,
   loadOrCreateRealm,
   parseRealm,
-  toError,
 } from '../src/internal.ts';
 import { errnoOf } from './files.ts';
 import {

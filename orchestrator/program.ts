@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { CallsignError, type Settings } from '../src/index.ts';
+import { CallsignError } from '../src/errors.ts';
+import type { Settings } from '../src/index.ts';
+import { COMPILED } from './package-files.ts';
 
 /**
  * The tsx loader, resolved from this project so that programs run with it
@@ -13,6 +15,14 @@ export const PRINT_SETTINGS_MS = 15_000;
 /** The arguments of `node` that run a callsign program as the README says: `node --import tsx program ...`. */
 export function nodeArguments(program: string, args: readonly string[]): string[] {
   return ['--import', TSX_IMPORT, program, ...args];
+}
+
+/**
+ * The arguments of `node` that run one of callsign's own programs
+ * ({@link ownProgram}): compiled, as it is; from its source, through tsx.
+ */
+export function ownProgramArguments(program: string, args: readonly string[]): string[] {
+  return COMPILED ? [program, ...args] : nodeArguments(program, args);
 }
 
 /** `fooBar` → `foo-bar`, as a node's command line spells a setting. */

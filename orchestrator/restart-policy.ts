@@ -61,6 +61,12 @@ export class RestartPolicy {
     return this.#failures.length;
   }
 
+  /** Forgets the failures: the process starts afresh (`callsign restart`). */
+  reset(): void {
+    this.#failures = [];
+    this.#delays = backoffDelays(this.#init);
+  }
+
   /** Decides what follows the exit of the process at time `now` (ms). */
   onExit(exit: ProcessExit, now: number = Date.now()): RestartDecision {
     if (exit.code === 0 && exit.signal === null) return { kind: 'completed' };

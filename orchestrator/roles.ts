@@ -1,8 +1,10 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
-import { CallsignError, type Settings } from '../src/index.ts';
+import { CallsignError } from '../src/errors.ts';
+import type { Settings } from '../src/index.ts';
+import { REALM_ENV } from '../src/internal.ts';
 import { errnoOf, readJsonObject, writeJsonAtomic } from './files.ts';
-import type { Home } from './home.ts';
+import { HOME_ENV, type Home } from './home.ts';
 import { printSettings, settingArguments, settingKey } from './program.ts';
 
 /** What a role name may be: lowercase letters, digits and `-`, not starting with `-`. */
@@ -30,6 +32,20 @@ export interface Role extends RoleFile {
   name: string;
   /** The program's absolute path. */
   programPath: string;
+}
+
+/**
+ * The environment a process of the group runs with (besides the caller's
+ * own): a role's, or the group directory's (`_group`).
+ */
+export function roleEnvironment(home: Home, name: string): Record<string, string> {
+  return {
+    [HOME_ENV]: home.dir,
+    [REALM_ENV]: home.realmFile,
+    CALLSIGN_NODE_KEYS: home.keysFile(name),
+    CALLSIGN_GROUP: home.groupEndpoint,
+    CALLSIGN_ROLE: name,
+  };
 }
 
 /**
@@ -94,17 +110,22 @@ export async function listRoles(home: Home): Promise<Role[]> {
 }
 
 /**
- * Checks that a program file exists.
+ * Checks that a program file exists (the program of `role`, if given).
  *
  * @throws CallsignError `ERR_PROGRAM_NOT_FOUND` when it does not.
  */
-export async function assertProgramExists(path: string, shown = path): Promise<void> {
+export async function assertProgramExists(
+  path: string,
+  shown = path,
+  role?: string,
+): Promise<void> {
   try {
     if ((await stat(path)).isFile()) return;
   } catch (err) {
     if (errnoOf(err) !== 'ENOENT' && errnoOf(err) !== 'ENOTDIR') throw err;
   }
-  throw new CallsignError('ERR_PROGRAM_NOT_FOUND', `there is no program file ${shown}`);
+  const of = role === undefined ? '' : `role ${role}: `;
+  throw new CallsignError('ERR_PROGRAM_NOT_FOUND', `${of}there is no program file ${shown}`);
 }
 
 /** Options of {@link addRoles}. */
@@ -148,7 +169,7 @@ export async function addRoles(
   await assertProgramExists(programPath, program);
   await printSettings(programPath, [], {
     cwd: home.parent,
-    env: { ...process.env, ...home.environment(names[0] ?? role) },
+    env: { ...process.env, ...roleEnvironment(home, names[0] ?? role) },
   });
   const stored = relative(home.parent, programPath);
   const file: RoleFile = { program: isAbsolute(stored) ? programPath : stored, settings: {} };
@@ -161,10 +182,10 @@ export async function addRoles(
  * role's overrides, as `--print-settings` prints them.
  */
 export async function effectiveSettings(home: Home, role: Role): Promise<Settings> {
-  await assertProgramExists(role.programPath, role.program);
+  await assertProgramExists(role.programPath, role.program, role.name);
   return printSettings(role.programPath, settingArguments(role.settings), {
     cwd: home.parent,
-    env: { ...process.env, ...home.environment(role.name) },
+    env: { ...process.env, ...roleEnvironment(home, role.name) },
   });
 }
 
@@ -201,10 +222,10 @@ export async function updateRole(
   ];
   const kept: Settings = { ...role.settings };
   for (const flag of flags) for (const key of candidates(flag)) delete kept[key];
-  await assertProgramExists(role.programPath, role.program);
+  await assertProgramExists(role.programPath, role.program, role.name);
   const settings = await printSettings(role.programPath, [...settingArguments(kept), ...args], {
     cwd: home.parent,
-    env: { ...process.env, ...home.environment(name) },
+    env: { ...process.env, ...roleEnvironment(home, name) },
   });
   const overrides: Settings = { ...kept };
   for (const flag of flags) {
@@ -254,6 +275,6 @@ export async function selectRoles(
       'the home has no roles: add one with `callsign add <program> <role>`',
     );
   }
-  for (const role of roles) await assertProgramExists(role.programPath, role.program);
+  for (const role of roles) await assertProgramExists(role.programPath, role.program, role.name);
   return roles;
 }

@@ -1,11 +1,14 @@
-import { CallsignError, isCallsignError, type LogLevel } from '../src/index.ts';
-import { acquireGroup, releaseGroup } from './group-lock.ts';
+import { CallsignError, isCallsignError } from '../src/errors.ts';
+import type { LogLevel } from '../src/runtime/log.ts';
+import { refuseIfRunning, releaseGroup } from './group-lock.ts';
+import type { GroupProcess } from './group-process.ts';
 import { DIRECTORY_NAME, type Home } from './home.ts';
 import { lastRunOfLog } from './logs.ts';
 import { exitStatus } from './pids.ts';
+import { acquireGroupWithRestarts } from './restart-requests.ts';
 import { selectRoles } from './roles.ts';
 import { onStopSignals, whenAborted } from './signals.ts';
-import { type GroupProcess, Supervisor } from './supervisor.ts';
+import { Supervisor } from './supervisor.ts';
 
 /** Where a command writes. */
 export interface CommandOutput {
@@ -40,6 +43,7 @@ export const EXIT_INTERRUPTED = 130;
  *   `ERR_PROGRAM_NOT_FOUND`, `ERR_GROUP_DIRECTORY_FAILED`.
  */
 export async function runGroup(home: Home, init: RunInit, out: CommandOutput): Promise<number> {
+  await refuseIfRunning(home);
   const roles = await selectRoles(home, init.roles, init.mainRole);
   const verbose = init.debugLevel !== undefined;
   const supervisor = new Supervisor({
@@ -52,7 +56,13 @@ export async function runGroup(home: Home, init: RunInit, out: CommandOutput): P
     stopMs: init.stopSeconds * 1000,
     report: verbose ? (line) => out.stderr(`callsign: ${line}\n`) : undefined,
   });
-  const record = await acquireGroup(home, 'foreground', init.stopSeconds);
+  const { record, stopRestarts } = await acquireGroupWithRestarts(home, {
+    mode: 'foreground',
+    stopSeconds: init.stopSeconds,
+    restart: (role) => {
+      if (!supervisor.restart(role)) out.stderr(`callsign: ${role} cannot be restarted now\n`);
+    },
+  });
   const interrupted = new AbortController();
   const unsubscribe = onStopSignals(
     (signal) => {
@@ -98,6 +108,7 @@ export async function runGroup(home: Home, init: RunInit, out: CommandOutput): P
     return printOutcome(supervisor.roles, init.mainRole, out);
   } finally {
     unsubscribe();
+    stopRestarts();
     await supervisor.stop();
     await supervisor.discardState();
     await releaseGroup(home, record);

@@ -1,26 +1,28 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
-import { CallsignError, isCallsignError, type LogLevel, sleep } from '../src/index.ts';
+import { CallsignError, isCallsignError } from '../src/errors.ts';
+import { sleep } from '../src/index.ts';
 import { loadOrCreateNodeKeys } from '../src/internal.ts';
+import type { LogLevel } from '../src/runtime/log.ts';
 import {
   assertSocketPath,
   GROUP_DIRECTORY_PROGRAM,
   groupDirectoryArguments,
   waitForSocket,
 } from './group-directory.ts';
+import { type GroupProcess, type Managed, managed, statusOf } from './group-process.ts';
 import { DIRECTORY_NAME, type Home } from './home.ts';
-import { lastRunOfLog, orchestratorLine } from './logs.ts';
+import { lastRunOfLog, lineSplitter, orchestratorLine, quote } from './logs.ts';
 import { processIdentity } from './pids.ts';
-import { nodeArguments, settingArguments } from './program.ts';
+import { nodeArguments, ownProgramArguments, settingArguments } from './program.ts';
 import { type ProcessExit, RestartPolicy, type RestartPolicyInit } from './restart-policy.ts';
-import type { Role } from './roles.ts';
+import { type Role, roleEnvironment } from './roles.ts';
 import {
   type GroupMode,
   type GroupState,
   type ProcessState,
-  type ProcessStatus,
   removeGroupState,
   writeGroupState,
 } from './state.ts';
@@ -42,43 +44,16 @@ export interface SupervisorInit {
   report?: (line: string) => void;
 }
 
-/** Longest output quoted in a log's line about an exit. */
-const MAX_QUOTED_OUTPUT = 4096;
-
 /** How long the last output of a process that exited may take to arrive. */
 const CLOSE_GRACE_MS = 1000;
-
-/** One process of the group: a role or the group directory. */
-export interface GroupProcess {
-  readonly name: string;
-  /** How its stderr lines are prefixed on the terminal. */
-  readonly label: string;
-  readonly program: string;
-  readonly args: readonly string[];
-  state: ProcessState;
-  restarts: number;
-  /** How its last run ended. */
-  exit: ProcessExit | undefined;
-  /** The stdout of its last run: the node's output. */
-  stdout: string;
-}
-
-interface Managed extends GroupProcess {
-  readonly policy: RestartPolicy | undefined;
-  child: ChildProcess | undefined;
-  identity: string | undefined;
-  startedAt: Date | undefined;
-  timer: NodeJS.Timeout | undefined;
-  /** Settles when the current run has ended and been recorded. */
-  ended: Promise<void>;
-}
 
 const FINAL_STATES: ReadonlySet<ProcessState> = new Set(['completed', 'failed', 'stopped']);
 
 /**
- * Runs a group of processes: the group directory first, then every role, each
- * as `node --import tsx <program> --<setting>=<value>...` with the group's
- * environment, its stderr appended to its log. Records their state in
+ * Runs a group of processes: the group directory first (callsign's own
+ * program), then every role, each as `node --import tsx <program>
+ * --<setting>=<value>...`, with the group's environment and its stderr
+ * appended to its log. Records their state in
  * `run/state.json` as it changes. Restarts failed processes under a
  * {@link RestartPolicy} (background), or lets them end (foreground). Stops
  * them all gracefully, roles first, the directory last.
@@ -114,9 +89,10 @@ export class Supervisor {
       GROUP_DIRECTORY_PROGRAM,
       groupDirectoryArguments(init.home),
       policy(),
+      true,
     );
     this.#roles = init.roles.map((r) =>
-      managed(r.name, r.name, r.programPath, settingArguments(r.settings), policy()),
+      managed(r.name, r.name, r.programPath, settingArguments(r.settings), policy(), false),
     );
     this.#forced = new Promise((resolve) => {
       this.#force = resolve;
@@ -186,6 +162,37 @@ export class Supervisor {
   stop(): Promise<void> {
     this.#stopped ??= this.#stopAll();
     return this.#stopped;
+  }
+
+  /**
+   * Restarts a role now (`callsign restart`), its failures forgotten: one
+   * that runs is stopped as the group stops its roles (SIGTERM, SIGKILL after
+   * `stopMs`) and started again at once; one that completed, failed or waits
+   * out its backoff is started at once. False when the group has no such
+   * role, is not started yet, or is stopping.
+   */
+  restart(name: string): boolean {
+    const m = this.#roles.find((r) => r.name === name);
+    if (m === undefined || !this.#ready || this.#stopping) return false;
+    m.policy?.reset();
+    clearTimeout(m.timer);
+    m.timer = undefined;
+    const child = m.child;
+    if (child === undefined) {
+      this.#respawn(m, 'callsign restart');
+      return true;
+    }
+    if (m.restarting) return true;
+    m.restarting = true;
+    m.state = 'stopping';
+    child.kill('SIGTERM');
+    const kill = setTimeout(() => {
+      this.#init.report?.(`${m.name} did not stop in time: killing it`);
+      child.kill('SIGKILL');
+    }, this.#init.stopMs);
+    void m.ended.then(() => clearTimeout(kill));
+    this.#changed();
+    return true;
   }
 
   /** Kills every process of the group now (SIGKILL), also one being stopped. */
@@ -260,7 +267,7 @@ export class Supervisor {
     await Promise.race([all, sleep(3000)]);
   }
 
-  async #spawn(m: Managed): Promise<void> {
+  async #spawn(m: Managed, why?: string): Promise<void> {
     const { home, debugLevel } = this.#init;
     await loadOrCreateNodeKeys(home.keysFile(m.name));
     if (this.#stopping) {
@@ -268,15 +275,13 @@ export class Supervisor {
       this.#changed();
       return;
     }
-    const args = nodeArguments(m.program, [
-      ...m.args,
-      ...(debugLevel === undefined ? [] : [`--debug-level=${debugLevel}`]),
-    ]);
+    const given = [...m.args, ...(debugLevel === undefined ? [] : [`--debug-level=${debugLevel}`])];
+    const args = m.own ? ownProgramArguments(m.program, given) : nodeArguments(m.program, given);
     const log = createWriteStream(home.logFile(m.name), { flags: 'a', mode: 0o600 });
     log.on('error', (err) => this.#init.report?.(`cannot write the log of ${m.name}: ${err}`));
     const child = spawn(process.execPath, args, {
       cwd: home.parent,
-      env: { ...process.env, ...home.environment(m.name) },
+      env: { ...process.env, ...roleEnvironment(home, m.name) },
       stdio: ['ignore', 'pipe', 'pipe'],
       // Its own process group: a Ctrl-C on the terminal reaches only us, and
       // we stop the group in order.
@@ -288,7 +293,7 @@ export class Supervisor {
     m.state = 'running';
     m.stdout = '';
     m.exit = undefined;
-    const started = `started ${m.name} (pid ${child.pid ?? 'none'}): ${[m.program, ...m.args].join(' ')}`;
+    const started = `started ${m.name} (pid ${child.pid ?? 'none'}): ${[m.program, ...m.args].join(' ')}${why ? ` (${why})` : ''}`;
     log.write(orchestratorLine(started));
     this.#init.report?.(started);
     const echo = this.#init.echo;
@@ -349,7 +354,14 @@ export class Supervisor {
     const success = exit.code === 0 && exit.signal === null;
     if (this.#stopping) {
       m.state = 'stopped';
+      m.restarting = false;
       return undefined;
+    }
+    if (m.restarting) {
+      m.restarting = false;
+      m.state = 'restarting';
+      setImmediate(() => this.#respawn(m, 'callsign restart'));
+      return 'restarting now (callsign restart)';
     }
     if (m.policy === undefined) {
       m.state = success ? 'completed' : 'failed';
@@ -370,15 +382,20 @@ export class Supervisor {
     m.state = 'restarting';
     m.timer = setTimeout(() => {
       m.timer = undefined;
-      if (this.#stopping) return;
-      m.restarts++;
-      this.#spawn(m).catch((err: unknown) => {
-        m.state = 'failed';
-        this.#init.report?.(`${m.name} could not be restarted: ${String(err)}`);
-        this.#changed();
-      });
+      this.#respawn(m);
     }, decision.delayMs);
     return `restarting in ${decision.delayMs} ms (failure ${decision.failures} within ${this.#windowSeconds()} s)`;
+  }
+
+  /** Starts a process again (unless the group is stopping), counting the restart. */
+  #respawn(m: Managed, why?: string): void {
+    if (this.#stopping) return;
+    m.restarts++;
+    this.#spawn(m, why).catch((err: unknown) => {
+      m.state = 'failed';
+      this.#init.report?.(`${m.name} could not be restarted: ${String(err)}`);
+      this.#changed();
+    });
   }
 
   #windowSeconds(): number {
@@ -412,67 +429,4 @@ export class Supervisor {
       check();
     });
   }
-}
-
-function managed(
-  name: string,
-  label: string,
-  program: string,
-  args: string[],
-  policy: RestartPolicy | undefined,
-): Managed {
-  return {
-    name,
-    label,
-    program,
-    args,
-    policy,
-    state: 'starting',
-    restarts: 0,
-    exit: undefined,
-    stdout: '',
-    child: undefined,
-    identity: undefined,
-    startedAt: undefined,
-    timer: undefined,
-    ended: Promise.resolve(),
-  };
-}
-
-function statusOf(m: Managed): ProcessStatus {
-  const pid = m.child?.pid;
-  return {
-    name: m.name,
-    state: m.state,
-    pid: pid ?? null,
-    identity: pid === undefined ? null : (m.identity ?? null),
-    restarts: m.restarts,
-    startedAt: m.startedAt?.toISOString() ?? null,
-    exitCode: m.exit?.code ?? null,
-    signal: m.exit?.signal ?? null,
-  };
-}
-
-function quote(text: string): string {
-  const oneLine = text.replace(/\s*\n\s*/g, ' ');
-  return oneLine.length > MAX_QUOTED_OUTPUT ? `${oneLine.slice(0, MAX_QUOTED_OUTPUT)}…` : oneLine;
-}
-
-/** Splits text that arrives in pieces into whole lines. */
-function lineSplitter(onLine: (line: string) => void): {
-  push(text: string): void;
-  flush(): void;
-} {
-  let partial = '';
-  return {
-    push(text) {
-      const lines = (partial + text).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) onLine(line);
-    },
-    flush() {
-      if (partial !== '') onLine(partial);
-      partial = '';
-    },
-  };
 }

@@ -82,6 +82,15 @@ export {
 } from './runtime/repeating-task.ts';
 export { parseSettings, type Settings } from './runtime/settings.ts';
 export { type Endpoint, formatEndpoint, parseEndpoint } from './transport/endpoint.ts';
+export type {
+  Link,
+  LinkEnding,
+  LinkEvents,
+  LinkListener,
+  LinkTransport,
+} from './transport/link.ts';
+export { type MemoryLink, memoryLinkPair, memoryTransport } from './transport/memory-transport.ts';
+export type { OverflowPolicy } from './transport/overflow.ts';
 export {
   type ConnectOptions,
   close,
@@ -90,8 +99,12 @@ export {
   connectionCount,
   drain,
   listen,
+  setOverflow,
   stopListening,
   type TransportInit,
+  type TransportStatus,
+  transportStatus,
 } from './transport/transport.ts';
+export { wsTransport } from './transport/ws-transport.ts';
 export { generateNodeKeys, type NodeKeys } from './wire/keys.ts';
 export { createRealm, type Realm } from './wire/realm.ts';

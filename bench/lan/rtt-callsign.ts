@@ -1,7 +1,8 @@
 // Round trips to a `lab-service` publisher found at LAN scope: prints one
 // JSON line {"p50_us":...,"samples":N} and exits.
+
+import { type ActorContext, Available, createNode, subscribe } from 'callsign';
 import { Hello, Welcome } from '../../examples/hello-welcome/messages.ts';
-import { type ActorContext, Available, createNode, subscribe } from '../../src/index.ts';
 
 createNode(
   async (self: ActorContext, settings: { count: number }) => {

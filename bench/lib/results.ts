@@ -148,6 +148,11 @@ export function rttP50(report: StackReport | undefined, size: number): number | 
   return report?.rtt_us[sizeKey(size)]?.p50_us ?? null;
 }
 
+/** The p99 round trip of a stack for one payload size, or null. */
+export function rttP99(report: StackReport | undefined, size: number): number | null {
+  return report?.rtt_us[sizeKey(size)]?.p99_us ?? null;
+}
+
 /** Figures of the headline (first) variant, or of `variant`, for `size`. */
 export function throughputOf(
   report: StackReport | undefined,
@@ -221,6 +226,8 @@ export function summary(
     mb_per_s_16KiB: round(mb(callsign), 1),
     mb_16KiB_vs_ws: round(ratio(mb(callsign), mb(ws)), 3),
     mb_16KiB_vs_nats: round(ratio(mb(callsign), mb(nats)), 3),
+    rtt_p99_100B_vs_ws: round(ratio(rttP99(callsign, SMALL), rttP99(ws, SMALL)), 3),
+    rtt_p99_16KiB_vs_ws: round(ratio(rttP99(callsign, LARGE), rttP99(ws, LARGE)), 3),
     ...meta,
     stacks,
   };

@@ -45,7 +45,7 @@ async function setup() {
   const realm = createRealm('bench');
   return {
     params: { realm: Buffer.from(realm.secret).toString('base64') },
-    summary: 'callsign: encrypted (X25519 handshake, chacha20-poly1305 frames), ws over TCP',
+    summary: 'callsign: encrypted (X25519 handshake, AES-256-GCM frames), ws over TCP',
     close: async () => {},
   };
 }
@@ -182,8 +182,7 @@ async function connectClient(endpoint: string, params: StackParams): Promise<Sta
 
 export const stack: Stack = {
   name: 'callsign',
-  description:
-    'callsign actors over an encrypted connection (ws over TCP, batched, chacha20-poly1305)',
+  description: 'callsign actors over an encrypted connection (ws over TCP, batched, AES-256-GCM)',
   variants: [{ id: 'actor-send', label: 'actor send, drain every 256 KiB' }],
   available: async () => true,
   setup,

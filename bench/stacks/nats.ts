@@ -30,6 +30,14 @@ const PUSH_SUBJECT = 'bench.push';
 const FLUSH_WINDOW_BYTES = 1024 * 1024;
 const REQUEST_TIMEOUT_MS = 10_000;
 
+/**
+ * The client options nats.js recommends for speed: no async stack trace
+ * captured per request (its docs: it "greatly improves performance of
+ * request/reply"), no echo of our own publications, and the client's default
+ * request multiplexing (one inbox subscription for all requests).
+ */
+const AT_ITS_BEST = { noAsyncTraces: true, noEcho: true } as const;
+
 const NATS_CLIENT_VERSION = (
   createRequire(import.meta.url)('nats/package.json') as { version: string }
 ).version;
@@ -67,7 +75,7 @@ async function setup(): Promise<StackFixture> {
 }
 
 async function serve(params: StackParams): Promise<StackServer> {
-  const nc = await connect({ servers: serverUrl(params), name: 'bench-server' });
+  const nc = await connect({ servers: serverUrl(params), name: 'bench-server', ...AT_ITS_BEST });
   let expected = 0;
   let received = 0;
   let inbox = '';
@@ -140,7 +148,7 @@ class NatsClient implements StackClient {
 }
 
 async function connectClient(endpoint: string): Promise<StackClient> {
-  return new NatsClient(await connect({ servers: endpoint, name: 'bench-client' }));
+  return new NatsClient(await connect({ servers: endpoint, name: 'bench-client', ...AT_ITS_BEST }));
 }
 
 /** NATS core request/reply and pub/sub through a private nats-server. */

@@ -1,5 +1,5 @@
 /** The codegen service: syntax tree → stack-machine instructions. */
-import { createNode } from '../../src/index.ts';
+import { createNode } from 'callsign';
 import { Code, Generate } from './messages.ts';
 import { serve } from './service.ts';
 

@@ -18,7 +18,7 @@ import {
   Stop,
   subscribe,
   TimedOut,
-} from '../../src/index.ts';
+} from 'callsign';
 import { Code, Execute, Failed, Generate, Parse, Parsed, Result } from './messages.ts';
 
 const factorySettings = {

@@ -1,4 +1,4 @@
-import { defineMessage, t } from '../../src/index.ts';
+import { defineMessage, t } from 'callsign';
 
 /** job-batch → parse: an arithmetic expression to parse. */
 export class Parse extends defineMessage('composite.Parse', { text: t.string }) {}

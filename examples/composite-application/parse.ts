@@ -1,5 +1,5 @@
 /** The parse service: arithmetic text → syntax tree. */
-import { createNode } from '../../src/index.ts';
+import { createNode } from 'callsign';
 import { Parse, Parsed } from './messages.ts';
 import { serve } from './service.ts';
 

@@ -7,7 +7,7 @@ import {
   Published,
   publish,
   Stop,
-} from '../../src/index.ts';
+} from 'callsign';
 import { Failed } from './messages.ts';
 
 /**

@@ -1,5 +1,5 @@
 /** The vm service: runs stack-machine instructions. */
-import { createNode } from '../../src/index.ts';
+import { createNode } from 'callsign';
 import { Execute, Result } from './messages.ts';
 import { serve } from './service.ts';
 

@@ -1,4 +1,4 @@
-import { defineMessage, t } from '../../src/index.ts';
+import { defineMessage, t } from 'callsign';
 
 /** What the subscriber says. */
 export class Hello extends defineMessage('hello-welcome.Hello', { name: t.string }) {}

@@ -12,7 +12,7 @@ import {
   Published,
   publish,
   Stop,
-} from '../../src/index.ts';
+} from 'callsign';
 import { Hello, Welcome } from './messages.ts';
 
 const factorySettings = { name: 'hello-welcome', greeting: 'Welcome' };

@@ -12,7 +12,7 @@ import {
   Stop,
   subscribe,
   TimedOut,
-} from '../../src/index.ts';
+} from 'callsign';
 import { Hello, Welcome } from './messages.ts';
 
 const factorySettings = { name: 'hello-welcome', who: 'callsign', seconds: 10 };

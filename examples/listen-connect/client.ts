@@ -14,7 +14,7 @@ import {
   NotConnected,
   SelectTimer,
   TimedOut,
-} from '../../src/index.ts';
+} from 'callsign';
 import { Request, Response } from './messages.ts';
 
 const factorySettings = { endpoint: '127.0.0.1:5010', count: 3, text: 'hello, callsign' };

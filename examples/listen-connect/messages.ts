@@ -1,4 +1,4 @@
-import { defineMessage, t } from '../../src/index.ts';
+import { defineMessage, t } from 'callsign';
 
 /** What the client asks: a piece of text to shout back. */
 export class Request extends defineMessage('listen-connect.Request', {

@@ -15,7 +15,7 @@ import {
   listen,
   NotListening,
   Stop,
-} from '../../src/index.ts';
+} from 'callsign';
 import { Request, Response } from './messages.ts';
 
 const factorySettings = { endpoint: '127.0.0.1:0', name: 'server' };

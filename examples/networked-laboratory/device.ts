@@ -1,5 +1,5 @@
 /** What the device programs share: their listing name and their scope. */
-import { type ActorAddress, Faulted, SCOPES, type Scope } from '../../src/index.ts';
+import { type ActorAddress, Faulted, SCOPES, type Scope } from 'callsign';
 
 /**
  * The name a device publishes, `<kind>-<n>`: the `--name` setting when it is

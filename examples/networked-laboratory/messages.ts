@@ -1,4 +1,4 @@
-import { defineMessage, t } from '../../src/index.ts';
+import { defineMessage, t } from 'callsign';
 
 /** strain device → every subscriber, every `--interval` seconds: what the gauge reads. */
 export class StrainReading extends defineMessage('laboratory.StrainReading', {

@@ -28,7 +28,7 @@ import {
   Subscribed,
   subscribe,
   Undelivered,
-} from '../../src/index.ts';
+} from 'callsign';
 import { scopeOf } from './device.ts';
 import { StrainReading, TemperatureReading } from './messages.ts';
 

@@ -19,7 +19,7 @@ import {
   publish,
   Stop,
   Undelivered,
-} from '../../src/index.ts';
+} from 'callsign';
 import { AddressSet, deviceName, scopeOf } from './device.ts';
 import { StrainReading } from './messages.ts';
 

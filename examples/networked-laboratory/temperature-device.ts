@@ -19,7 +19,7 @@ import {
   Published,
   publish,
   Stop,
-} from '../../src/index.ts';
+} from 'callsign';
 import { deviceName, scopeOf } from './device.ts';
 import { TemperatureReading } from './messages.ts';
 

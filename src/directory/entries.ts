@@ -77,7 +77,7 @@ export interface SearchEntry {
   /** True for a regular expression, false for an exact name. */
   regex: boolean;
   /** Flags of the regular expression: any of `i`, `s`, `u` (see docs/directory.md). */
-  flags?: string;
+  flags?: string | undefined;
   /** How far the search reaches. */
   scope: Scope;
   subscriber: SubscriberRef;

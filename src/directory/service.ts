@@ -10,6 +10,7 @@ import {
 } from '../messages/standard.ts';
 import type { ActorAddress } from '../runtime/address.ts';
 import type { ActorContext } from '../runtime/context.ts';
+import type { NodeCounters } from '../runtime/node.ts';
 import { listen } from '../transport/transport.ts';
 import {
   hostOf,
@@ -337,7 +338,7 @@ export async function directoryService(
       routes: table.stats().routes,
       refusedCode: refusal?.code,
       refusedReason: refusal?.reason,
-      counters: { ...self.node.counters },
+      counters: countersOf(self.node.counters),
     });
   };
 
@@ -401,4 +402,12 @@ export async function directoryService(
   parentLink?.stop();
   handover?.stop();
   return { level: settings.level, endpoint: listened };
+}
+
+/** A node's counters as one record of numbers: `undelivered` by code as `undelivered ERR_...`. */
+function countersOf(counters: NodeCounters): Record<string, number> {
+  const { undelivered, ...rest } = counters;
+  const out: Record<string, number> = { ...rest };
+  for (const [code, n] of Object.entries(undelivered)) out[`undelivered ${code}`] = n ?? 0;
+  return out;
 }

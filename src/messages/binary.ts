@@ -196,6 +196,28 @@ export class Writer {
     return this.buf.subarray(0, this.pos);
   }
 
+  /** @internal Overwrites the u32 at `at` (written earlier) with `v`. */
+  patchU32(at: number, v: number): void {
+    if (at < 0 || at + 4 > this.pos) throw invalid('patchU32: offset out of range', at);
+    this.dv.setUint32(at, v >>> 0, true);
+  }
+
+  /** @internal Moves the bytes from `from` to the end to the start; the length becomes theirs. */
+  keepTail(from: number): void {
+    if (from < 0 || from > this.pos) throw invalid('keepTail: offset out of range', from);
+    this.buf.copyWithin(0, from, this.pos);
+    this.pos -= from;
+  }
+
+  /** @internal Gives back memory: a buffer grown past `capacity` is replaced by one of that size. */
+  shrink(capacity: number): void {
+    if (this.buf.length <= capacity || this.pos > capacity) return;
+    const next = new Uint8Array(capacity);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+    this.dv = new DataView(next.buffer);
+  }
+
   private grow(n: number): void {
     const needed = this.pos + n;
     let size = this.buf.length * 2;

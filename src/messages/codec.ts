@@ -35,6 +35,25 @@ export interface CodecContext {
    * `t.any` array or object is one level. Default 32.
    */
   maxDepth?: number;
+  /**
+   * Decode `t.bytes` fields of at least 1 KiB as views of the input rather
+   * than copies, when they are at least a quarter of the input's buffer (so a
+   * kept view never holds more than four times its own size). For inputs
+   * that nobody reuses, such as a decrypted frame. Default false.
+   */
+  viewBytes?: boolean;
+  /**
+   * How a message's type is written and read at its start: by default its
+   * name; a connection gives a table of small ids it agreed with its peer.
+   */
+  types?: TypeTable;
+}
+
+/** Writes and reads the type of a top-level message (see {@link CodecContext.types}). */
+export interface TypeTable {
+  write(w: Writer, info: MessageInfo): void;
+  /** @throws CallsignError ERR_UNKNOWN_MESSAGE or ERR_MALFORMED_MESSAGE. */
+  read(r: Reader): MessageInfo;
 }
 
 const DEFAULT_MAX_DEPTH = 32;
@@ -189,7 +208,15 @@ const decInt: Dec = (r) => r.varint();
 const decUint: Dec = (r) => r.varuint();
 const decFloat: Dec = (r) => r.f64();
 const decBigint: Dec = (r) => r.i64();
-const decBytes: Dec = (r) => copyBytes(r.bytes());
+/** `t.bytes` fields shorter than this are always copied (into a shared slab: cheaper than a view). */
+const VIEW_MIN = 1024;
+const decBytes: Dec = (r, ctx) => {
+  const v = r.bytes();
+  if (ctx?.viewBytes === true && v.length >= VIEW_MIN && v.length * 4 >= v.buffer.byteLength) {
+    return v;
+  }
+  return copyBytes(v);
+};
 const decDate: Dec = (r) => {
   const ms = r.varint();
   if (ms > MAX_DATE || ms < -MAX_DATE) throw malformed(`date ${ms} ms is out of range`);
@@ -789,7 +816,9 @@ export function writeMessage(w: Writer, m: Message, ctx?: CodecContext): void {
   const left = depthOf(ctx);
   const start = w.length;
   try {
-    w.raw(info.header);
+    const types = ctx?.types;
+    if (types === undefined) w.raw(info.header);
+    else types.write(w, info);
     (info.encode ?? encoderOf(info))(w, m, ctx, left);
   } catch (e) {
     w.truncate(start);
@@ -807,10 +836,19 @@ export function writeMessage(w: Writer, m: Message, ctx?: CodecContext): void {
  */
 export function readMessage(r: Reader, ctx?: CodecContext): Message {
   const left = depthOf(ctx);
-  const name = r.string();
-  const info = infoByName(name);
-  if (info === undefined) {
-    throw new CallsignError('ERR_UNKNOWN_MESSAGE', `unknown message type ${JSON.stringify(name)}`);
+  const types = ctx?.types;
+  let info: MessageInfo | undefined;
+  if (types !== undefined) {
+    info = types.read(r);
+  } else {
+    const name = r.string();
+    info = infoByName(name);
+    if (info === undefined) {
+      throw new CallsignError(
+        'ERR_UNKNOWN_MESSAGE',
+        `unknown message type ${JSON.stringify(name)}`,
+      );
+    }
   }
   try {
     return (info.decode ?? decoderOf(info))(r, ctx, left);

@@ -17,6 +17,8 @@ export const UNDELIVERED_REASONS = [
   'no-such-actor',
   'saved-overflow',
   'closed',
+  'overflow',
+  'unconfirmed',
 ] as const;
 
 // ---------------------------------------------------------------------------
@@ -100,11 +102,17 @@ export class SelectTimer extends defineMessage('callsign.SelectTimer', { seconds
  * Returned to the sender of a message that could not be delivered:
  * `typeName` is the type of the lost message and `reason` says why: the
  * receiver's mailbox was full, there is no such actor (any more), its store of
- * saved messages overflowed, or the connection to it was closed.
+ * saved messages overflowed, the connection to it was closed before the
+ * message was written (`closed`), the sender's overflow policy refused or
+ * dropped it (`overflow`), or the connection was lost after it was written
+ * and before the receiver confirmed taking it (`unconfirmed`: it may or may
+ * not have arrived). `code` is the stable error code of the cause (see
+ * docs/errors.md), e.g. `ERR_MAILBOX_FULL` or `ERR_CONNECTION_LOST`.
  */
 export class Undelivered extends defineMessage('callsign.Undelivered', {
   typeName: t.string,
   reason: t.enumOf(UNDELIVERED_REASONS),
+  code: t.optional(t.string),
 }) {}
 
 // ---------------------------------------------------------------------------

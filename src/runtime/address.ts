@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errors.ts';
 import type { Address } from '../messages/address.ts';
 import type { Message } from '../messages/registry.ts';
 
@@ -8,12 +9,15 @@ import type { Message } from '../messages/registry.ts';
 export interface Channel {
   /** A short printable name of the peer, for logs and `toString()`. */
   readonly label: string;
-  /** True once the connection has ended; posting then does nothing. */
+  /** True once the connection has ended (or is closing); posting then does nothing. */
   readonly closed: boolean;
+  /** Why it ended, once it has: the code for the senders' `Undelivered`. */
+  readonly closeCode?: ErrorCode | undefined;
   /**
    * Queues `message` for actor `to` on the peer node, from local actor
-   * `from`. Returns false when the channel is closed or the message could not
-   * be queued.
+   * `from`. Returns false when the channel is closed (the node then reports
+   * `Undelivered` to the sender); a message the channel refuses for another
+   * reason is reported by the channel itself.
    */
   post(to: number, from: number, message: Message): boolean;
 }

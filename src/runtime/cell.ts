@@ -2,10 +2,23 @@ import { infoOf, infoOfClass, type Message, type MessageClass } from '../message
 import type { ActorAddress } from './address.ts';
 import { BoundedQueue } from './mailbox.ts';
 
+/**
+ * Told when a message that came over a connection leaves the mailbox (taken,
+ * saved, refused or discarded), so the connection can give its sender credit
+ * back; see src/transport/flow.ts.
+ */
+export interface Receipt {
+  taken(to: number, bytes: number): void;
+}
+
 /** A message together with the address it came from. */
 export interface Envelope {
   readonly message: Message;
   readonly from: ActorAddress | undefined;
+  /** The connection it came over, to be told when it leaves the mailbox. */
+  readonly via?: Receipt | undefined;
+  /** Its encoded size, for {@link Receipt.taken}. */
+  readonly size?: number;
 }
 
 /** What an actor does with a message it looks at. */
@@ -45,8 +58,6 @@ export class Cell {
   readonly endHooks: (() => void)[] = [];
   #waiter: Waiter | undefined;
   #onRefusal: RefusalHandler;
-  #drainWatchers: (() => void)[] = [];
-  #lowWater: number;
 
   constructor(init: {
     id: number;
@@ -64,12 +75,6 @@ export class Cell {
     this.mailbox = new BoundedQueue(init.mailboxCapacity);
     this.saved = new BoundedQueue(init.savedCapacity);
     this.#onRefusal = init.onRefusal;
-    this.#lowWater = Math.floor(init.mailboxCapacity / 4);
-  }
-
-  /** How full the mailbox is, from 0 to 1. */
-  get pressure(): number {
-    return this.mailbox.length / this.mailbox.capacity;
   }
 
   /**
@@ -79,6 +84,7 @@ export class Cell {
    */
   put(envelope: Envelope): boolean {
     if (this.ended) {
+      this.#release(envelope);
       this.#onRefusal(this, envelope, 'no-such-actor');
       return false;
     }
@@ -87,18 +93,31 @@ export class Cell {
       const verdict = waiter.examine(envelope.message);
       if (verdict === 'take') {
         this.#waiter = undefined;
+        this.#release(envelope);
         waiter.resolve(envelope);
         return true;
       }
       if (verdict === 'save') return this.#save(envelope);
+      this.#release(envelope);
       this.#onRefusal(this, envelope, 'dropped');
       return true;
     }
     if (!this.mailbox.push(envelope)) {
+      this.#release(envelope);
       this.#onRefusal(this, envelope, 'mailbox-full');
       return false;
     }
     return true;
+  }
+
+  /**
+   * The actor is done holding a message that came over a connection (it took
+   * it, or it was refused or discarded): its sender gets credit back. A saved
+   * message still holds its credit, so an actor that never takes what it
+   * saves slows its senders down rather than growing without bound.
+   */
+  #release(envelope: Envelope): void {
+    envelope.via?.taken(this.id, envelope.size ?? 0);
   }
 
   /**
@@ -108,15 +127,21 @@ export class Cell {
    */
   next(examine: Examiner): Envelope | Promise<Envelope> {
     const fromSaved = this.saved.take((e) => examine(e.message) === 'take');
-    if (fromSaved) return fromSaved;
+    if (fromSaved) {
+      this.#release(fromSaved);
+      return fromSaved;
+    }
     for (;;) {
       const envelope = this.mailbox.shift();
       if (!envelope) break;
-      this.#drained();
       const verdict = examine(envelope.message);
+      if (verdict === 'save') {
+        this.#save(envelope);
+        continue;
+      }
+      this.#release(envelope);
       if (verdict === 'take') return envelope;
-      if (verdict === 'save') this.#save(envelope);
-      else this.#onRefusal(this, envelope, 'dropped');
+      this.#onRefusal(this, envelope, 'dropped');
     }
     return new Promise<Envelope>((resolve) => {
       this.#waiter = { examine, resolve };
@@ -128,18 +153,12 @@ export class Cell {
     this.#waiter = undefined;
   }
 
-  /** Calls `fn` once the mailbox is below a quarter full (at once if it is already). */
-  whenDrained(fn: () => void): void {
-    if (this.mailbox.length <= this.#lowWater) fn();
-    else this.#drainWatchers.push(fn);
-  }
-
   /** Ends the actor: nothing more is delivered; pending messages are returned. */
   end(): Envelope[] {
     this.ended = true;
     this.#waiter = undefined;
     const left = [...this.saved.drain(), ...this.mailbox.drain()];
-    this.#runDrainWatchers();
+    for (const envelope of left) this.#release(envelope);
     for (const hook of this.endHooks.splice(0)) hook();
     return left;
   }
@@ -147,21 +166,12 @@ export class Cell {
   #save(envelope: Envelope): boolean {
     if (this.saved.push(envelope)) return true;
     const oldest = this.saved.shift();
-    if (oldest) this.#onRefusal(this, oldest, 'saved-overflow');
+    if (oldest) {
+      this.#release(oldest);
+      this.#onRefusal(this, oldest, 'saved-overflow');
+    }
     this.saved.push(envelope);
     return true;
-  }
-
-  #drained(): void {
-    if (this.#drainWatchers.length > 0 && this.mailbox.length <= this.#lowWater) {
-      this.#runDrainWatchers();
-    }
-  }
-
-  #runDrainWatchers(): void {
-    const watchers = this.#drainWatchers;
-    this.#drainWatchers = [];
-    for (const fn of watchers) fn();
   }
 }
 

@@ -1,9 +1,15 @@
-import { CallsignError, toError } from '../errors.ts';
+import { CallsignError, type ErrorCode, toError } from '../errors.ts';
 import type { Address } from '../messages/address.ts';
 import type { Message } from '../messages/registry.ts';
-import { Completed, Faulted, Stop, Undelivered } from '../messages/standard.ts';
+import {
+  Completed,
+  Faulted,
+  Stop,
+  type UNDELIVERED_REASONS,
+  Undelivered,
+} from '../messages/standard.ts';
 import { ActorAddress } from './address.ts';
-import { Cell, type Envelope, type Refusal } from './cell.ts';
+import { Cell, type Envelope, type Receipt, type Refusal } from './cell.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { type ActorContext, createFunctionContext } from './context.ts';
 import { Logger, type LogLevel } from './log.ts';
@@ -45,7 +51,16 @@ export interface NodeCounters {
   savedOverflow: number;
   /** Discarded by a machine actor with no handler in its state. */
   dropped: number;
+  /**
+   * Messages reported `Undelivered` by this node, by code (`ERR_MAILBOX_FULL`,
+   * `ERR_NO_SUCH_ACTOR`, `ERR_CONNECTION_LOST`, `ERR_OVERFLOW_REFUSED`, ...):
+   * every loss this node saw, whether or not its sender could be told.
+   */
+  undelivered: Partial<Record<ErrorCode, number>>;
 }
+
+/** Why a message was undelivered, in the words of {@link Undelivered}. */
+export type UndeliveredReason = (typeof UNDELIVERED_REASONS)[number];
 
 /** Options of {@link Node.spawn}. */
 export interface SpawnOptions {
@@ -69,6 +84,7 @@ export class Node {
     noSuchActor: 0,
     savedOverflow: 0,
     dropped: 0,
+    undelivered: {},
   };
   readonly #cells = new Map<number, Cell>();
   readonly #mailboxCapacity: number;
@@ -167,25 +183,75 @@ export class Node {
         );
       }
       const ok = to.channel.post(to.id, from?.id ?? 0, message);
-      if (!ok) this.logger.log('DEBUG', this.name, `not sent to ${to}: channel closed`);
+      if (!ok) {
+        const code = to.channel.closeCode ?? 'ERR_CLOSED';
+        this.undelivered(messageName(message), 'closed', code, message, from, to);
+      }
       return ok;
     }
     return this.deliver(to.id, message, from);
   }
 
-  /** Puts a message into local actor `to`'s mailbox. */
-  deliver(to: number, message: Message, from: ActorAddress | undefined): boolean {
+  /**
+   * Puts a message into local actor `to`'s mailbox. `via` and `size` are
+   * given for a message that came over a connection: `via` is told when it
+   * leaves the mailbox. A message for an actor that does not exist is
+   * answered with `Undelivered` when its sender is on another node.
+   */
+  deliver(
+    to: number,
+    message: Message,
+    from: ActorAddress | undefined,
+    via?: Receipt,
+    size?: number,
+  ): boolean {
     const cell = this.#cells.get(to);
     if (!cell) {
       this.counters.noSuchActor++;
+      via?.taken(to, size ?? 0);
       this.logger.log(
         'DEBUG',
         this.name,
         `${messageName(message)} from ${from} to <${to.toString(16).padStart(8, '0')}> undelivered: no such actor`,
       );
+      // Only what came over a connection is answered there (not the transport's own notices).
+      if (via && from && !from.isLocal) {
+        this.undelivered(
+          messageName(message),
+          'no-such-actor',
+          'ERR_NO_SUCH_ACTOR',
+          message,
+          from,
+          new ActorAddress(to),
+        );
+      }
       return false;
     }
-    return cell.put({ message, from });
+    return cell.put({ message, from, via, size });
+  }
+
+  /**
+   * Counts a message that could not be delivered and tells its sender with
+   * `Undelivered` (sent as if from `about`, the intended receiver), unless
+   * there is no sender or the message is itself an `Undelivered`.
+   */
+  undelivered(
+    typeName: string,
+    reason: UndeliveredReason,
+    code: ErrorCode,
+    message: Message | undefined,
+    sender: ActorAddress | undefined,
+    about: ActorAddress | undefined,
+  ): void {
+    const counts = this.counters.undelivered;
+    counts[code] = (counts[code] ?? 0) + 1;
+    if (!sender || message instanceof Undelivered || typeName === Undelivered.typeName) return;
+    const report = new Undelivered({ typeName, reason, code });
+    if (sender.isLocal) {
+      this.deliver(sender.id, report, about);
+    } else if (about?.isLocal) {
+      sender.channel?.post(sender.id, about.id, report);
+    }
   }
 
   /**
@@ -288,6 +354,16 @@ export class Node {
           source,
           `${what} from ${envelope.from} arrived after the actor ended`,
         );
+        if (envelope.via && envelope.from && !envelope.from.isLocal) {
+          this.undelivered(
+            what,
+            'no-such-actor',
+            'ERR_NO_SUCH_ACTOR',
+            envelope.message,
+            envelope.from,
+            cell.address,
+          );
+        }
         return;
       case 'dropped':
         this.counters.dropped++;
@@ -298,9 +374,8 @@ export class Node {
     }
     this.logger.log('WARNING', source, `${what} from ${envelope.from} discarded: ${reason}`);
     // Tell the sender, who can slow down or retry; never answer an Undelivered with one.
-    if (envelope.from && !(envelope.message instanceof Undelivered)) {
-      this.send(new Undelivered({ typeName: what, reason }), envelope.from, cell.address);
-    }
+    const code: ErrorCode = reason === 'mailbox-full' ? 'ERR_MAILBOX_FULL' : 'ERR_SAVED_OVERFLOW';
+    this.undelivered(what, reason, code, envelope.message, envelope.from, cell.address);
   }
 }
 

@@ -48,6 +48,8 @@ export function parseSettings<S extends Settings>(
     .option('debug-level', {
       type: 'string',
       choices: LOG_LEVELS,
+      // In any case: `--debug-level=console` is CONSOLE.
+      coerce: (level: unknown) => String(level).toUpperCase(),
       describe: 'write logs at this level and above to stderr',
     })
     .strict()

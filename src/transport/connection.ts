@@ -1,14 +1,29 @@
-import type { WebSocket } from 'ws';
 import { CallsignError, codeOf, type ErrorCode, toError } from '../errors.ts';
-import type { AddressCodec } from '../messages/address.ts';
-import type { Reader, Writer } from '../messages/binary.ts';
-import { Writer as BodyWriter } from '../messages/binary.ts';
 import { type CodecContext, decodeMessage, writeMessage } from '../messages/codec.ts';
-import type { Message } from '../messages/registry.ts';
+import { infoOf, type Message } from '../messages/registry.ts';
 import { ActorAddress, type Channel } from '../runtime/address.ts';
+import type { Receipt } from '../runtime/cell.ts';
 import type { Node } from '../runtime/node.ts';
-import { CONTROL, FramePacker, FrameUnpacker, type RecordHandler } from '../wire/records.ts';
+import {
+  CONTROL,
+  decodeClose,
+  decodeCredits,
+  decodeOpen,
+  decodeType,
+  encodeClose,
+  encodeCredits,
+  encodeOpen,
+  encodeType,
+} from '../wire/control.ts';
+import { FramePacker, FrameUnpacker, type RecordHandler } from '../wire/records.ts';
 import type { FrameOpener, FrameSealer } from '../wire/seal.ts';
+import { addressCodec } from './address-codec.ts';
+import { ReceiveFlow, type Windows } from './flow.ts';
+import { KeepAlive } from './keepalive.ts';
+import type { Link, LinkEnding } from './link.ts';
+import { Outbox } from './outbox.ts';
+import type { Overflow, Waiting } from './overflow.ts';
+import { ConnectionTypes } from './type-table.ts';
 
 /** Tunables of a connection; see docs/transport.md. */
 export interface ConnectionOptions {
@@ -16,10 +31,16 @@ export interface ConnectionOptions {
   maxFrameSize: number;
   /** The largest message (after fragments are put together), in bytes. Default 64 MiB. */
   maxMessageSize: number;
+  /** Bytes unfinished fragmented messages may hold per connection. Default: maxMessageSize. */
+  maxReassemblyBytes: number;
   /** Send a keep-alive probe after this much silence from the peer, in ms. Default 1000. */
   keepaliveMs: number;
   /** Close as Abandoned after this much silence from the peer, in ms. Default 2500. */
   deadAfterMs: number;
+  /** What this side lets the peer have in flight; see flow.ts. */
+  windows: Windows;
+  /** The overflow policy of senders that chose none. */
+  overflow: Overflow;
 }
 
 /** How a connection ended, as its owner hears it. */
@@ -30,17 +51,18 @@ export interface Ending {
   reason: string;
 }
 
-const PRESSURE_HIGH = 0.5;
-/** {@link Connection.drained} waits while more than this is buffered for the socket. */
-const SEND_HIGH_WATER = 1024 * 1024;
+/** Endings after which what was written may not have been read. */
+const LOSSES: ReadonlySet<ErrorCode> = new Set(['ERR_CONNECTION_LOST', 'ERR_KEEPALIVE_TIMEOUT']);
 
 /**
  * One authenticated, encrypted connection between two nodes, after the
- * handshake. It is a {@link Channel}: any local actor can post to any actor
- * of the peer over it. Messages posted in the same event-loop turn go out in
- * one frame (several when they exceed the maximum frame size).
+ * handshake, over a {@link Link} of any transport. It is a {@link Channel}:
+ * any local actor can post to any actor of the peer over it. Messages posted
+ * in the same event-loop turn go out in one frame (several when they exceed
+ * the maximum frame size), within the windows the peer granted; the rest
+ * waits under its sender's overflow policy.
  */
-export class Connection implements Channel {
+export class Connection implements Channel, Receipt {
   readonly label: string;
   /** The text form of the endpoint (what was connected to, or listened on). */
   readonly endpoint: string;
@@ -50,29 +72,6 @@ export class Connection implements Channel {
   readonly owner: ActorAddress;
   /** The peer's actor at the other end (its listener or connector), once known. */
   remoteOwner: ActorAddress | undefined;
-  #closed = false;
-  readonly #node: Node;
-  readonly #ws: WebSocket;
-  readonly #sealer: FrameSealer;
-  readonly #opener: FrameOpener;
-  readonly #packer: FramePacker;
-  readonly #unpacker: FrameUnpacker;
-  readonly #options: ConnectionOptions;
-  readonly #body = new BodyWriter(256);
-  readonly #codec: CodecContext;
-  readonly #remotes = new Map<number, ActorAddress>();
-  readonly #onEnd: (connection: Connection, ending: Ending) => void;
-  readonly #onOpen: (connection: Connection) => void;
-  readonly #handler: RecordHandler;
-  #flushScheduled = false;
-  #lastHeard: number;
-  #keepalive: NodeJS.Timeout | undefined;
-  #paused = false;
-  #drainWaiters: (() => void)[] = [];
-  readonly #written = (): void => {
-    if (this.#drainWaiters.length > 0 && this.#ws.bufferedAmount < SEND_HIGH_WATER)
-      this.#wakeDrainWaiters();
-  };
   /** What went through, and what went wrong without ending the connection. */
   readonly counters = {
     framesSent: 0,
@@ -80,11 +79,35 @@ export class Connection implements Channel {
     messagesSent: 0,
     messagesReceived: 0,
     undecodable: 0,
+    /** Messages that had to wait for the peer's window. */
+    waited: 0,
   };
+  readonly #node: Node;
+  readonly #link: Link;
+  readonly #sealer: FrameSealer;
+  readonly #opener: FrameOpener;
+  readonly #packer: FramePacker;
+  readonly #unpacker: FrameUnpacker;
+  readonly #options: ConnectionOptions;
+  readonly #codec: CodecContext;
+  readonly #types = new ConnectionTypes();
+  readonly #remotes = new Map<number, ActorAddress>();
+  readonly #onEnd: (connection: Connection, ending: Ending) => void;
+  readonly #onOpen: (connection: Connection) => void;
+  readonly #handler: RecordHandler;
+  readonly #outbox: Outbox;
+  readonly #receiveFlow: ReceiveFlow;
+  readonly #keepalive: KeepAlive;
+  #keepaliveTimer: unknown;
+  #flushScheduled = false;
+  /** No more sending: close() was called, the peer said CLOSE, or it failed. */
+  #closing = false;
+  #ending: Ending | undefined;
+  #linkEnded = false;
 
   constructor(init: {
     node: Node;
-    ws: WebSocket;
+    link: Link;
     sealer: FrameSealer;
     opener: FrameOpener;
     endpoint: string;
@@ -98,7 +121,7 @@ export class Connection implements Channel {
     onEnd: (connection: Connection, ending: Ending) => void;
   }) {
     this.#node = init.node;
-    this.#ws = init.ws;
+    this.#link = init.link;
     this.#sealer = init.sealer;
     this.#opener = init.opener;
     this.endpoint = init.endpoint;
@@ -108,31 +131,63 @@ export class Connection implements Channel {
     this.#options = init.options;
     this.#onEnd = init.onEnd;
     this.#onOpen = init.onOpen;
+    this.#receiveFlow = new ReceiveFlow(init.options.windows);
+    this.#outbox = new Outbox({
+      overflow: init.options.overflow,
+      write: (item) => this.#write(item),
+      report: (item, message, reason, code) => {
+        const sender = item.from === 0 ? undefined : new ActorAddress(item.from);
+        this.#node.undelivered(item.typeName, reason, code, message, sender, this.remote(item.to));
+      },
+      buffered: () => this.#link.buffered,
+      log: (text) => this.#node.log('WARNING', `connection ${this.label}: ${text}`),
+    });
     this.#packer = new FramePacker({
       maxFrameSize: init.options.maxFrameSize,
       onFrame: (plaintext) => {
         this.counters.framesSent++;
-        this.#ws.send(this.#sealer.seal(plaintext), this.#written);
+        this.#link.send(this.#sealer.seal(plaintext));
+        // The next frame's cipher is set up now, off the path of the one just sent.
+        this.#sealer.prepare();
       },
     });
-    this.#unpacker = new FrameUnpacker({ maxMessageSize: init.options.maxMessageSize });
-    this.#codec = { addresses: this.#addressCodec() };
+    this.#unpacker = new FrameUnpacker({
+      maxMessageSize: init.options.maxMessageSize,
+      maxReassemblyBytes: init.options.maxReassemblyBytes,
+    });
+    this.#codec = { addresses: addressCodec(this), viewBytes: true, types: this.#types };
     this.#handler = {
       message: (to, from, body) => this.#receiveMessage(to, from, body),
       control: (op, payload) => this.#receiveControl(op, payload),
     };
-    this.#lastHeard = performance.now();
-    this.#ws.on('message', (data: Buffer) => this.#receiveFrame(data));
-    this.#ws.on('close', () => this.#lost());
-    this.#ws.on('error', (err) =>
-      this.#node.log('DEBUG', `connection ${this.label}: ${err.message}`),
-    );
-    this.#startKeepalive();
-    this.#control(CONTROL.open, encodeId(init.owner.id));
+    const clock = init.node.clock;
+    this.#keepalive = new KeepAlive(init.options, clock.now());
+    this.#link.attach({
+      frame: (bytes) => this.#receiveFrame(bytes),
+      drain: () => this.#outbox.wake(),
+      end: (ending) => this.#linkEnd(ending),
+    });
+    this.#scheduleKeepalive();
+    this.#control(CONTROL.open, encodeOpen({ owner: init.owner.id, ...init.options.windows }));
   }
 
+  /** True once no more can be sent: closing, closed or lost. */
   get closed(): boolean {
-    return this.#closed;
+    return this.#closing || this.#ending !== undefined;
+  }
+
+  /** Why it ended, once it has. */
+  get closeCode(): ErrorCode | undefined {
+    return this.#ending
+      ? (this.#ending.code ?? 'ERR_CLOSED')
+      : this.#closing
+        ? 'ERR_CLOSED'
+        : undefined;
+  }
+
+  /** Messages waiting for the peer's window, in all. */
+  get waiting(): number {
+    return this.#outbox.waiting;
   }
 
   /** The address of actor `id` on the peer node, one object per actor. */
@@ -145,77 +200,130 @@ export class Connection implements Channel {
     return address;
   }
 
+  /** Sets what happens to messages of local actor `from` to remote actor `to` that must wait. */
+  setOverflow(from: number, to: number, overflow: Overflow): void {
+    this.#outbox.setOverflow(from, to, overflow);
+  }
+
   post(to: number, from: number, message: Message): boolean {
-    if (this.#closed) return false;
-    const body = this.#body;
-    body.reset();
-    writeMessage(body, message, this.#codec);
-    if (body.length > this.#options.maxMessageSize) {
+    if (this.closed) return false;
+    const info = infoOf(message);
+    if (info === undefined) {
       throw new CallsignError(
-        'ERR_MESSAGE_TOO_LARGE',
-        `a message of ${body.length} bytes exceeds the limit of ${this.#options.maxMessageSize}`,
+        'ERR_INVALID_MESSAGE',
+        'cannot send it: not an instance of a class made by defineMessage',
       );
     }
-    this.counters.messagesSent++;
-    this.#packer.message(to, from, body.view());
-    this.#scheduleFlush();
+    const packer = this.#packer;
+    // The first message of a type names it; the TYPE record goes into the frame before it.
+    const type = this.#types.announce(info);
+    if (type) packer.control(CONTROL.type, encodeType(type));
+    // Encoded straight into the frame; taken back out only if it has to wait.
+    const w = packer.beginMessage(to, from);
+    try {
+      writeMessage(w, message, this.#codec);
+    } catch (err) {
+      packer.abortMessage();
+      throw err;
+    }
+    const size = packer.bodyLength;
+    if (size > this.#options.maxMessageSize) {
+      packer.abortMessage();
+      throw new CallsignError(
+        'ERR_MESSAGE_TOO_LARGE',
+        `a message of ${size} bytes exceeds the limit of ${this.#options.maxMessageSize}`,
+      );
+    }
+    const typeName = info.typeName;
+    if (this.#outbox.mayGo(from, to, size)) {
+      this.counters.messagesSent++;
+      this.#outbox.sent({ from, to, typeName }, size);
+      packer.commitMessage();
+      this.#scheduleFlush();
+      return true;
+    }
+    this.counters.waited++;
+    this.#outbox.wait({ from, to, typeName, body: packer.retractMessage() }, message);
     return true;
   }
 
   /**
-   * Sends what is pending now and resolves once less than 1 MiB waits to be
-   * written to the socket (at once if that is already so, or when the
-   * connection ends). A sender that awaits it between bursts never buffers
-   * more than about a megabyte, however slow the receiver.
+   * Resolves once nothing of local actor `from` waits for remote actor `to`,
+   * the window to `to` is at most half used, and less than 1 MiB is buffered
+   * for the link (at once if that is already so, or when the connection ends).
    */
-  drained(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
+  drained(from: number, to: number): Promise<void> {
+    if (this.closed) return Promise.resolve();
     this.#flush();
-    if (this.#ws.bufferedAmount < SEND_HIGH_WATER) return Promise.resolve();
-    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+    return this.#outbox.drained(from, to);
   }
 
-  #wakeDrainWaiters(): void {
-    const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
-    for (const wake of waiters) wake();
+  /** Receipt: local actor `to` took (or refused) a message of `bytes` that came over here. */
+  taken(to: number, bytes: number): void {
+    if (this.#ending) return;
+    this.#receiveFlow.taken(to, bytes);
+    if (this.#receiveFlow.hasCredit) this.#scheduleFlush();
   }
 
   /**
-   * Ends the connection from this side: what was posted is sent, the peer is
+   * Ends the connection from this side: what was written is delivered, what
+   * still waits for the peer's window is reported `Undelivered`, the peer is
    * told, and the owner receives Closed. Safe to call twice.
    */
   close(reason = 'closed', code?: ErrorCode): void {
-    if (this.#closed) return;
-    this.#control(CONTROL.close, new TextEncoder().encode(reason));
+    if (this.closed) return;
+    this.#closing = true;
+    this.#control(CONTROL.close, encodeClose({ code, reason }));
     this.#flush();
+    this.#link.close();
     this.#end({ here: true, code, reason });
-    this.#ws.close(1000);
-    // A peer that does not finish the closing handshake is cut off.
-    setTimeout(() => this.#ws.terminate(), 1000).unref();
+  }
+
+  #write(item: Waiting): void {
+    this.counters.messagesSent++;
+    this.#outbox.sent(item, item.body.length);
+    this.#packer.message(item.to, item.from, item.body);
+    this.#scheduleFlush();
   }
 
   #end(ending: Ending): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    clearInterval(this.#keepalive);
-    this.#wakeDrainWaiters();
+    if (this.#ending) return;
+    this.#ending = ending;
+    this.#closing = true;
+    this.#node.clock.clear(this.#keepaliveTimer);
+    this.#unpacker.release();
+    const code = ending.code ?? 'ERR_CLOSED';
+    this.#outbox.end(code, LOSSES.has(code));
     this.#onEnd(this, ending);
   }
 
-  /** The socket ended, or the peer misbehaved: end it as Abandoned. */
-  #abandon(code: ErrorCode, reason: string): void {
-    if (this.#closed) return;
+  /** The peer broke the protocol or went silent: tell it why where possible, and end. */
+  #fail(code: ErrorCode, reason: string): void {
+    if (this.#ending) return;
     this.#node.log(
       'WARNING',
       `connection ${this.label} (${this.endpoint}) abandoned: ${reason} (${code})`,
     );
+    this.#closing = true;
+    if (!this.#linkEnded) {
+      // Sealed, so the peer learns the real code, not only that the socket went.
+      this.#packer.control(CONTROL.close, encodeClose({ code, reason }));
+      this.#packer.flush();
+      this.#link.close(new CallsignError(code, reason));
+    }
     this.#end({ here: false, code, reason });
-    this.#ws.terminate();
   }
 
-  #lost(): void {
-    this.#abandon('ERR_CONNECTION_LOST', 'the connection was lost');
+  #linkEnd(ending: LinkEnding): void {
+    this.#linkEnded = true;
+    if (this.#ending) return;
+    if (ending.code !== 'ERR_CLOSED' && ending.code !== 'ERR_CONNECTION_LOST') {
+      this.#node.log(
+        'WARNING',
+        `connection ${this.label} (${this.endpoint}) abandoned: ${ending.reason} (${ending.code})`,
+      );
+    }
+    this.#end({ here: false, code: ending.code, reason: ending.reason });
   }
 
   #scheduleFlush(): void {
@@ -226,36 +334,43 @@ export class Connection implements Channel {
 
   #flush(): void {
     this.#flushScheduled = false;
-    if (this.#ws.readyState !== 1) return;
+    if (this.#linkEnded) return;
+    if (this.#receiveFlow.hasCredit) {
+      this.#packer.control(CONTROL.credit, encodeCredits(this.#receiveFlow.takeCredit()));
+    }
     this.#packer.flush();
+    // What was to be sent has gone: set up the decipher of the next frame while waiting for it.
+    this.#opener.prepare();
   }
 
   #control(op: number, payload?: Uint8Array): void {
-    if (this.#closed) return;
+    if (this.#linkEnded) return;
     this.#packer.control(op, payload);
     this.#scheduleFlush();
   }
 
-  #receiveFrame(data: Buffer): void {
-    if (this.#closed) return;
-    this.#lastHeard = performance.now();
+  #receiveFrame(data: Uint8Array): void {
+    if (this.#linkEnded || (this.#ending && !this.#ending.here)) return;
+    this.#keepalive.heard(this.#node.clock.now());
     this.counters.framesReceived++;
-    let plaintext: Uint8Array;
     try {
-      plaintext = this.#opener.open(data);
+      const plaintext = this.#opener.open(data);
       this.#unpacker.unpack(plaintext, this.#handler);
     } catch (err) {
-      this.#abandon(codeOf(err, 'ERR_MALFORMED_FRAME'), toError(err).message);
+      this.#fail(codeOf(err, 'ERR_MALFORMED_FRAME'), toError(err).message);
     }
   }
 
   #receiveMessage(to: number, from: number, body: Uint8Array): void {
+    const size = body.length;
+    this.#receiveFlow.arrived(to, size);
     let message: Message;
     try {
       message = decodeMessage(body, this.#codec);
     } catch (err) {
       // One bad message from an authenticated peer (a newer version, say) costs only itself.
       this.counters.undecodable++;
+      this.taken(to, size);
       const code = codeOf(err, 'ERR_MALFORMED_MESSAGE');
       this.#node.log(
         'WARNING',
@@ -264,17 +379,7 @@ export class Connection implements Channel {
       return;
     }
     this.counters.messagesReceived++;
-    this.#node.deliver(to, message, from === 0 ? undefined : this.remote(from));
-    const cell = this.#node.cell(to);
-    if (cell && !this.#paused && cell.pressure > PRESSURE_HIGH) {
-      // Stop reading until the actor catches up; TCP then slows the sender down.
-      this.#paused = true;
-      this.#ws.pause();
-      cell.whenDrained(() => {
-        this.#paused = false;
-        if (!this.#closed) this.#ws.resume();
-      });
-    }
+    this.#node.deliver(to, message, from === 0 ? undefined : this.remote(from), this, size);
   }
 
   #receiveControl(op: number, payload: Uint8Array): void {
@@ -286,14 +391,24 @@ export class Connection implements Channel {
         return;
       case CONTROL.open: {
         if (this.remoteOwner) throw new CallsignError('ERR_MALFORMED_FRAME', 'OPEN sent twice');
-        this.remoteOwner = this.remote(decodeId(payload));
-        this.#onOpen(this);
+        const open = decodeOpen(payload);
+        this.remoteOwner = this.remote(open.owner);
+        this.#outbox.open(open);
+        if (!this.closed) this.#onOpen(this);
         return;
       }
       case CONTROL.close: {
-        const reason = new TextDecoder().decode(payload) || 'closed by peer';
-        this.#end({ here: false, code: 'ERR_CLOSED', reason });
-        this.#ws.close(1000);
+        const close = decodeClose(payload);
+        this.#closing = true;
+        this.#link.close();
+        this.#end({ here: false, code: close.code ?? 'ERR_CLOSED', reason: close.reason });
+        return;
+      }
+      case CONTROL.type:
+        this.#types.define(decodeType(payload));
+        return;
+      case CONTROL.credit: {
+        this.#outbox.credit(decodeCredits(payload));
         return;
       }
       default:
@@ -301,68 +416,22 @@ export class Connection implements Channel {
     }
   }
 
-  #startKeepalive(): void {
-    const { keepaliveMs, deadAfterMs } = this.#options;
-    // Checked four times per keep-alive period, so a dead peer is noticed at most
-    // a quarter period after the deadline.
-    const tick = Math.max(50, Math.min(keepaliveMs, deadAfterMs) / 4);
-    this.#keepalive = setInterval(() => {
-      const silent = performance.now() - this.#lastHeard;
-      if (silent >= deadAfterMs) {
-        this.#abandon(
-          'ERR_KEEPALIVE_TIMEOUT',
-          `no word from the peer for ${Math.round(silent)} ms`,
-        );
-      } else if (silent >= keepaliveMs) {
-        this.#control(CONTROL.ping);
+  #scheduleKeepalive(): void {
+    const clock = this.#node.clock;
+    let due = clock.now() + this.#keepalive.tickMs;
+    const tick = () => {
+      if (this.#ending) return;
+      const now = clock.now();
+      const action = this.#keepalive.tick(now, due);
+      if (action === 'dead') {
+        const silent = Math.round(this.#keepalive.silence(now));
+        this.#fail('ERR_KEEPALIVE_TIMEOUT', `no word from the peer for ${silent} ms`);
+        return;
       }
-    }, tick);
-    this.#keepalive.unref();
-  }
-
-  #addressCodec(): AddressCodec {
-    return {
-      write: (w: Writer, address) => {
-        if (!(address instanceof ActorAddress)) {
-          throw new CallsignError(
-            'ERR_INVALID_MESSAGE',
-            `not an actor address: ${String(address)}`,
-          );
-        }
-        if (address.isLocal) {
-          w.u8(0); // an actor of the sending node
-          w.varuint(address.id);
-        } else if (address.channel === this) {
-          w.u8(1); // an actor of the receiving node
-          w.varuint(address.id);
-        } else {
-          throw new CallsignError(
-            'ERR_INVALID_MESSAGE',
-            `address ${address} belongs to a third node and cannot cross ${this.label}`,
-          );
-        }
-      },
-      read: (r: Reader) => {
-        const where = r.u8();
-        const id = r.varuint();
-        if (where === 0) return this.remote(id);
-        if (where === 1) return new ActorAddress(id);
-        throw new CallsignError('ERR_MALFORMED_MESSAGE', `bad address tag ${where}`);
-      },
+      if (action === 'ping') this.#control(CONTROL.ping);
+      due = now + this.#keepalive.tickMs;
+      this.#keepaliveTimer = clock.after(this.#keepalive.tickMs, tick);
     };
+    this.#keepaliveTimer = clock.after(this.#keepalive.tickMs, tick);
   }
-}
-
-function encodeId(id: number): Uint8Array {
-  const bytes = new Uint8Array(8);
-  new DataView(bytes.buffer).setFloat64(0, id);
-  return bytes;
-}
-
-function decodeId(payload: Uint8Array): number {
-  if (payload.length !== 8) throw new CallsignError('ERR_MALFORMED_FRAME', 'bad OPEN payload');
-  const id = new DataView(payload.buffer, payload.byteOffset, 8).getFloat64(0);
-  if (!Number.isSafeInteger(id) || id < 1)
-    throw new CallsignError('ERR_MALFORMED_FRAME', 'bad OPEN id');
-  return id;
 }

@@ -11,7 +11,6 @@ import {
   hkdfSync,
   timingSafeEqual,
 } from 'node:crypto';
-import nacl from 'tweetnacl';
 import { CallsignError, type ErrorCode } from '../errors.ts';
 import {
   assertNodeKeys,
@@ -23,6 +22,7 @@ import {
 import { assertRealm, type Realm } from './realm.ts';
 import { checkMaxFrameSize, FrameOpener, FrameSealer } from './seal.ts';
 import { signDetached, verifyDetached } from './signature.ts';
+import { agree, type EphemeralKeys, ephemeralKeys } from './x25519.ts';
 
 /** The handshake protocol version this implementation speaks. */
 export const HANDSHAKE_PROTOCOL_VERSION = 1;
@@ -77,13 +77,13 @@ export interface HandshakeInit {
    * The peer's public key, when the caller knows whom it means to reach; any
    * other peer fails with `ERR_PEER_KEY_MISMATCH`.
    */
-  expectedPeerKey?: Uint8Array;
+  expectedPeerKey?: Uint8Array | undefined;
   /**
    * Decides whether a peer may connect, given its (authenticated) public key;
    * `false` or a throw fails with `ERR_PEER_NOT_TRUSTED`. Runs after the
    * `expectedPeerKey` check.
    */
-  trust?: (peerPublicKey: Uint8Array) => boolean;
+  trust?: ((peerPublicKey: Uint8Array) => boolean) | undefined;
   /** Largest plaintext per frame for the resulting sealer and opener. */
   maxFrameSize?: number;
 }
@@ -144,7 +144,7 @@ export class InitiatorHandshake {
   readonly #context: Context;
   #state: 'new' | 'hello-sent' | 'done' | 'failed' = 'new';
   #failure: CallsignError | undefined;
-  #ephemeral: nacl.BoxKeyPair | undefined;
+  #ephemeral: EphemeralKeys | undefined;
   #h1: Uint8Array | undefined;
 
   /**
@@ -160,7 +160,7 @@ export class InitiatorHandshake {
     if (this.#state !== 'new') {
       throw new CallsignError('ERR_INVALID_STATE', 'handshake already started');
     }
-    const ephemeral = nacl.box.keyPair();
+    const ephemeral = ephemeralKeys();
     const hello = new Uint8Array(HELLO_LENGTH);
     hello[0] = PROTOCOL_VERSION;
     hello[1] = HELLO;
@@ -196,7 +196,6 @@ export class InitiatorHandshake {
       this.#failure = asHandshakeError(err);
       throw this.#failure;
     } finally {
-      this.#ephemeral?.secretKey.fill(0);
       this.#ephemeral = undefined;
     }
   }
@@ -204,7 +203,7 @@ export class InitiatorHandshake {
   #onResponse(bytes: Uint8Array): HandshakeStep {
     const context = this.#context;
     checkMessage(bytes, RESPONSE, RESPONSE_LENGTH, 'M2');
-    const shared = agree(this.#ephemeral!.secretKey, bytes.subarray(HEADER, HEADER + KEY));
+    const shared = agree(this.#ephemeral!.privateKey, bytes.subarray(HEADER, HEADER + KEY));
     let handshakeKeys: Buffer | undefined;
     let trafficKeys: Buffer | undefined;
     try {
@@ -321,19 +320,16 @@ export class ResponderHandshake {
       );
     }
 
-    const ephemeral = nacl.box.keyPair();
-    try {
-      this.#shared = agree(ephemeral.secretKey, bytes.subarray(HEADER, HEADER + KEY));
-    } finally {
-      ephemeral.secretKey.fill(0);
-    }
+    const ephemeral = ephemeralKeys();
+    const shared = agree(ephemeral.privateKey, bytes.subarray(HEADER, HEADER + KEY));
+    this.#shared = shared;
     const h1 = hash(H0, bytes);
     const response = new Uint8Array(RESPONSE_LENGTH);
     response[0] = PROTOCOL_VERSION;
     response[1] = RESPONSE;
     response.set(ephemeral.publicKey, HEADER);
     const h2 = hash(h1, response.subarray(0, HEADER + KEY));
-    const handshakeKeys = derive(this.#shared, context.psk, LABEL_HANDSHAKE_KEYS, h2);
+    const handshakeKeys = derive(shared, context.psk, LABEL_HANDSHAKE_KEYS, h2);
     const signature = signDetached(concat(LABEL_RESPONDER_SIGNATURE, h2), context.keys.secretKey);
     response.set(
       sealIdentity(handshakeKeys.subarray(0, KEY), h2, context.keys.publicKey, signature),
@@ -407,14 +403,51 @@ function prepare(init: HandshakeInit): Context {
   if (trust !== undefined && typeof trust !== 'function') {
     throw new CallsignError('ERR_INVALID_SETTINGS', 'trust must be a function');
   }
+  const realmKeys = realmKeysOf(init.realm.secret);
   return {
-    keys: { publicKey: copy(init.keys.publicKey), secretKey: copy(init.keys.secretKey) },
-    helloKey: hkdf(init.realm.secret, EMPTY, LABEL_HELLO_KEY, KEY),
-    psk: hkdf(init.realm.secret, EMPTY, LABEL_PSK, KEY),
+    keys: keysCopyOf(init.keys),
+    helloKey: realmKeys.helloKey,
+    psk: realmKeys.psk,
     expectedPeerKey: expectedPeerKey === undefined ? undefined : copy(expectedPeerKey),
     trust,
     maxFrameSize,
   };
+}
+
+// What a node brings to every handshake is derived once per realm secret and key pair, not
+// per handshake (the derivations and, through signature.ts, the private key import are most of
+// a handshake's CPU otherwise). Each cache entry keeps a copy of the bytes it was made from and
+// is used only while they are unchanged.
+const realmKeysCache = new WeakMap<
+  Uint8Array,
+  { secret: Uint8Array; helloKey: Buffer; psk: Buffer }
+>();
+const keysCache = new WeakMap<Uint8Array, { publicKey: Uint8Array; secretKey: Uint8Array }>();
+
+function realmKeysOf(secret: Uint8Array): { helloKey: Buffer; psk: Buffer } {
+  const cached = realmKeysCache.get(secret);
+  if (cached && equalBytes(cached.secret, secret)) return cached;
+  const entry = {
+    secret: copy(secret),
+    helloKey: hkdf(secret, EMPTY, LABEL_HELLO_KEY, KEY),
+    psk: hkdf(secret, EMPTY, LABEL_PSK, KEY),
+  };
+  realmKeysCache.set(secret, entry);
+  return entry;
+}
+
+function keysCopyOf(keys: NodeKeys): NodeKeys {
+  const cached = keysCache.get(keys.secretKey);
+  if (
+    cached &&
+    equalBytes(cached.secretKey, keys.secretKey) &&
+    equalBytes(cached.publicKey, keys.publicKey)
+  ) {
+    return cached;
+  }
+  const entry = { publicKey: copy(keys.publicKey), secretKey: copy(keys.secretKey) };
+  keysCache.set(keys.secretKey, entry);
+  return entry;
 }
 
 /** Checks length, version and type of M2 or M3 (M1's version is checked before). */
@@ -458,17 +491,6 @@ function rejected(bytes: Uint8Array): CallsignError {
     return new CallsignError('ERR_WRONG_REALM', 'responder rejected us: it is in another realm');
   }
   return new CallsignError('ERR_HANDSHAKE_FAILED', 'responder sent a malformed rejection');
-}
-
-/** X25519; refuses low-order points (an all-zero shared secret). */
-function agree(secretKey: Uint8Array, peerPublicKey: Uint8Array): Uint8Array {
-  const shared = nacl.scalarMult(secretKey, copy(peerPublicKey));
-  let bits = 0;
-  for (const byte of shared) bits |= byte;
-  if (bits === 0) {
-    throw new CallsignError('ERR_HANDSHAKE_FAILED', 'peer sent a low-order ephemeral key');
-  }
-  return shared;
 }
 
 interface Identity {

@@ -19,17 +19,7 @@ import { Reader, Writer } from '../messages/binary.ts';
  */
 export const RECORD = { message: 1, fragment: 2, control: 3 } as const;
 
-/** Control operations carried in CONTROL records. */
-export const CONTROL = {
-  /** Keep-alive probe; answered by PONG. */
-  ping: 1,
-  /** Keep-alive answer. */
-  pong: 2,
-  /** The actor id that owns this end of the connection (connector or listener). */
-  open: 3,
-  /** The sender is closing; payload: a UTF-8 reason. */
-  close: 4,
-} as const;
+export { CONTROL } from './control.ts';
 
 const FIRST = 1;
 const LAST = 2;
@@ -52,12 +42,19 @@ export class FramePacker {
   readonly #max: number;
   readonly #onFrame: (plaintext: Uint8Array) => void;
   readonly #frame: Writer;
+  readonly #initial: number;
   #nextStream = 1;
+  #open: { to: number; from: number } | undefined;
+  #recordStart = 0;
+  #lengthAt = 0;
+  #bodyStart = 0;
 
   constructor(init: FramePackerInit) {
     if (init.maxFrameSize < 1024) throw new RangeError('maxFrameSize must be at least 1024');
     this.#max = init.maxFrameSize;
     this.#onFrame = init.onFrame;
+    // Room for a whole frame and one more record, so a frame buffer never grows twice.
+    this.#initial = init.maxFrameSize + 64 * 1024;
     this.#frame = new Writer(Math.min(init.maxFrameSize, 64 * 1024));
   }
 
@@ -79,6 +76,88 @@ export class FramePacker {
     w.varuint(from);
     w.u32(body.length);
     w.raw(body);
+  }
+
+  /**
+   * Starts a MESSAGE record and gives the writer to encode its body into,
+   * straight into the frame; then call {@link FramePacker.commitMessage}
+   * (or {@link FramePacker.retractMessage} / {@link FramePacker.abortMessage}).
+   */
+  beginMessage(to: number, from: number): Writer {
+    this.#room(MAX_HEADER);
+    const w = this.#frame;
+    this.#recordStart = w.length;
+    w.u8(RECORD.message);
+    w.varuint(to);
+    w.varuint(from);
+    this.#lengthAt = w.length;
+    w.u32(0);
+    this.#bodyStart = w.length;
+    this.#open = { to, from };
+    return w;
+  }
+
+  /** Bytes of body written since {@link FramePacker.beginMessage}. */
+  get bodyLength(): number {
+    return this.#frame.length - this.#bodyStart;
+  }
+
+  /**
+   * Ends the message begun. One that no longer fits its frame moves to the
+   * next (the frame before it is sent first); one larger than a frame is cut
+   * into fragments.
+   */
+  commitMessage(): void {
+    const open = this.#takeOpen();
+    const w = this.#frame;
+    const size = w.length - this.#bodyStart;
+    if (w.length <= this.#max) {
+      w.patchU32(this.#lengthAt, size);
+      return;
+    }
+    if (size + MAX_HEADER <= this.#max) {
+      w.patchU32(this.#lengthAt, size);
+      const start = this.#recordStart;
+      if (start > 0) {
+        this.#onFrame(w.view().subarray(0, start));
+        w.keepTail(start);
+      }
+      return;
+    }
+    const body = w.view().slice(this.#bodyStart);
+    w.truncate(this.#recordStart);
+    this.#fragments(open.to, open.from, body);
+    this.#giveBack();
+  }
+
+  /** Takes the body of the message begun back out of the frame (a copy), as if it was never begun. */
+  retractMessage(): Uint8Array {
+    this.#takeOpen();
+    const w = this.#frame;
+    const body = w.view().slice(this.#bodyStart);
+    w.truncate(this.#recordStart);
+    this.#giveBack();
+    return body;
+  }
+
+  /** Drops the message begun (its encoding failed). */
+  abortMessage(): void {
+    if (!this.#open) return;
+    this.#open = undefined;
+    this.#frame.truncate(this.#recordStart);
+    this.#giveBack();
+  }
+
+  /** After a message much larger than a frame, the frame buffer goes back to its usual size. */
+  #giveBack(): void {
+    if (this.#frame.capacity > 4 * this.#max) this.#frame.shrink(this.#initial);
+  }
+
+  #takeOpen(): { to: number; from: number } {
+    const open = this.#open;
+    if (!open) throw new RangeError('no message begun');
+    this.#open = undefined;
+    return open;
   }
 
   /** Adds one control record. */
@@ -148,6 +227,11 @@ export interface FrameUnpackerInit {
   maxMessageSize: number;
   /** How many fragmented messages may be in flight at once. Default 16. */
   maxStreams?: number;
+  /**
+   * How many bytes the fragments of unfinished messages may hold in memory
+   * together. Default: `maxMessageSize`.
+   */
+  maxReassemblyBytes?: number;
 }
 
 interface Partial {
@@ -155,23 +239,44 @@ interface Partial {
   from: number;
   total: number;
   received: number;
-  body: Uint8Array;
+  /** What this stream holds in memory (a kept view counts its whole frame). */
+  held: number;
+  chunks: Uint8Array[];
 }
 
 /**
  * Reads the records of frame plaintexts, putting fragments together again.
- * Any structural error throws ERR_MALFORMED_FRAME (or ERR_MESSAGE_TOO_LARGE);
- * the caller then closes the connection, since the stream can no longer be
- * trusted.
+ * Any structural error throws ERR_MALFORMED_FRAME (or ERR_MESSAGE_TOO_LARGE,
+ * ERR_FRAGMENT_BUDGET); the caller then closes the connection, since the
+ * stream can no longer be trusted.
+ *
+ * Memory for unfinished messages grows with the bytes that actually arrived,
+ * never with the total a first fragment announces, and stays within
+ * `maxReassemblyBytes` for all streams together; {@link FrameUnpacker.release}
+ * lets it all go.
  */
 export class FrameUnpacker {
   readonly #maxMessage: number;
   readonly #maxStreams: number;
+  readonly #budget: number;
   readonly #streams = new Map<number, Partial>();
+  #held = 0;
 
   constructor(init: FrameUnpackerInit) {
     this.#maxMessage = init.maxMessageSize;
     this.#maxStreams = init.maxStreams ?? 16;
+    this.#budget = init.maxReassemblyBytes ?? init.maxMessageSize;
+  }
+
+  /** Bytes held for unfinished messages. */
+  get held(): number {
+    return this.#held;
+  }
+
+  /** Forgets every unfinished message (when the connection ends). */
+  release(): void {
+    this.#streams.clear();
+    this.#held = 0;
   }
 
   /** Reads every record of one frame plaintext. */
@@ -189,7 +294,7 @@ export class FrameUnpacker {
           const op = r.u8();
           handler.control(op, r.raw(r.u32()));
         } else if (kind === RECORD.fragment) {
-          this.#fragment(r, handler);
+          this.#fragment(r, plaintext, handler);
         } else {
           throw new CallsignError('ERR_MALFORMED_FRAME', `unknown record kind ${kind}`);
         }
@@ -204,9 +309,12 @@ export class FrameUnpacker {
     }
   }
 
-  #fragment(r: Reader, handler: RecordHandler): void {
+  #fragment(r: Reader, plaintext: Uint8Array, handler: RecordHandler): void {
     const stream = r.varuint();
     const flags = r.u8();
+    if (flags & ~(FIRST | LAST)) {
+      throw new CallsignError('ERR_MALFORMED_FRAME', `bad fragment flags ${flags}`);
+    }
     let partial = this.#streams.get(stream);
     if (flags & FIRST) {
       if (partial)
@@ -223,7 +331,7 @@ export class FrameUnpacker {
           `a message of ${total} bytes exceeds the limit of ${this.#maxMessage}`,
         );
       }
-      partial = { to, from, total, received: 0, body: new Uint8Array(total) };
+      partial = { to, from, total, received: 0, held: 0, chunks: [] };
       this.#streams.set(stream, partial);
     } else if (!partial) {
       throw new CallsignError('ERR_MALFORMED_FRAME', `fragment of unknown stream ${stream}`);
@@ -235,14 +343,41 @@ export class FrameUnpacker {
         `fragments of stream ${stream} exceed their total`,
       );
     }
-    partial.body.set(chunk, partial.received);
-    partial.received += chunk.length;
     if (flags & LAST) {
-      if (partial.received !== partial.total) {
+      if (partial.received + chunk.length !== partial.total) {
         throw new CallsignError('ERR_MALFORMED_FRAME', `stream ${stream} ended short of its total`);
       }
       this.#streams.delete(stream);
-      handler.message(partial.to, partial.from, partial.body);
+      this.#held -= partial.held;
+      const body =
+        partial.chunks.length === 0 ? chunk : concatChunks(partial.chunks, chunk, partial.total);
+      handler.message(partial.to, partial.from, body);
+      return;
     }
+    // A chunk that fills most of its frame is kept as a view (holding the frame);
+    // a small one is copied, so that small chunks cannot pin whole frames.
+    const keepView = chunk.length * 2 >= plaintext.length;
+    const held = keepView ? plaintext.length : chunk.length;
+    if (this.#held + held > this.#budget) {
+      throw new CallsignError(
+        'ERR_FRAGMENT_BUDGET',
+        `unfinished fragmented messages would hold ${this.#held + held} bytes, above the budget of ${this.#budget}`,
+      );
+    }
+    partial.chunks.push(keepView ? chunk : chunk.slice());
+    partial.received += chunk.length;
+    partial.held += held;
+    this.#held += held;
   }
+}
+
+function concatChunks(chunks: Uint8Array[], last: Uint8Array, total: number): Uint8Array {
+  const body = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    body.set(c, at);
+    at += c.length;
+  }
+  body.set(last, at);
+  return body;
 }

@@ -1,8 +1,9 @@
 import {
-  type CipherChaCha20Poly1305,
+  type CipherGCM,
   createCipheriv,
   createDecipheriv,
   createSecretKey,
+  type DecipherGCM,
   type KeyObject,
 } from 'node:crypto';
 import { CallsignError, type ErrorCode } from '../errors.ts';
@@ -18,7 +19,12 @@ export const FRAME_KEY_LENGTH = 32;
 
 const COUNTER_LENGTH = 8;
 const TAG_LENGTH = 16;
-const ALGORITHM = 'chacha20-poly1305';
+/**
+ * AES-256-GCM: on this project's machines (x86 with AES-NI) it seals a small
+ * frame in about two thirds of ChaCha20-Poly1305's time through node:crypto,
+ * and bulk data about 1.3 times faster (bench/README.md, `npm run bench:aead`).
+ */
+const ALGORITHM = 'aes-256-gcm' as const;
 const AEAD_OPTIONS = { authTagLength: TAG_LENGTH } as const;
 const MAX_UINT32 = 0xffffffff;
 
@@ -37,7 +43,7 @@ export interface FrameInit {
  * Seals frames for one direction of one connection.
  *
  * A frame is `counter (8 bytes, big-endian) ‖ ciphertext ‖ tag (16 bytes)`,
- * sealed with ChaCha20-Poly1305 under the direction's key. The nonce is
+ * sealed with AES-256-GCM under the direction's key. The nonce is
  * `0x00000000 ‖ counter`; the counter is also the additional authenticated
  * data. The counter starts at 0 and goes up by one per frame, so a nonce is
  * never used twice under one key. After frame 2^64 − 1 the sealer refuses to
@@ -56,6 +62,7 @@ export class FrameSealer {
   #high = 0;
   #low = 0;
   #exhausted = false;
+  #prepared: Prepared<CipherGCM> | undefined;
 
   static {
     moveSealer = (sealer, high, low) => {
@@ -86,6 +93,19 @@ export class FrameSealer {
   /** The largest plaintext this sealer accepts, in bytes. */
   get maxFrameSize(): number {
     return this.#maxFrameSize;
+  }
+
+  /**
+   * Sets up the cipher of the next frame ahead of time (Node's per-frame
+   * cipher set-up is most of what a small frame costs), so that the next
+   * {@link FrameSealer.seal} does not wait for it. Call it when idle, after a
+   * frame has gone.
+   */
+  prepare(): void {
+    if (this.#exhausted || this.#prepared) return;
+    this.#prepared = prepared<CipherGCM>(this.#key, this.#high, this.#low, (a, k, n, o) =>
+      createCipheriv(a, k, n, o),
+    );
   }
 
   /**
@@ -123,13 +143,15 @@ export class FrameSealer {
     const frame = Buffer.allocUnsafe(COUNTER_LENGTH + length + TAG_LENGTH);
     frame.writeUInt32BE(high, 0);
     frame.writeUInt32BE(low, 4);
-    const cipher: CipherChaCha20Poly1305 = createCipheriv(
-      ALGORITHM,
-      this.#key,
-      nonce,
-      AEAD_OPTIONS,
-    );
-    cipher.setAAD(frame.subarray(0, COUNTER_LENGTH), { plaintextLength: length });
+    const ready = this.#prepared;
+    this.#prepared = undefined;
+    let cipher: CipherGCM;
+    if (ready && ready.high === high && ready.low === low) {
+      cipher = ready.cipher;
+    } else {
+      cipher = createCipheriv(ALGORITHM, this.#key, nonce, AEAD_OPTIONS);
+      cipher.setAAD(frame.subarray(0, COUNTER_LENGTH));
+    }
     if (length > 0) frame.set(cipher.update(plaintext), COUNTER_LENGTH);
     cipher.final();
     frame.set(cipher.getAuthTag(), COUNTER_LENGTH + length);
@@ -157,6 +179,7 @@ export class FrameOpener {
   #low = 0;
   #exhausted = false;
   #failure: CallsignError | undefined;
+  #prepared: Prepared<DecipherGCM> | undefined;
 
   static {
     moveOpener = (opener, high, low) => {
@@ -173,6 +196,14 @@ export class FrameOpener {
   constructor(key: Uint8Array, opts: FrameInit = {}) {
     this.#key = importKey(key);
     this.#maxFrameSize = checkMaxFrameSize(opts.maxFrameSize);
+  }
+
+  /** Sets up the decipher of the next expected frame ahead of time; see {@link FrameSealer.prepare}. */
+  prepare(): void {
+    if (this.#exhausted || this.#prepared || this.#failure) return;
+    this.#prepared = prepared<DecipherGCM>(this.#key, this.#high, this.#low, (a, k, n, o) =>
+      createDecipheriv(a, k, n, o),
+    );
   }
 
   /** The counter of the next frame this opener accepts. */
@@ -217,8 +248,15 @@ export class FrameOpener {
     const nonce = this.#nonce;
     nonce.writeUInt32BE(high, 4);
     nonce.writeUInt32BE(low, 8);
-    const decipher = createDecipheriv(ALGORITHM, this.#key, nonce, AEAD_OPTIONS);
-    decipher.setAAD(frame.subarray(0, COUNTER_LENGTH), { plaintextLength: length });
+    const ready = this.#prepared;
+    this.#prepared = undefined;
+    let decipher: DecipherGCM;
+    if (ready && ready.high === high && ready.low === low) {
+      decipher = ready.cipher;
+    } else {
+      decipher = createDecipheriv(ALGORITHM, this.#key, nonce, AEAD_OPTIONS);
+      decipher.setAAD(frame.subarray(0, COUNTER_LENGTH));
+    }
     decipher.setAuthTag(frame.subarray(total - TAG_LENGTH));
     const plaintext: Uint8Array =
       length > 0 ? decipher.update(frame.subarray(COUNTER_LENGTH, total - TAG_LENGTH)) : EMPTY;
@@ -256,6 +294,29 @@ export class FrameOpener {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** A cipher or decipher made ahead of time for the frame with this counter (AAD already set). */
+interface Prepared<C> {
+  readonly cipher: C;
+  readonly high: number;
+  readonly low: number;
+}
+
+function prepared<C extends CipherGCM | DecipherGCM>(
+  key: KeyObject,
+  high: number,
+  low: number,
+  make: (algorithm: 'aes-256-gcm', key: KeyObject, iv: Buffer, options: typeof AEAD_OPTIONS) => C,
+): Prepared<C> {
+  const counter = Buffer.alloc(COUNTER_LENGTH);
+  counter.writeUInt32BE(high, 0);
+  counter.writeUInt32BE(low, 4);
+  const nonce = Buffer.alloc(12);
+  counter.copy(nonce, 4);
+  const cipher = make(ALGORITHM, key, nonce, AEAD_OPTIONS);
+  cipher.setAAD(counter);
+  return { cipher, high, low };
+}
 
 /**
  * For tests only, and not exported from the wire layer: moves a fresh sealer

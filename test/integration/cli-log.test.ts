@@ -1,7 +1,8 @@
+import { spawn } from 'node:child_process';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cliProject } from '../helpers/cli.ts';
+import { CALLSIGN_BIN, cliProject } from '../helpers/cli.ts';
 
 describe('callsign log', () => {
   it('prints a role’s log, since a time, and follows it until Ctrl-C', async () => {
@@ -53,5 +54,34 @@ describe('callsign log', () => {
     const r = await follow.done;
     expect(r.code).toBe(0);
     expect(r.stdout).not.toMatch(/fault/);
+  });
+
+  it('ends with 0 when a Ctrl-C reaches its whole process group, as from a terminal', async () => {
+    const p = cliProject();
+    expect((await p.run(['create'])).code).toBe(0);
+    writeFileSync(join(p.home, 'logs/web.log'), `${new Date().toISOString()} ^ web - up\n`);
+    // As from a terminal: its own process group, which a Ctrl-C reaches whole
+    // (twice under npx, which forwards it once more).
+    const child = spawn(process.execPath, [CALLSIGN_BIN, 'log', 'web', '--follow'], {
+      cwd: p.dir,
+      env: { ...process.env, CALLSIGN_NO_HOST: '1', CALLSIGN_HOME: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let stdout = '';
+    const printed = new Promise<void>((resolve) => {
+      child.stdout.setEncoding('utf8').on('data', (d: string) => {
+        stdout += d;
+        if (stdout.includes('web - up\n')) resolve();
+      });
+    });
+    const ended = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    await printed;
+    const pid = child.pid as number;
+    process.kill(-pid, 'SIGINT');
+    process.kill(-pid, 'SIGINT');
+    expect(await ended).toEqual({ code: 0, signal: null });
   });
 });

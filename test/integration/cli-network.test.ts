@@ -6,6 +6,7 @@ import { hostFixture } from './programs/host-fixture.ts';
 
 const PUBLISHER = join(ROOT, 'examples/hello-welcome/publish-a-service.ts');
 const WATCH = join(PROGRAMS, 'pubsub-watch.ts');
+const THERMOMETER = join(ROOT, 'examples/networked-laboratory/temperature-device.ts');
 
 interface Directory {
   level: string;
@@ -43,6 +44,52 @@ describe('callsign network / ping', () => {
     const usage = await p.run(['ping', 'hello-welcome', '--count', '0']);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/--count .*\(ERR_USAGE\)\n$/);
+
+    // A host directory to ask, where nothing accepts connections: it fails at
+    // once, long before its hour is up (the test would time out).
+    const host = hostFixture();
+    const [nobody, badRegex] = await Promise.all([
+      p.run(['ping', 'hello-welcome', '--seconds', '3600'], host.env),
+      p.run(['ping', '/(unclosed/'], host.env),
+    ]);
+    expect(nobody.code).toBe(1);
+    expect(nobody.stderr).toMatch(
+      /^callsign: no directory answers: the host directory at unix:.* does not accept connections .*\(ERR_NOT_AVAILABLE\)\n$/,
+    );
+    expect(badRegex.code).toBe(2);
+    expect(badRegex.stderr).toMatch(/is not a regular expression: .*\(ERR_USAGE\)\n$/);
+  });
+
+  it('ping takes a regular expression and reports each listing it reaches', async () => {
+    const p = await cliProjectWithRoles({
+      'temperature-0': { program: THERMOMETER },
+      'temperature-1': { program: THERMOMETER },
+    });
+    expect((await p.run(['start', '--debug-level=CONSOLE'])).code).toBe(0);
+    await eventually(async () => {
+      const logs = await Promise.all([0, 1].map((i) => p.run(['log', `temperature-${i}`])));
+      return logs.every((l) => /published temperature-\d at host scope/.test(l.stdout))
+        ? true
+        : undefined;
+    }, 'both thermometers published');
+
+    const [slashed, flag, exact] = await Promise.all([
+      p.run(['ping', '/Temperature-\\d+/i', '--count', '1']),
+      p.run(['ping', '--regex', 'temperature-[01]', '--count', '1']),
+      p.run(['ping', 'temperature-1', '--count', '1']),
+    ]);
+    const line = (n: number) =>
+      `temperature-${n} {2}group {2}session \\d+\\.\\d ms {2}rtt \\d+\\.\\d\\d ms`;
+    for (const both of [slashed, flag]) {
+      expect(both.code, both.stderr).toBe(0);
+      const lines = both.stdout.trim().split('\n').sort();
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toMatch(new RegExp(`^${line(0)}$`));
+      expect(lines[1]).toMatch(new RegExp(`^${line(1)}$`));
+    }
+    expect(exact.code, exact.stderr).toBe(0);
+    expect(exact.stdout).toMatch(new RegExp(`^${line(1)}\n$`));
+    expect((await p.run(['stop'])).code).toBe(0);
   });
 
   it('show the group and host directories, and time sessions with a listing', async () => {

@@ -26,8 +26,9 @@ import {
   t,
 } from '../../src/index.ts';
 import { type Connection, FramePacker } from '../../src/internal.ts';
+import { DEFAULT_WINDOWS } from '../../src/transport/options.ts';
+import { CONTROL, encodeOpen } from '../../src/wire/control.ts';
 import { InitiatorHandshake } from '../../src/wire/handshake.ts';
-import { CONTROL } from '../../src/wire/records.ts';
 import { tempDir } from '../helpers/processes.ts';
 
 class Note extends defineMessage('test.transport.Note', { n: t.int, text: t.string }) {}
@@ -273,9 +274,7 @@ describe('bad input from the network', () => {
       maxFrameSize: 4096,
       onFrame: (p) => frames.push(sealer.seal(p)),
     });
-    const id = new Uint8Array(8);
-    new DataView(id.buffer).setFloat64(0, 99);
-    packer.control(CONTROL.open, id);
+    packer.control(CONTROL.open, encodeOpen({ owner: 99, ...DEFAULT_WINDOWS }));
     packer.flush();
     packer.control(CONTROL.ping);
     packer.flush();

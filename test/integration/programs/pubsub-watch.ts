@@ -4,7 +4,6 @@
 // the publisher every `interval` seconds and logs each Welcome (`welcome 7`).
 // Used to watch sessions come and go from the command line's tests.
 
-import { Hello, Welcome } from '../../../examples/hello-welcome/messages.ts';
 import {
   type ActorAddress,
   type ActorContext,
@@ -17,7 +16,8 @@ import {
   Stop,
   Subscribed,
   subscribe,
-} from '../../../src/index.ts';
+} from 'callsign';
+import { Hello, Welcome } from '../../../examples/hello-welcome/messages.ts';
 
 const factorySettings = {
   name: 'hello-welcome',

@@ -1,7 +1,6 @@
 // Publishes `--name` at `--scope` (lan by default) and answers every Hello
 // with a Welcome that names this host. Logs at CONSOLE: `published <name>`.
 import { hostname } from 'node:os';
-import { Hello, Welcome } from '../../../examples/hello-welcome/messages.ts';
 import {
   type ActorContext,
   createNode,
@@ -11,7 +10,8 @@ import {
   publish,
   type Scope,
   Stop,
-} from '../../../src/index.ts';
+} from 'callsign';
+import { Hello, Welcome } from '../../../examples/hello-welcome/messages.ts';
 
 const factorySettings = { name: 'lab-service', scope: 'lan' };
 

@@ -2,7 +2,7 @@
 // CONSOLE every `available <name> <scope>` and `dropped <name> <code>`; with
 // `--hello`, says Hello to every publisher every `--interval` s and logs each
 // `welcome from <host>`.
-import { Hello, Welcome } from '../../../examples/hello-welcome/messages.ts';
+
 import {
   type ActorAddress,
   type ActorContext,
@@ -14,7 +14,8 @@ import {
   SelectTimer,
   Stop,
   subscribe,
-} from '../../../src/index.ts';
+} from 'callsign';
+import { Hello, Welcome } from '../../../examples/hello-welcome/messages.ts';
 
 const factorySettings = { search: 'lab-service', scope: 'lan', hello: false, interval: 0.2 };
 

@@ -56,7 +56,7 @@ describe('ParentLink', () => {
       // Each retry is a message the clock sends to the owner.
       for (const ms of [100, 200, 400]) {
         clock.advance(ms - 1);
-        expect(node.cell(self.address.id)?.pressure ?? 0).toBe(0);
+        expect(node.cell(self.address.id)?.mailbox.length ?? 0).toBe(0);
         clock.advance(1);
         const m = await self.select();
         events.push(link.handle(m, self.returnAddress)?.kind);

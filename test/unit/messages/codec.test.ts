@@ -560,3 +560,25 @@ describe('codec', () => {
     expect(decodeMessage(encodeMessage(m, ctx), ctx)).toStrictEqual(m);
   });
 });
+
+describe('bytes decoded as views', () => {
+  class Payload extends defineMessage('test.codec.viewbytes.Payload', { data: t.bytes }) {}
+
+  it('gives a view of the input for a large field when asked, a copy otherwise', () => {
+    const big = encodeMessage(new Payload({ data: new Uint8Array(4096).fill(9) }));
+    const input = new Uint8Array(big); // a buffer of its own, as a decrypted frame is
+    const viewed = decodeMessage(input, { viewBytes: true }) as Payload;
+    expect(viewed.data.buffer).toBe(input.buffer);
+    const copied = decodeMessage(input) as Payload;
+    expect(copied.data.buffer).not.toBe(input.buffer);
+    expect(Buffer.from(viewed.data).equals(Buffer.from(copied.data))).toBe(true);
+  });
+
+  it('copies a field that is small next to the buffer it sits in, so a view never pins much more', () => {
+    const small = encodeMessage(new Payload({ data: new Uint8Array(2048).fill(1) }));
+    const frame = new Uint8Array(64 * 1024);
+    frame.set(small, 0);
+    const m = decodeMessage(frame.subarray(0, small.length), { viewBytes: true }) as Payload;
+    expect(m.data.buffer).not.toBe(frame.buffer);
+  });
+});

@@ -48,14 +48,14 @@ describe('FrameSealer / FrameOpener', () => {
     expect(opener.counter).toBe(10n);
   });
 
-  it('lays a frame out as counter ‖ ChaCha20-Poly1305 ciphertext ‖ tag', () => {
+  it('lays a frame out as counter ‖ AES-256-GCM ciphertext ‖ tag', () => {
     const { key, sealer } = pair();
     sealer.seal(text('zero'));
     const frame = Buffer.from(sealer.seal(text('one')));
     expect(frame.readBigUInt64BE(0)).toBe(1n);
     // Decrypt independently: nonce = 4 zero bytes ‖ counter, AAD = counter.
     const nonce = Buffer.concat([Buffer.alloc(4), frame.subarray(0, 8)]);
-    const decipher = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 });
+    const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: 16 });
     decipher.setAAD(frame.subarray(0, 8), { plaintextLength: 3 });
     decipher.setAuthTag(frame.subarray(frame.length - 16));
     const plain = decipher.update(frame.subarray(8, frame.length - 16));
@@ -226,5 +226,43 @@ describe('FrameSealer / FrameOpener', () => {
     const frame = sealer.seal(plaintext);
     plaintext.fill(0);
     expect(new TextDecoder().decode(opener.open(frame))).toBe('original');
+  });
+});
+
+describe('ciphers set up ahead of time', () => {
+  it('seal the same bytes as ciphers made on the spot, and open as before', () => {
+    const key = randomBytes(32);
+    const plain = new FrameSealer(key);
+    const ahead = new FrameSealer(key);
+    const opener = new FrameOpener(key);
+    for (let i = 0; i < 5; i++) {
+      if (i % 2 === 0) ahead.prepare();
+      const a = Buffer.from(plain.seal(text(`frame ${i}`)));
+      const b = Buffer.from(ahead.seal(text(`frame ${i}`)));
+      expect(b.equals(a)).toBe(true);
+      if (i % 2 === 1) opener.prepare();
+      expect(new TextDecoder().decode(opener.open(b))).toBe(`frame ${i}`);
+    }
+  });
+
+  it('a prepared opener still tells a forged frame from a replayed one', () => {
+    const { sealer, opener } = pair();
+    const first = sealer.seal(text('one'));
+    opener.open(first);
+    opener.prepare();
+    const replayed = (() => {
+      try {
+        opener.open(first);
+      } catch (err) {
+        return (err as CallsignError).code;
+      }
+      return 'opened';
+    })();
+    expect(replayed).toBe('ERR_FRAME_REPLAYED');
+    const { sealer: s2, opener: o2 } = pair();
+    const forged = Buffer.from(s2.seal(text('two')));
+    forged[forged.length - 1]! ^= 1;
+    o2.prepare();
+    expect(() => o2.open(forged)).toThrow(/authenticate/);
   });
 });

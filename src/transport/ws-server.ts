@@ -1,0 +1,174 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { CallsignError, type ErrorCode } from '../errors.ts';
+import { formatEndpoint, parseEndpoint } from './endpoint.ts';
+import type { Link, LinkListener, ListenInit } from './link.ts';
+import { removeStaleSocket, unlinkSocket } from './unix-socket.ts';
+import { guardSocket, wsLink } from './ws-link.ts';
+
+/** The most header bytes an upgrade request may have (Node's default is 16 KiB). */
+const MAX_HEADER_BYTES = 8 * 1024;
+/** Links still open this long after the listener closed are cut, in ms. */
+const CLOSE_DEADLINE_MS = 1500;
+
+/** One accepted socket, from TCP accept until it closes. */
+interface Accepted {
+  readonly socket: Socket;
+  pending: boolean;
+  deadline: unknown;
+  /** Once upgraded: the link, which can tell the peer why it is cut. */
+  link: Link | undefined;
+}
+
+/**
+ * Listens for ws links at `text`. Limits hold from the TCP accept on: at most
+ * `maxConnections` sockets, at most `maxPending` of them before their
+ * handshake completes, and one deadline from accept to completed handshake;
+ * the excess is cut at accept with a logged code. Bytes that are not a
+ * WebSocket upgrade (garbage, a TLS ClientHello, a plain HTTP request) end
+ * only their own socket.
+ */
+export async function wsListen(text: string, init: ListenInit): Promise<LinkListener> {
+  const endpoint = parseEndpoint(text);
+  const { limits, context } = init;
+  const sockets = new Map<Socket, Accepted>();
+  let pending = 0;
+  let label = formatEndpoint(endpoint);
+
+  const refuse = (socket: Duplex, code: ErrorCode, reason: string) => {
+    context.log('WARNING', `listener ${label}: connection refused: ${reason} (${code})`);
+    socket.destroy();
+  };
+  const settle = (entry: Accepted) => {
+    if (!entry.pending) return;
+    entry.pending = false;
+    pending--;
+    context.clock.clear(entry.deadline);
+  };
+
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
+    context.log(
+      'WARNING',
+      `listener ${label}: ${req.method} ${req.url?.slice(0, 64)} is not an upgrade (ERR_BAD_UPGRADE)`,
+    );
+    res.writeHead(426, { connection: 'close' }).end();
+  });
+  // No keep-alive between requests: one upgrade per socket.
+  server.keepAliveTimeout = 1;
+  server.on('connection', (socket: Socket) => {
+    socket.on('error', () => {});
+    if (sockets.size >= limits.maxConnections) {
+      refuse(socket, 'ERR_TOO_MANY_CONNECTIONS', `${sockets.size} connections held`);
+      return;
+    }
+    if (pending >= limits.maxPending) {
+      refuse(socket, 'ERR_TOO_MANY_PENDING', `${pending} connections still in their handshake`);
+      return;
+    }
+    const entry: Accepted = { socket, pending: true, deadline: undefined, link: undefined };
+    pending++;
+    sockets.set(socket, entry);
+    entry.deadline = context.clock.after(limits.handshakeMs, () => {
+      if (!entry.pending) return;
+      const reason = `no handshake within ${limits.handshakeMs} ms`;
+      if (entry.link) {
+        // Upgraded: the peer is told the code in the close frame, and cut soon after.
+        context.log(
+          'WARNING',
+          `listener ${label}: connection refused: ${reason} (ERR_HANDSHAKE_TIMEOUT)`,
+        );
+        entry.link.close(new CallsignError('ERR_HANDSHAKE_TIMEOUT', reason));
+      } else {
+        refuse(socket, 'ERR_HANDSHAKE_TIMEOUT', reason);
+      }
+    });
+    socket.once('close', () => {
+      settle(entry);
+      sockets.delete(socket);
+    });
+  });
+  server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
+    refuse(socket, 'ERR_BAD_UPGRADE', `not HTTP (${err.code ?? err.message})`);
+  });
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: limits.maxFrameBytes,
+    perMessageDeflate: false,
+    clientTracking: false,
+    skipUTF8Validation: true,
+  });
+  wss.on('error', (err) => context.log('WARNING', `listener ${label}: ${err.message}`));
+  wss.on('wsClientError', (err, socket) => refuse(socket, 'ERR_BAD_UPGRADE', err.message));
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const entry = sockets.get(socket as Socket);
+    if (!entry) {
+      socket.destroy();
+      return;
+    }
+    const remote = remoteOf(socket as Socket);
+    // Before the ws library reads anything: nothing large may come before the handshake ends.
+    const guard = guardSocket(socket, context, `connection from ${remote ?? 'a local peer'}`);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const link = wsLink(ws, {
+        context,
+        socket,
+        remote,
+        guard,
+        onAuthenticated: () => settle(entry),
+      });
+      entry.link = link;
+      init.onLink(link);
+    });
+  });
+
+  if (endpoint.kind === 'unix') await removeStaleSocket(endpoint.path);
+  await new Promise<void>((resolve, reject) => {
+    const failed = (err: Error) =>
+      reject(new CallsignError('ERR_LISTEN_FAILED', `cannot listen on ${label}: ${err.message}`));
+    server.once('error', failed);
+    const done = () => {
+      server.off('error', failed);
+      resolve();
+    };
+    if (endpoint.kind === 'unix') server.listen(endpoint.path, done);
+    else server.listen(endpoint.port, endpoint.host, done);
+  });
+  server.on('error', (err) => context.log('WARNING', `listener ${label}: ${err.message}`));
+  const bound = server.address();
+  if (endpoint.kind === 'tcp' && bound && typeof bound === 'object') {
+    label = formatEndpoint({ kind: 'tcp', host: endpoint.host, port: bound.port });
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    endpoint: label,
+    get counts() {
+      return { links: sockets.size, pending };
+    },
+    close() {
+      closing ??= (async () => {
+        const done = new Promise<void>((resolve) => server.close(() => resolve()));
+        // Strangers still in their handshake go at once; links are closed by their owners,
+        // and whatever is left after the close deadline is cut.
+        for (const entry of sockets.values()) if (entry.pending) entry.socket.destroy();
+        wss.close();
+        const cut = context.clock.after(CLOSE_DEADLINE_MS, () => {
+          for (const socket of sockets.keys()) socket.destroy();
+        });
+        await done;
+        context.clock.clear(cut);
+        if (endpoint.kind === 'unix') unlinkSocket(endpoint.path);
+      })();
+      return closing;
+    },
+  };
+}
+
+function remoteOf(socket: Socket): string | undefined {
+  if (!socket.remoteAddress) return undefined;
+  return formatEndpoint({ kind: 'tcp', host: socket.remoteAddress, port: socket.remotePort ?? 0 });
+}

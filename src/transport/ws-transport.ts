@@ -1,0 +1,68 @@
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocket } from 'ws';
+import { CallsignError } from '../errors.ts';
+import { formatEndpoint, parseEndpoint, wsUrl } from './endpoint.ts';
+import type { DialInit, Link, LinkTransport } from './link.ts';
+import { guardSocket, wsLink } from './ws-link.ts';
+import { wsListen } from './ws-server.ts';
+
+/** Options of {@link wsTransport}. */
+export interface WsTransportInit {
+  /** Pass to the ws library: per-message compression. Default false (frames are sealed, so compression would not help). */
+  readonly perMessageDeflate?: false;
+}
+
+/**
+ * Links over the ws library: a unix domain socket on one host (`unix:/path`),
+ * TCP across hosts (`host:port`). The listener is an HTTP server that only
+ * upgrades; it enforces the limits of docs/transport.md before any byte
+ * reaches the ws library, and every socket has its error handler from the
+ * moment it exists.
+ *
+ * @example
+ * ```ts
+ * configureTransport(node, { transport: wsTransport() }); // the default
+ * ```
+ */
+export function wsTransport(_init: WsTransportInit = {}): LinkTransport {
+  return { name: 'ws', listen: wsListen, dial };
+}
+
+/** Opens a WebSocket to `text` and gives its link once the upgrade is done. */
+function dial(text: string, init: DialInit): Promise<Link> {
+  const endpoint = parseEndpoint(text);
+  const label = `link to ${formatEndpoint(endpoint)}`;
+  return new Promise<Link>((resolve, reject) => {
+    const ws = new WebSocket(wsUrl(endpoint), {
+      perMessageDeflate: false,
+      maxPayload: init.maxFrameBytes,
+      handshakeTimeout: init.timeoutMs,
+      skipUTF8Validation: true,
+    });
+    let guard: ReturnType<typeof guardSocket> | undefined;
+    let socket: Duplex | undefined;
+    const fail = (err: Error) =>
+      reject(
+        new CallsignError('ERR_CONNECT_FAILED', `cannot reach ${text}: ${err.message}`, {
+          cause: err,
+        }),
+      );
+    // Until the link owns it: a ws 'error' without a listener would end the process.
+    ws.on('error', fail);
+    ws.on('upgrade', (res: IncomingMessage) => {
+      socket = res.socket;
+      socket.on('error', () => {});
+      // Before the ws library reads it: the listener's first message must be a handshake one.
+      guard = guardSocket(socket, init.context, label);
+    });
+    ws.once('open', () => {
+      ws.off('error', fail);
+      const raw = socket as Socket;
+      raw.setNoDelay(true);
+      resolve(wsLink(ws, { context: init.context, socket: raw, remote: undefined, guard }));
+    });
+    ws.once('close', () => fail(new Error('closed before the upgrade completed')));
+  });
+}
