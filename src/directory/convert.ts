@@ -1,5 +1,14 @@
+import { formatEndpoint, parseEndpoint } from '../transport/endpoint.ts';
 import type { ListingEntry, SearchEntry } from './entries.ts';
-import { ListingInfo, PublisherInfo, SearchInfo, SubscriberInfo } from './protocol.ts';
+import {
+  ListingInfo,
+  PublisherInfo,
+  RouteAdded,
+  RouteRemoved,
+  SearchInfo,
+  SubscriberInfo,
+} from './protocol.ts';
+import type { RouteChange } from './route.ts';
 
 /** Conversions between table entries and the messages that carry them between directories. */
 
@@ -49,4 +58,29 @@ export function searchEntry(m: SearchInfo): SearchEntry {
     scope: m.scope,
     subscriber: { nodeKey: s.nodeKey, actor: s.actor, where: s.where },
   };
+}
+
+/** The host part of `ip:port` (IPv4-mapped IPv6 addresses as plain IPv4). */
+export function hostOf(remote: string): string | undefined {
+  const p = parseEndpoint(remote);
+  if (p.kind !== 'tcp') return undefined;
+  return p.host.startsWith('::ffff:') ? p.host.slice(7) : p.host;
+}
+
+/** A listing whose wildcard endpoints (`0.0.0.0:port`, `[::]:port`) name `host` instead. */
+export function withHost(entry: ListingEntry, host: string): ListingEntry {
+  const wildcard = /^(?:0\.0\.0\.0|\[::\]):(\d+)$/;
+  if (!entry.publisher.endpoints.some((e) => wildcard.test(e))) return entry;
+  const endpoints = entry.publisher.endpoints.map((e) => {
+    const m = wildcard.exec(e);
+    return m ? formatEndpoint({ kind: 'tcp', host, port: Number(m[1]) }) : e;
+  });
+  return { ...entry, publisher: { ...entry.publisher, endpoints } };
+}
+
+/** The message that carries a route change down toward its subscriber. */
+export function routeMessage(c: RouteChange): RouteAdded | RouteRemoved {
+  return c.kind === 'add'
+    ? new RouteAdded({ searchId: c.search.id, listing: listingInfo(c.listing), level: c.level })
+    : new RouteRemoved({ searchId: c.search.id, listingId: c.listing.id, level: c.level });
 }

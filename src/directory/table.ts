@@ -20,6 +20,7 @@ import {
   sameListing,
   sameSearch,
 } from './entries.ts';
+import { NameHolders } from './name-holders.ts';
 import { RegexSearchIndex } from './regex-search-index.ts';
 import type { RouteChange } from './route.ts';
 import { type Scope, scopeRank } from './scope.ts';
@@ -58,9 +59,6 @@ interface HeldSearch {
   readonly routes: Set<HeldListing> | undefined;
 }
 
-/** Listings holding one name: one, or several that all say `multi`. */
-type NameHolders = HeldListing | HeldListing[];
-
 /**
  * The listings and searches one directory holds, the links they came in
  * through, and the routes between them.
@@ -89,7 +87,7 @@ export class DirectoryTable {
   readonly #rank: number;
   readonly #links = new Map<LinkId, LinkTable>();
   readonly #listings = new Map<string, HeldListing>();
-  readonly #names = new Map<string, NameHolders>();
+  readonly #names = new NameHolders<HeldListing>();
   readonly #searches = new Map<string, HeldSearch>();
   /** Exact searches by the name they look for. */
   readonly #exact = new Map<string, Set<HeldSearch>>();
@@ -119,7 +117,7 @@ export class DirectoryTable {
     if (held !== undefined && held.link.id === link && sameListing(held.entry, listing)) {
       return { accepted: true, changes: [] };
     }
-    const holder = this.#holderOf(listing);
+    const holder = this.#names.holderOf(listing);
     if (holder !== undefined) return { accepted: false, holder: holder.entry, changes: [] };
     const changes: RouteChange[] = [];
     if (held !== undefined) this.#dropListing(held, changes);
@@ -206,11 +204,9 @@ export class DirectoryTable {
         for (const listing of search.routes) out.push(this.#change('add', search, listing));
         continue;
       }
-      const holders = this.#names.get(search.entry.pattern);
-      if (holders === undefined) continue;
-      for (const listing of Array.isArray(holders) ? holders : [holders]) {
+      this.#names.each(search.entry.pattern, (listing) => {
         if (linked(search.link, listing.link)) out.push(this.#change('add', search, listing));
-      }
+      });
     }
     return out;
   }
@@ -262,17 +258,6 @@ export class DirectoryTable {
     if (table.listings.size === 0 && table.searches.size === 0) this.#links.delete(table.id);
   }
 
-  /** The listing that keeps `listing` from taking its name, if any. */
-  #holderOf(listing: ListingEntry): HeldListing | undefined {
-    const holders = this.#names.get(listing.name);
-    if (holders === undefined) return undefined;
-    for (const held of Array.isArray(holders) ? holders : [holders]) {
-      if (held.entry.id === listing.id) continue;
-      if (!(listing.multi && held.entry.multi)) return held;
-    }
-    return undefined;
-  }
-
   #change(kind: 'add' | 'remove', search: HeldSearch, listing: HeldListing): RouteChange {
     return {
       kind,
@@ -296,10 +281,7 @@ export class DirectoryTable {
     const before = changes.length;
     this.#listings.set(entry.id, listing);
     link.listings.add(listing);
-    const holders = this.#names.get(entry.name);
-    if (holders === undefined) this.#names.set(entry.name, listing);
-    else if (Array.isArray(holders)) holders.push(listing);
-    else this.#names.set(entry.name, [holders, listing]);
+    this.#names.add(listing);
 
     const exact = this.#exact.get(entry.name);
     if (exact !== undefined) {
@@ -325,14 +307,7 @@ export class DirectoryTable {
     this.#listings.delete(entry.id);
     link.listings.delete(listing);
     this.#releaseLink(link);
-    const holders = this.#names.get(entry.name);
-    if (holders === listing) {
-      this.#names.delete(entry.name);
-    } else if (Array.isArray(holders)) {
-      const rest = holders.filter((held) => held !== listing);
-      if (rest.length === 0) this.#names.delete(entry.name);
-      else this.#names.set(entry.name, rest.length === 1 ? (rest[0] as HeldListing) : rest);
-    }
+    this.#names.remove(listing);
 
     const exact = this.#exact.get(entry.name);
     if (exact !== undefined) {
@@ -373,25 +348,21 @@ export class DirectoryTable {
         this.#exact.set(entry.pattern, exact);
       }
       exact.add(search);
-      const holders = this.#names.get(entry.pattern);
-      if (holders !== undefined) {
-        for (const listing of Array.isArray(holders) ? holders : [holders]) {
-          if (linked(link, listing.link)) changes.push(this.#change('add', search, listing));
-        }
-      }
+      this.#names.each(entry.pattern, (listing) => {
+        if (linked(link, listing.link)) changes.push(this.#change('add', search, listing));
+      });
     } else {
       this.#regex.add(search, pattern);
       const { regex, prefix, suffix } = pattern;
       // A literal prefix or suffix is cheaper to check than the regex (other
       // literal text is not: `includes` costs about what a failing test does).
-      for (const name of this.#names.keys()) {
+      for (const name of this.#names.names()) {
         if (prefix !== '' && !name.startsWith(prefix)) continue;
         if (suffix !== '' && !name.endsWith(suffix)) continue;
         if (!regex.test(name)) continue;
-        const holders = this.#names.get(name) as NameHolders;
-        for (const listing of Array.isArray(holders) ? holders : [holders]) {
+        this.#names.each(name, (listing) => {
           if (linked(link, listing.link)) this.#addRegexRoute(search, listing, changes);
-        }
+        });
       }
     }
     this.#routeCount += changes.length - before;
@@ -410,12 +381,9 @@ export class DirectoryTable {
         exact.delete(search);
         if (exact.size === 0) this.#exact.delete(entry.pattern);
       }
-      const holders = this.#names.get(entry.pattern);
-      if (holders !== undefined) {
-        for (const listing of Array.isArray(holders) ? holders : [holders]) {
-          if (linked(link, listing.link)) changes.push(this.#change('remove', search, listing));
-        }
-      }
+      this.#names.each(entry.pattern, (listing) => {
+        if (linked(link, listing.link)) changes.push(this.#change('remove', search, listing));
+      });
     } else {
       this.#regex.delete(search);
       for (const listing of search.routes ?? []) {

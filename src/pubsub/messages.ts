@@ -19,7 +19,7 @@ export class Published extends defineMessage('callsign.Published', {
 export class NotPublished extends defineMessage('callsign.NotPublished', {
   name: t.string,
   scope,
-  code: t.string,
+  code: t.errorCode,
   reason: t.string,
 }) {}
 
@@ -33,7 +33,7 @@ export class Subscribed extends defineMessage('callsign.Subscribed', {
 /** Reply to subscribe when the search is invalid (a bad regular expression, say). */
 export class NotSubscribed extends defineMessage('callsign.NotSubscribed', {
   search: t.string,
-  code: t.string,
+  code: t.errorCode,
   reason: t.string,
 }) {}
 
@@ -48,7 +48,7 @@ export class Available extends defineMessage('callsign.Available', {
 export class NotAvailable extends defineMessage('callsign.NotAvailable', {
   search: t.string,
   name: t.string,
-  code: t.string,
+  code: t.errorCode,
   reason: t.string,
 }) {}
 
@@ -58,7 +58,7 @@ export class Delivered extends defineMessage('callsign.Delivered', { name: t.str
 /** A session ended on the other side, or was lost; `returnAddress` is the other party. */
 export class Dropped extends defineMessage('callsign.Dropped', {
   name: t.string,
-  code: t.string,
+  code: t.errorCode,
   reason: t.string,
 }) {}
 

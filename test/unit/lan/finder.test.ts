@@ -105,3 +105,45 @@ describe('the LAN directory finder', () => {
     expect(await finder.find()).toBeUndefined();
   });
 });
+
+describe('the LAN directory finder and announcements that fail the realm handshake', () => {
+  it('passes over one whose handshake failed for a long while, longer each time, and not one that only did not answer', async () => {
+    const { bonjour, add } = fakeBonjour();
+    let now = 1_000_000;
+    const finder = lanDirectoryFinder({
+      fingerprint: REALM,
+      bonjour,
+      now: () => now,
+      setAsideMs: 3_000,
+      distrustMs: 60_000,
+      distrustMaxMs: 100_000,
+    });
+    // Announces the realm's (public) fingerprint, with the lowest id, but has no secret.
+    add('0-impostor', '10.0.0.1');
+    add('lan-b', '10.0.0.2');
+    const impostor = '10.0.0.1:7000';
+    expect(await finder.find()).toBe(impostor);
+    finder.failed(impostor, 'ERR_WRONG_REALM');
+    expect(await finder.find()).toBe('10.0.0.2:7000');
+    now += 3_001;
+    expect(await finder.find()).toBe('10.0.0.2:7000');
+    now += 57_000;
+    expect(await finder.find()).toBe(impostor);
+    // Fails again: twice as long this time (and never more than the most).
+    finder.failed(impostor, 'ERR_HANDSHAKE_FAILED');
+    now += 99_999;
+    expect(await finder.find()).toBe('10.0.0.2:7000');
+    now += 1;
+    expect(await finder.find()).toBe(impostor);
+    // A plain failure to connect only sets it aside for a moment.
+    finder.failed(impostor, 'ERR_CONNECT_FAILED');
+    now += 3_000;
+    expect(await finder.find()).toBe(impostor);
+    // One that completed a handshake is trusted again: the next failure counts from the start.
+    finder.succeeded(impostor);
+    finder.failed(impostor, 'ERR_WRONG_REALM');
+    now += 60_000;
+    expect(await finder.find()).toBe(impostor);
+    await finder.close();
+  });
+});
