@@ -27,6 +27,7 @@ export {
   type PublishOptions,
   publish,
   retract,
+  type SessionOverflow,
   type SubscribeOptions,
   subscribe,
 } from './pubsub/api.ts';

@@ -6,7 +6,9 @@ import type { Node } from '../runtime/node.ts';
 import { NodeDirectory } from './node-directory.ts';
 import {
   type NodeDirectoryInit,
+  overflowOf,
   type PublishOptions,
+  type SessionOverflow,
   type SubscribeOptions,
   searchSpec,
 } from './options.ts';
@@ -44,6 +46,7 @@ export function publish(self: ActorBase, name: string, options: PublishOptions =
     scope: options.scope ?? 'host',
     multi: options.multi ?? false,
     interest: options.interest ?? false,
+    ...overflowFields(options.overflow),
   });
   NodeDirectory.of(self.node).ask(request, self.address);
 }
@@ -64,8 +67,14 @@ export function subscribe(
     pattern: spec.kind === 'name' ? spec.name : spec.source,
     flags: spec.kind === 'regex' ? spec.flags : undefined,
     scope: options.scope ?? 'host',
+    ...overflowFields(options.overflow),
   });
   NodeDirectory.of(self.node).ask(request, self.address);
+}
+
+function overflowFields(o: SessionOverflow | undefined) {
+  const chosen = overflowOf(o);
+  return { overflow: chosen?.policy, overflowLimit: chosen?.limit };
 }
 
 /**
@@ -97,4 +106,4 @@ export function remoteDirectoryOf(self: ActorBase, other: Address): ActorAddress
   return NodeDirectory.peek(self.node)?.remoteDirectoryOf(self.address, other);
 }
 
-export type { NodeDirectoryInit, PublishOptions, SubscribeOptions };
+export type { NodeDirectoryInit, PublishOptions, SessionOverflow, SubscribeOptions };

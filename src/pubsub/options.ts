@@ -6,6 +6,18 @@
  * @module
  */
 import type { Scope } from '../directory/scope.ts';
+import type { OverflowPolicy } from '../transport/overflow.ts';
+
+/**
+ * What happens to the messages an actor sends the other party of each of its
+ * sessions when that party's node cannot take more for now (a slow reader):
+ * `block` (the default: they wait, nothing is lost; `drain` tells when there
+ * is room), `drop-oldest` (the oldest waiting one is dropped) or `refuse` (the
+ * new one is refused); `limit` is how many may wait. What is dropped or
+ * refused comes back to the sender as `Undelivered` with a code. See
+ * docs/transport.md.
+ */
+export type SessionOverflow = OverflowPolicy | { policy: OverflowPolicy; limit?: number };
 
 /** Options of `publish`. */
 export interface PublishOptions {
@@ -15,12 +27,26 @@ export interface PublishOptions {
   multi?: boolean;
   /** Send Interested / NotInterested when the first subscriber comes and the last goes. */
   interest?: boolean;
+  /** What happens to what the publisher sends a subscriber that reads slowly. Default `block`. */
+  overflow?: SessionOverflow;
 }
 
 /** Options of `subscribe`. */
 export interface SubscribeOptions {
   /** How far the search reaches. Default `host`. */
   scope?: Scope;
+  /** What happens to what the subscriber sends a publisher that reads slowly. Default `block`. */
+  overflow?: SessionOverflow;
+}
+
+/** The policy and limit of a {@link SessionOverflow} (undefined: the node's default). */
+export function overflowOf(
+  o: SessionOverflow | undefined,
+): { policy: OverflowPolicy; limit: number | undefined } | undefined {
+  if (o === undefined) return undefined;
+  return typeof o === 'string'
+    ? { policy: o, limit: undefined }
+    : { policy: o.policy, limit: o.limit };
 }
 
 /** Options of a node's directory; see `configureDirectory`. */
