@@ -27,6 +27,7 @@ export {
   type PublishOptions,
   publish,
   retract,
+  type Search,
   type SessionOverflow,
   type SubscribeOptions,
   subscribe,

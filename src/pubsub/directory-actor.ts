@@ -253,7 +253,7 @@ async function unusable(self: ActorContext, err: unknown): Promise<void> {
 }
 
 function specOf(m: SubscribeRequest): SearchSpec {
-  return m.kind === 'regex'
-    ? { kind: 'regex', source: m.pattern, flags: m.flags ?? '' }
-    : { kind: 'name', name: m.pattern };
+  if (m.kind === 'regex') return { kind: 'regex', source: m.pattern, flags: m.flags ?? '' };
+  if (m.kind === 'subject') return { kind: 'subject', subject: m.pattern };
+  return { kind: 'name', name: m.pattern };
 }

@@ -67,22 +67,38 @@ export interface NodeDirectoryInit {
   where?: string;
 }
 
-/** The kinds of search; a tagged union, so that a new kind is one more member. */
-export const SEARCH_KINDS = ['name', 'regex'] as const;
+export { SEARCH_KINDS } from '../directory/entries.ts';
 
-/** A search as an actor gave it: a name (matched exactly) or a regular expression (whole names). */
+/**
+ * What `subscribe` looks for: a name (matched exactly), a regular expression
+ * (matched against whole names), or `{ subject }`, a NATS-style subject
+ * pattern (`lab.*.temperature`, `lab.>`) matched against names that are
+ * subjects (dot-separated tokens).
+ */
+export type Search = string | RegExp | { subject: string };
+
+/** A search as an actor gave it; a tagged union, so that a new kind is one more member. */
 export type SearchSpec =
   | { kind: 'name'; name: string }
-  | { kind: 'regex'; source: string; flags: string };
+  | { kind: 'regex'; source: string; flags: string }
+  | { kind: 'subject'; subject: string };
 
 /** The search of `subscribe(self, search)`. */
-export function searchSpec(search: string | RegExp): SearchSpec {
-  return search instanceof RegExp
-    ? { kind: 'regex', source: search.source, flags: search.flags }
-    : { kind: 'name', name: search };
+export function searchSpec(search: Search): SearchSpec {
+  if (search instanceof RegExp)
+    return { kind: 'regex', source: search.source, flags: search.flags };
+  if (typeof search === 'object' && search !== null)
+    return { kind: 'subject', subject: search.subject };
+  return { kind: 'name', name: search };
 }
 
-/** The search as it is shown back to the subscriber (in Available): the name, or `/source/flags`. */
+/** What the directory table matches: the name, the regular expression's source, or the subject pattern. */
+export function searchPattern(spec: SearchSpec): string {
+  if (spec.kind === 'name') return spec.name;
+  return spec.kind === 'regex' ? spec.source : spec.subject;
+}
+
+/** The search as it is shown back to the subscriber (in Available): the name or pattern, or `/source/flags`. */
 export function searchText(spec: SearchSpec): string {
-  return spec.kind === 'name' ? spec.name : `/${spec.source}/${spec.flags}`;
+  return spec.kind === 'regex' ? `/${spec.source}/${spec.flags}` : searchPattern(spec);
 }

@@ -14,7 +14,7 @@ import {
   Retracted,
   Subscribed,
 } from './messages.ts';
-import { type SearchSpec, searchText } from './options.ts';
+import { type SearchSpec, searchPattern, searchText } from './options.ts';
 import { type OverflowChoice, OwnEntries, type OwnListing } from './own-entries.ts';
 import { RouteBook, type RouteDecision, updatesOf } from './route-book.ts';
 import {
@@ -132,11 +132,11 @@ export class ProcessDirectory {
     overflow?: OverflowChoice,
   ): Effect[] {
     const regex = spec.kind === 'regex';
-    const pattern = spec.kind === 'name' ? spec.name : spec.source;
+    const pattern = searchPattern(spec);
     const entry: SearchEntry = {
       id: this.nextId(),
       pattern,
-      regex,
+      kind: spec.kind,
       flags: regex ? spec.flags.replace(/[gy]/g, '') || undefined : undefined,
       scope,
       subscriber: { nodeKey: this.nodeKey, actor: actor.id, where: this.#init.where },
@@ -162,7 +162,7 @@ export class ProcessDirectory {
       })
     )
       out.push({ kind: 'watch', actor });
-    out.push(send(new Subscribed({ search: pattern, regex, scope }), actor));
+    out.push(send(new Subscribed({ search: pattern, kind: spec.kind, regex, scope }), actor));
     out.push(...this.#decide(this.routes.apply(updatesOf(changes))));
     if (this.table.shouldForward(entry)) out.push(...this.upstream.searchAdded(entry));
     return out;
