@@ -16,11 +16,13 @@ export function newToken(): string {
 const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
 
 /**
- * True when `given` is `token`. Both are hashed first, so the comparison
- * takes the same time whatever the length or content of `given`.
+ * True when `given` is `token` (never for an empty token). Both are hashed
+ * first, so the comparison takes the same time whatever the length or
+ * content of `given`.
  */
 export function sameToken(given: string | undefined, token: string): boolean {
-  return timingSafeEqual(digest(given ?? ''), digest(token)) && given !== undefined;
+  const same = timingSafeEqual(digest(given ?? ''), digest(token));
+  return same && given !== undefined && token.length > 0;
 }
 
 /** The token a request carries: `?token=` in its URL, else its bearer authorization. */
