@@ -186,7 +186,8 @@ export function formatNetwork(report: NetworkSnapshot, io: Pick<HostIo, 'env'>):
     lines.push(`  searches (${d.searches.length})`);
     for (const s of d.searches) {
       const pattern = s.regex ? `/${s.pattern}/${s.flags ?? ''}` : s.pattern;
-      lines.push(`    ${pattern}  ${s.regex ? 'regex' : 'exact'}  ${s.scope}  ${s.where}`);
+      const kind = s.kind === 'name' ? 'exact' : s.kind;
+      lines.push(`    ${pattern}  ${kind}  ${s.scope}  ${s.where}`);
     }
     lines.push(`  routes ${d.routes}`);
     if (d.refusedAbove) {

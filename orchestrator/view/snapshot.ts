@@ -41,6 +41,8 @@ export interface ListingReport {
 /** A search as a directory holds it. */
 export interface SearchReport {
   pattern: string;
+  /** How it matches: `name`, `regex` or `subject`. */
+  kind: string;
   regex: boolean;
   flags: string | null;
   scope: string;
@@ -209,7 +211,8 @@ function describeDirectory(g: GatheredDirectory, asked: AskedDirectory, us: stri
     })),
     searches: r.searches.map((s) => ({
       pattern: s.pattern,
-      regex: s.regex,
+      kind: s.kind,
+      regex: s.kind === 'regex',
       flags: s.flags ?? null,
       scope: s.scope,
       where: s.subscriber.where,

@@ -1,4 +1,5 @@
 import { defineMessage, t } from '../messages/index.ts';
+import { SEARCH_KINDS } from './entries.ts';
 import { SCOPES } from './scope.ts';
 
 /**
@@ -39,7 +40,7 @@ export class SubscriberInfo extends defineMessage('callsign.dir.SubscriberInfo',
 export class SearchInfo extends defineMessage('callsign.dir.SearchInfo', {
   id: t.string,
   pattern: t.string,
-  regex: t.bool,
+  kind: t.enumOf(SEARCH_KINDS),
   flags: t.optional(t.string),
   scope,
   subscriber: t.message(SubscriberInfo),

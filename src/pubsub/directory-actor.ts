@@ -24,12 +24,12 @@ import {
   OnDemandListeners,
 } from '../transport/on-demand-listeners.ts';
 import { PeerPool } from '../transport/peer-pool.ts';
-import { localIdentity } from '../transport/transport.ts';
+import { localIdentity, setOverflow } from '../transport/transport.ts';
 import { type Effect, send } from './effects.ts';
 import { NotPublished, NotSubscribed } from './messages.ts';
 import { NodeReporter } from './node-reporter.ts';
 import type { SearchSpec } from './options.ts';
-import { ProcessDirectory, type PublishAsk } from './process-directory.ts';
+import { choiceOf, ProcessDirectory, type PublishAsk } from './process-directory.ts';
 import {
   ActorEnded,
   ClearRequest,
@@ -112,6 +112,9 @@ export async function directoryActor(
         node.clock.clear(deadlines.get(e.sessionId));
         deadlines.delete(e.sessionId);
         pool.forget(e.sessionId);
+      } else if (e.kind === 'overflow') {
+        const options = e.limit === undefined ? {} : { limit: e.limit };
+        setOverflow({ node, address: e.sender }, e.remote, e.policy, options);
       } else if (e.kind === 'watch') {
         node.watch(e.actor.id, () => notice(new ActorEnded({ actor: e.actor })));
       } else {
@@ -176,7 +179,10 @@ export async function directoryActor(
 
   const fromActor = (m: Message, from: ActorAddress): Effect[] => {
     if (m instanceof PublishRequest) return publish(from, m);
-    if (m instanceof SubscribeRequest) return core.subscribe(from, specOf(m), m.scope);
+    if (m instanceof SubscribeRequest) {
+      const overflow = choiceOf(m.overflow, m.overflowLimit);
+      return core.subscribe(from, specOf(m), m.scope, overflow);
+    }
     if (m instanceof ClearRequest) {
       return m.other instanceof ActorAddress ? core.clear(from, m.other) : [];
     }
@@ -253,7 +259,7 @@ async function unusable(self: ActorContext, err: unknown): Promise<void> {
 }
 
 function specOf(m: SubscribeRequest): SearchSpec {
-  return m.kind === 'regex'
-    ? { kind: 'regex', source: m.pattern, flags: m.flags ?? '' }
-    : { kind: 'name', name: m.pattern };
+  if (m.kind === 'regex') return { kind: 'regex', source: m.pattern, flags: m.flags ?? '' };
+  if (m.kind === 'subject') return { kind: 'subject', subject: m.pattern };
+  return { kind: 'name', name: m.pattern };
 }

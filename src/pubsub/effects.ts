@@ -6,6 +6,7 @@
  */
 import type { Message } from '../messages/registry.ts';
 import type { ActorAddress } from '../runtime/address.ts';
+import type { OverflowPolicy } from '../transport/overflow.ts';
 
 /** One thing for the directory actor to do. */
 export type Effect =
@@ -19,6 +20,18 @@ export type Effect =
   | { kind: 'deadline'; sessionId: string; ms: number }
   /** Session `sessionId` waits no more (open, or ended): cancel its deadline and connection wait. */
   | { kind: 'cancel-open'; sessionId: string }
+  /**
+   * What `sender` (local) sends `remote` (the other party of a session, on
+   * another node) waits or is dropped by `policy` when that node cannot take
+   * more (`limit`: the node's default when undefined).
+   */
+  | {
+      kind: 'overflow';
+      sender: ActorAddress;
+      remote: ActorAddress;
+      policy: OverflowPolicy;
+      limit: number | undefined;
+    }
   /** Tell the directory `ActorEnded` when local actor `actor` ends. */
   | { kind: 'watch'; actor: ActorAddress }
   /** Log `text`. */

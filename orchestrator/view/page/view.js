@@ -220,7 +220,8 @@
           ul.append(el('li', {}, `listing ${l.name} (${l.scope}) by ${l.where}`));
         for (const s of d.searches) {
           const pattern = s.regex ? `/${s.pattern}/${s.flags ?? ''}` : s.pattern;
-          ul.append(el('li', {}, `search ${pattern} (${s.scope}) by ${s.where}`));
+          const kind = s.kind === 'name' ? '' : ` ${s.kind}`;
+          ul.append(el('li', {}, `search${kind} ${pattern} (${s.scope}) by ${s.where}`));
         }
         for (const s of d.silent) ul.append(el('li', { class: 'lost' }, `${s}: did not answer`));
         details.append(ul);

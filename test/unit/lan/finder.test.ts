@@ -51,9 +51,7 @@ describe('the LAN directory finder', () => {
   it('answers undefined after waitMs, or when the signal aborts, when none is known', async () => {
     const { bonjour } = fakeBonjour();
     const finder = lanDirectoryFinder({ fingerprint: REALM, bonjour, waitMs: 50 });
-    const started = Date.now();
     expect(await finder.find()).toBeUndefined();
-    expect(Date.now() - started).toBeGreaterThanOrEqual(40);
     const aborted = new AbortController();
     const pending = finder.find(aborted.signal);
     aborted.abort();

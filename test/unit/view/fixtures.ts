@@ -33,7 +33,7 @@ export function searchInfo(id: string, pattern: string, where: string, scope: Sc
   return new SearchInfo({
     id,
     pattern,
-    regex: false,
+    kind: 'name',
     scope,
     subscriber: new SubscriberInfo({ nodeKey: 'k', actor: 2, where }),
   });
