@@ -191,7 +191,11 @@ export function byLevel(a: { level: string }, b: { level: string }): number {
 const positive = (counters: Record<string, number>) =>
   Object.fromEntries(Object.entries(counters).filter(([, n]) => n > 0));
 
-function describeDirectory(g: GatheredDirectory, asked: AskedDirectory, us: string) {
+function describeDirectory(
+  g: GatheredDirectory,
+  asked: AskedDirectory,
+  ours: ReadonlySet<string>,
+) {
   const r = g.report;
   const top = g.under === '';
   return {
@@ -202,7 +206,7 @@ function describeDirectory(g: GatheredDirectory, asked: AskedDirectory, us: stri
     realm: asked.realm,
     realmFile: asked.realmFile,
     sameRealmAsHome: asked.sameRealmAsHome,
-    children: r.children.filter((c) => c !== us),
+    children: r.children.filter((c) => !ours.has(c)),
     listings: r.listings.map((l) => ({
       name: l.name,
       scope: l.scope,
@@ -301,14 +305,17 @@ export function buildSnapshot(
   const directories = new Map<string, DirectoryDescription>();
   const nodes = new Map<string, { report: NodeReport; description: NodeDescription }>();
   const unreachable: UnreachableDirectory[] = [];
+  // The askers' own links, wherever they show (a group directory asked
+  // directly also shows the link in its report gathered through the host's).
+  const ours = new Set(asked.flatMap((a) => ('us' in a.answer ? [a.answer.us] : [])));
   for (const a of asked) {
     if ('code' in a.answer) {
       unreachable.push({ level: a.level, endpoint: a.endpoint, ...a.answer });
       continue;
     }
-    const { report, us } = a.answer;
+    const { report } = a.answer;
     for (const g of report.directories) {
-      const d = describeDirectory(g, a, us);
+      const d = describeDirectory(g, a, ours);
       const seen = directories.get(d.endpoint);
       if (seen === undefined || (seen.under === null && d.under !== null)) {
         // Keep what the asked directory knows only of itself.

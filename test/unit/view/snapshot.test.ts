@@ -19,7 +19,8 @@ function network() {
   });
   const group = directory('group', GROUP, {
     parent: HOST,
-    children: ['pub (pid 1)'],
+    // The link of whoever asked the group directory directly, seen through the host's gathering.
+    children: ['pub (pid 1)', 'GROUP-ASKER'],
     listings: [held],
   });
   const both = { id: 'S:7', name: 'temperature-0', listingId: 'P:1', peerNode: 'P' } as const;
@@ -73,7 +74,7 @@ describe('the snapshot of the network', () => {
   it('holds each directory, node, session and listing once, wherever they were reported', () => {
     const { fromHost, fromGroup } = network();
     const s = buildSnapshot(
-      [asked(GROUP, 'group', fromGroup), asked(HOST, 'host', fromHost)],
+      [asked(GROUP, 'group', fromGroup, 'GROUP-ASKER'), asked(HOST, 'host', fromHost)],
       '/home/.callsign',
       AT,
     );
@@ -87,6 +88,8 @@ describe('the snapshot of the network', () => {
     const host = s.directories[0];
     expect(host?.children).toEqual(['group directory unix:/g.sock', 'sub (pid 2)']);
     expect(host?.silent).toEqual(['old (pid 9)']);
+    // No asker's own link shows, wherever its directory was reported from.
+    expect(s.directories[1]?.children).toEqual(['pub (pid 1)']);
     expect(host?.listings).toEqual([
       { name: 'temperature-0', scope: 'host', multi: false, where: 'pub (pid 1)' },
     ]);
