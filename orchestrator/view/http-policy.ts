@@ -1,7 +1,7 @@
 /**
  * What the view's HTTP server does with a request, decided from the
  * request's line and headers alone (pure, so that every refusal is
- * unit-tested): probes are open, everything else needs the token; only GET
+ * unit-tested): every request needs the token, the probes too; only GET
  * and HEAD, no bodies, only the view's own Host (a page of another site
  * that points its name at 127.0.0.1 is refused), only known paths.
  *
@@ -80,8 +80,6 @@ export function decide(request: RequestLine, init: PolicyInit): Route | Refusal 
     return refuse(400, 'bad request');
   }
   const path = url.pathname;
-  if (!request.upgrade && path === '/alive') return { kind: 'alive' };
-  if (!request.upgrade && path === '/ready') return { kind: 'ready' };
   const token = tokenOf(url, headers);
   if (token === undefined) {
     return refuse(401, 'unauthorized', { 'www-authenticate': 'Bearer realm="callsign view"' });
@@ -97,6 +95,8 @@ export function decide(request: RequestLine, init: PolicyInit): Route | Refusal 
     return { kind: 'live' };
   }
   if (path === '/') return { kind: 'page' };
+  if (path === '/alive') return { kind: 'alive' };
+  if (path === '/ready') return { kind: 'ready' };
   if (path === '/api/state') return { kind: 'state' };
   if (path === '/metrics') return { kind: 'metrics' };
   const asset = /^\/assets\/([a-z0-9.-]+)$/.exec(path)?.[1];

@@ -83,7 +83,7 @@ export async function serveView(init: ViewInit, io: HostIo): Promise<number> {
   });
   io.stdout(`callsign view: ${server.url}\n`);
   io.stdout(
-    `  metrics: http://127.0.0.1:${server.port}/metrics (with the token: ?token= or Authorization: Bearer); probes /alive and /ready\n`,
+    `  /metrics, /alive, /ready and /api/state take the token too: ?token= or Authorization: Bearer\n`,
   );
   io.stdout('  read-only, on this machine only (Ctrl-C to stop)\n');
   await new Promise<void>((resolve) => {

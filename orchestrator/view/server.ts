@@ -28,6 +28,8 @@ export const VIEW_LIMITS = {
   maxBufferedBytes: 4 * 1024 * 1024,
   /** The largest message taken from a websocket client (the page sends none). */
   maxClientMessage: 1024,
+  /** How long a websocket client that broke the rules has to answer the close, ms. */
+  closeWaitMs: 1000,
 } as const;
 
 /** A file the server serves, held in memory. */
@@ -185,7 +187,11 @@ export async function startViewServer(init: ViewServerInit): Promise<ViewServer>
       ws.on('close', () => clients.delete(ws));
       ws.on('error', () => ws.terminate());
       // Read-only: anything the page sends is a mistake or an attack.
-      ws.on('message', () => ws.close(1008, 'the view is read-only'));
+      // It is told why, and not waited for beyond a second (ws would wait 30 s for its close).
+      ws.on('message', () => {
+        ws.close(1008, 'the view is read-only');
+        setTimeout(() => ws.terminate(), VIEW_LIMITS.closeWaitMs).unref();
+      });
       const state = init.state();
       if (state !== undefined) ws.send(state);
     });

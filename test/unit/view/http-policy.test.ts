@@ -23,10 +23,13 @@ function ask(
 const status = (x: ReturnType<typeof decide>) => (isRefusal(x) ? x.status : x.kind);
 
 describe("the view's HTTP policy", () => {
-  it('serves the probes to anyone, everything else only with the token', () => {
-    expect(status(ask('/alive'))).toBe('alive');
-    expect(status(ask('/ready'))).toBe('ready');
+  it('serves nothing without the token, not even the probes', () => {
+    const bearer = { headers: { authorization: `Bearer ${token}` } };
+    expect(status(ask('/alive', bearer))).toBe('alive');
+    expect(status(ask(`/ready?token=${token}`))).toBe('ready');
     for (const path of [
+      '/alive',
+      '/ready',
       '/',
       '/api/state',
       '/metrics',
