@@ -36,8 +36,8 @@ export interface DirectoryWatchInit {
   rounds: number;
   /** Between enquiries, in ms. */
   intervalMs: number;
-  /** Ask the nodes to count their sessions' traffic. */
-  meter: boolean;
+  /** Ask the nodes to count their sessions' traffic (asked again before each enquiry). */
+  meter: boolean | (() => boolean);
   /** How long the directory may wait for those below it, in ms. */
   deadlineMs: number;
   /** Told each answer (in the watching actor's turn). */
@@ -54,6 +54,7 @@ export function watchDirectory(
   us: string,
   init: DirectoryWatchInit,
 ): { address: ActorAddress; done: Promise<unknown> } {
+  const metering = typeof init.meter === 'function' ? init.meter : () => init.meter === true;
   const { address, result } = node.start(async (self: ActorContext) => {
     let directory: ActorAddress | undefined;
     let id = 0;
@@ -87,7 +88,7 @@ export function watchDirectory(
       }
       const asked = ++id;
       self.send(
-        new NetworkEnquiry({ id: asked, deadlineMs: init.deadlineMs, meter: init.meter }),
+        new NetworkEnquiry({ id: asked, deadlineMs: init.deadlineMs, meter: metering() }),
         directory,
       );
       const seconds = (init.deadlineMs + 2000) / 1000;

@@ -17,6 +17,9 @@ import { type Asset, startViewServer } from './server.ts';
 import { newToken } from './token.ts';
 import { NetworkWatcher, type ViewState } from './watcher.ts';
 
+/** How long a request for the state or the metrics keeps the nodes counting (a scraper's interval). */
+export const WATCHED_AFTER_ASKED_MS = 120_000;
+
 /** Options of {@link serveView}. */
 export interface ViewInit {
   realm: RealmChoice;
@@ -75,6 +78,7 @@ export async function serveView(init: ViewInit, io: HostIo): Promise<number> {
     intervalMs: init.intervalMs,
     reach: init.reach,
     streams: init.streams,
+    watched: () => server.clients > 0 || Date.now() - server.lastAsked < WATCHED_AFTER_ASKED_MS,
     onState: (state) => {
       latest = state;
       latestText = JSON.stringify(state);

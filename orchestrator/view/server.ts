@@ -64,6 +64,8 @@ export interface ViewServer {
   push(state: string): void;
   /** How many websocket clients are connected. */
   readonly clients: number;
+  /** When the state or the metrics were last asked for over HTTP (Date.now()), or 0. */
+  readonly lastAsked: number;
   close(): Promise<void>;
 }
 
@@ -87,6 +89,7 @@ export async function startViewServer(init: ViewServerInit): Promise<ViewServer>
     perMessageDeflate: false,
   });
   const clients = new Set<WebSocket>();
+  let lastAsked = 0;
 
   const server = createServer(
     {
@@ -133,6 +136,7 @@ export async function startViewServer(init: ViewServerInit): Promise<ViewServer>
       policy(),
     );
     if (isRefusal(route)) return refuse(res, route);
+    if (route.kind === 'state' || route.kind === 'metrics') lastAsked = Date.now();
     respond(route, res);
   }
 
@@ -212,6 +216,9 @@ export async function startViewServer(init: ViewServerInit): Promise<ViewServer>
     url: `http://127.0.0.1:${port}/?token=${encodeURIComponent(init.token)}`,
     get clients() {
       return clients.size;
+    },
+    get lastAsked() {
+      return lastAsked;
     },
     push(state: string) {
       for (const ws of clients) {

@@ -46,6 +46,12 @@ export interface WatcherInit {
   reach: Scope;
   /** Management listings of stream servers to ask. */
   streams: readonly string[];
+  /**
+   * True while someone looks (a page is open, or the state or metrics were
+   * asked for lately): only then are the nodes asked to count their
+   * sessions' traffic, so an unwatched view adds nothing to the hot path.
+   */
+  watched(): boolean;
   onState(state: ViewState): void;
 }
 
@@ -234,7 +240,7 @@ export class NetworkWatcher {
         endpoint: target.endpoint,
         rounds: Number.POSITIVE_INFINITY,
         intervalMs: interval,
-        meter: true,
+        meter: () => this.#init.watched(),
         deadlineMs: Math.min(1500, Math.floor(interval * 0.8)),
         onAnswer: (a) => {
           entry.answer = a;

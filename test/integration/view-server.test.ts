@@ -126,8 +126,7 @@ describe('callsign view', () => {
       (s) => (s.snapshot.sessions.some((x) => x.name === 'strain-0') ? s : undefined),
       'the session of strain-0',
     );
-    const env = { CALLSIGN_HOST: hostOf(state), CALLSIGN_NO_HOST: '', CALLSIGN_NO_LAN: '1' };
-    const json = await n.project.run(['network', '--json'], env);
+    const json = await n.project.run(['network', '--json'], n.hostEnv);
     expect(json.code, json.stderr).toBe(0);
     const network = JSON.parse(json.stdout) as Snapshot;
     const shape = (s: Snapshot) => ({
@@ -138,6 +137,36 @@ describe('callsign view', () => {
       sessions: s.sessions.map((x) => [x.name, x.subscriber.where]),
     });
     expect(shape(network)).toEqual(shape(state.snapshot));
+  });
+
+  it('asks the nodes to count traffic only while someone looks', async () => {
+    const n = await viewedNetwork();
+    const env = n.hostEnv;
+    /** What `network --json` (which counts nothing itself) says of the nodes' counting. */
+    const counting = async () => {
+      const r = await n.project.run(['network', '--json'], env);
+      const s = JSON.parse(r.stdout) as {
+        nodes: { where: string; meteredSeconds: number }[];
+        sessions: { name: string; countedAt: string | null }[];
+      };
+      const session = s.sessions.find((x) => x.name === 'strain-0');
+      return session ? { session, nodes: s.nodes } : undefined;
+    };
+    await eventually(counting, 'the session of strain-0');
+    // The view has asked its directory (it is ready), and no page or scraper looks.
+    await eventually(async () => {
+      const r = await fetch(n.at('/ready'), { headers: withToken(n) });
+      return r.status === 200 ? true : undefined;
+    }, 'the view ready');
+    const unwatched = await counting();
+    expect(unwatched?.session.countedAt).toBeNull();
+    expect(unwatched?.nodes.every((x) => x.meteredSeconds === 0)).toBe(true);
+    // Someone looks: from the view's next enquiry on, the publisher counts.
+    expect((await fetch(n.at('/api/state'), { headers: withToken(n) })).status).toBe(200);
+    await eventually(
+      async () => ((await counting())?.session.countedAt === 'publisher' ? true : undefined),
+      'the publisher counting',
+    );
   });
 
   it('survives strangers: bad requests, floods and bad websocket frames end only their own connection', async () => {
@@ -229,7 +258,3 @@ describe('callsign view', () => {
     expect(rssOf(pid) - before).toBeLessThan(64 * 1024 * 1024);
   });
 });
-
-function hostOf(state: { snapshot: { directories: { level: string; endpoint: string }[] } }) {
-  return state.snapshot.directories.find((d) => d.level === 'host')?.endpoint ?? '';
-}

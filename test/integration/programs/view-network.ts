@@ -18,6 +18,8 @@ export interface ViewedNetwork {
   token: string;
   publisher: Program;
   subscriber: Program;
+  /** The environment of commands that use the test's host directory. */
+  hostEnv: NodeJS.ProcessEnv;
   /** `http://127.0.0.1:<port><path>`. */
   at(path: string): string;
 }
@@ -53,6 +55,7 @@ export async function viewedNetwork(): Promise<ViewedNetwork> {
     token,
     publisher,
     subscriber,
+    hostEnv: host.env,
     at: (path) => `http://127.0.0.1:${port}${path}`,
   };
 }
