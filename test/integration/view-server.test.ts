@@ -139,6 +139,26 @@ describe('callsign view', () => {
     expect(shape(network)).toEqual(shape(state.snapshot));
   });
 
+  it("shows a stream server's streams with their sizes and the consumers' positions", async () => {
+    const n = await viewedNetwork({ streams: true });
+    const stream = await stateWhere(
+      n,
+      (s) => {
+        const found = s.streams.find((x) => x.server === 'laboratory-streams')?.streams[0];
+        const report = found?.consumers.find((c) => c.name === 'report');
+        const acked = report?.positions.some((p) => p.ackFloor > 0);
+        return found && found.messages > 0 && acked ? found : undefined;
+      },
+      'the stream strain-readings with the report consumer past its first reading',
+    );
+    expect(stream.name).toBe('strain-readings');
+    expect(stream.bytes).toBeGreaterThan(0);
+    const metrics = await (await fetch(n.at('/metrics'), { headers: withToken(n) })).text();
+    expect(metrics).toMatch(
+      /^callsign_stream_messages\{stream="strain-readings",server="laboratory-streams"\} [1-9]\d*$/m,
+    );
+  });
+
   it('asks the nodes to count traffic only while someone looks', async () => {
     const n = await viewedNetwork();
     const env = n.hostEnv;

@@ -1,11 +1,13 @@
 // Not a program: what the view's tests share. A home with a host directory
 // of the test's own, a strain gauge that publishes `strain-0` (pushing a
 // reading every 0.1 s) and a monitor that subscribes to it, both plain
-// programs in the home's realm, and `callsign view` watching them.
+// programs in the home's realm, and `callsign view` watching them. With
+// streams, the laboratory's recorder (the stream `strain-readings` behind the
+// listing `laboratory-streams`) and its report consumer too.
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { type CliProcess, type CliProject, cliProject, eventually } from '../../helpers/cli.ts';
-import { type Program, startProgram } from '../../helpers/processes.ts';
+import { type Program, startProgram, tempDir } from '../../helpers/processes.ts';
 import { hostFixture } from './host-fixture.ts';
 
 /** The view of a small network, and what runs in it. */
@@ -27,7 +29,7 @@ export interface ViewedNetwork {
 const LAB = 'examples/networked-laboratory';
 
 /** Starts the network and the view; everything is stopped when the test finishes. */
-export async function viewedNetwork(): Promise<ViewedNetwork> {
+export async function viewedNetwork(options: { streams?: boolean } = {}): Promise<ViewedNetwork> {
   const project = cliProject();
   expect((await project.run(['create'])).code).toBe(0);
   const host = hostFixture();
@@ -40,7 +42,13 @@ export async function viewedNetwork(): Promise<ViewedNetwork> {
     env,
   );
   const subscriber = startProgram(`${LAB}/monitor.ts`, ['--display=log'], env);
-  const view = project.start(['view', '--interval=0.5'], host.env);
+  const viewArgs = ['view', '--interval=0.5'];
+  if (options.streams) {
+    startProgram(`${LAB}/recorder.ts`, [`--path=${tempDir('csv-streams-')}`], env);
+    startProgram(`${LAB}/report.ts`, [], env);
+    viewArgs.push('--streams', 'laboratory-streams');
+  }
+  const view = project.start(viewArgs, host.env);
   const [, address] = await view.waitFor(/callsign view: (http:\S+)/, 20_000);
   const url = new URL(address as string);
   const token = url.searchParams.get('token') ?? '';
@@ -88,6 +96,16 @@ export interface ViewStateJson {
     }[];
   };
   tree: unknown[];
+  streams: {
+    server: string;
+    error?: string;
+    streams: {
+      name: string;
+      messages: number;
+      bytes: number;
+      consumers: { name: string; positions: { ackFloor: number; pending: number }[] }[];
+    }[];
+  }[];
   series: Record<string, { t: number[]; messages: number[]; bytes: number[] }>;
   ready: boolean;
 }
