@@ -133,8 +133,8 @@
         name.textContent = s.name;
         sub.textContent = s.subscriber.where ?? s.subscriber.node ?? '?';
         pub.textContent = s.publisher.where ?? s.publisher.node ?? '?';
-        level.textContent = s.crossesConnection ? s.level : `${s.level} (in one process)`;
-        rate.textContent = s.crossesConnection ? rateText(s.rate) : 'not counted';
+        level.textContent = s.level;
+        rate.textContent = s.crossesConnection ? rateText(s.rate) : 'in one process';
         bytes.textContent = s.crossesConnection ? bytesText(s.rate) : '';
         row.tr.dataset.rate = s.rate ? String(s.rate.messagesPerSecond) : '';
         if (row.chart) setChart(row.chart, series[`session:${s.id}`]);
