@@ -95,6 +95,18 @@ export async function findTargets(realm: RealmChoice, io: HostIo): Promise<Targe
   return targets;
 }
 
+/** What the asker knows of a target before reading its realm. */
+export function unknownTarget(target: Target): Omit<AskedDirectory, 'answer'> {
+  return {
+    level: target.level,
+    endpoint: target.endpoint,
+    realm: '',
+    realmFile: target.realmFile,
+    sameRealmAsHome: null,
+    refusedConnections: [],
+  };
+}
+
 /** What the asker knows of a target, beside its answer. */
 export async function describeTarget(
   target: Target,
@@ -134,12 +146,7 @@ export async function readNetwork(
         return answers.map((answer) => ({ ...known, answer }));
       } catch (err) {
         const failed: AskedDirectory = {
-          level: target.level,
-          endpoint: target.endpoint,
-          realm: '',
-          realmFile: target.realmFile,
-          sameRealmAsHome: null,
-          refusedConnections: [],
+          ...unknownTarget(target),
           answer: {
             code: errnoOf(err) ?? (err as { code?: string }).code ?? 'ERR_CONNECT_FAILED',
             reason: toError(err).message,

@@ -191,11 +191,7 @@ export function byLevel(a: { level: string }, b: { level: string }): number {
 const positive = (counters: Record<string, number>) =>
   Object.fromEntries(Object.entries(counters).filter(([, n]) => n > 0));
 
-function describeDirectory(
-  g: GatheredDirectory,
-  asked: AskedDirectory,
-  ours: ReadonlySet<string>,
-) {
+function describeDirectory(g: GatheredDirectory, asked: AskedDirectory, ours: ReadonlySet<string>) {
   const r = g.report;
   const top = g.under === '';
   return {

@@ -18,7 +18,14 @@ import {
   Stop,
 } from '../../src/index.ts';
 import type { HostIo, RealmChoice } from '../host.ts';
-import { describeTarget, findTargets, readRealm, stopWithin, type Target } from '../network.ts';
+import {
+  describeTarget,
+  findTargets,
+  readRealm,
+  stopWithin,
+  type Target,
+  unknownTarget,
+} from '../network.ts';
 import { type DirectoryAnswer, watchDirectory } from './directory-watch.ts';
 import { RateBook, type Series } from './rates.ts';
 import { type AskedDirectory, buildSnapshot, type NetworkSnapshot } from './snapshot.ts';
@@ -219,14 +226,7 @@ export class NetworkWatcher {
     if (this.#watched.has(target.endpoint) || this.#stopped) return;
     const entry: Watched = {
       target,
-      known: {
-        level: target.level,
-        endpoint: target.endpoint,
-        realm: '',
-        realmFile: target.realmFile,
-        sameRealmAsHome: null,
-        refusedConnections: [],
-      },
+      known: unknownTarget(target),
       answer: undefined,
       above,
       stop: () => {},
