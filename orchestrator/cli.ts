@@ -28,6 +28,7 @@ import { networkCommands } from './commands/network.ts';
 import { pingCommands } from './commands/ping.ts';
 import { roleCommands } from './commands/roles.ts';
 import { streamCommands } from './commands/stream.ts';
+import { viewCommands } from './commands/view.ts';
 import { errnoOf } from './files.ts';
 import { packageVersion } from './package-files.ts';
 
@@ -42,6 +43,7 @@ export const COMMAND_FAMILIES: readonly CommandFamily[] = [
   directoryCommands,
   networkCommands,
   pingCommands,
+  viewCommands,
   (cli) => streamCommands(cli.io),
 ];
 

@@ -1,30 +1,15 @@
 /**
  * `callsign network`: asks the directories that run for this home and host
- * (the group directory of the home, the host directory) to describe
- * themselves (`DirectoryEnquiry` → `DirectoryReport`) and prints them.
- * Documented in docs/cli.md.
+ * (the group directory of the home, the host directory) for their network
+ * reports (`NetworkEnquiry` → `NetworkReport`: each directory gathers what
+ * the directories and nodes below it report) and prints the snapshot:
+ * directories, nodes, sessions and listings, with rates when sampled.
+ * Documented in docs/cli.md and docs/view.md.
  */
 import { open, readFile } from 'node:fs/promises';
 import { toError } from '../src/errors.ts';
-import {
-  Abandoned,
-  type ActorContext,
-  Closed,
-  Connected,
-  configureTransport,
-  connect,
-  generateNodeKeys,
-  Node,
-  NotConnected,
-  type Realm,
-  SelectTimer,
-} from '../src/index.ts';
-import {
-  DirectoryEnquiry,
-  DirectoryReport,
-  loadOrCreateRealm,
-  parseRealm,
-} from '../src/internal.ts';
+import { configureTransport, generateNodeKeys, Node, type Realm } from '../src/index.ts';
+import { loadOrCreateRealm, parseRealm } from '../src/internal.ts';
 import { errnoOf } from './files.ts';
 import {
   acceptsConnections,
@@ -33,83 +18,34 @@ import {
   type RealmChoice,
   readHostRecord,
 } from './host.ts';
+import { type DirectoryAnswer, watchDirectory } from './view/directory-watch.ts';
+import { RateBook } from './view/rates.ts';
+import {
+  type AskedDirectory,
+  buildSnapshot,
+  type NetworkSnapshot,
+  type Rate,
+  type RefusedConnections,
+} from './view/snapshot.ts';
 
-/** How long `network` waits for a directory to connect and to answer, each. */
-const ASK_SECONDS = 3;
+export type {
+  DirectoryDescription,
+  ListingReport,
+  NetworkSnapshot,
+  RefusedConnections,
+  SearchReport,
+  UnreachableDirectory,
+} from './view/snapshot.ts';
 
-/** A listing as `network --json` prints it. */
-export interface ListingReport {
-  name: string;
-  scope: string;
-  multi: boolean;
-  /** Who publishes it: `<role or program> (pid N)`. */
-  where: string;
-}
-
-/** A search as `network --json` prints it. */
-export interface SearchReport {
-  pattern: string;
-  /** How it matches: `name`, `regex` or `subject`. */
-  kind: string;
-  regex: boolean;
-  flags: string | null;
-  scope: string;
-  /** Who subscribes: `<role or program> (pid N)`. */
-  where: string;
-}
-
-/** One directory as `network --json` prints it. */
-export interface DirectoryDescription {
-  level: string;
-  endpoint: string;
-  /** The directory above, while connected to it. */
-  parent: string | null;
-  /** The realm's name, and the file it was read from. */
-  realm: string;
-  realmFile: string;
-  /** False when this directory serves another realm than the home's (its nodes never meet). */
-  sameRealmAsHome: boolean | null;
-  /** The nodes and directories connected below it. */
-  children: string[];
-  listings: ListingReport[];
-  searches: SearchReport[];
-  routes: number;
-  /** Why the directory above refuses this one, while it does (its realm, say). */
-  refusedAbove: { code: string; reason: string } | null;
-  /** Connections this directory refused lately, by code (from its log; the host directory's only). */
-  refusedConnections: RefusedConnections[];
-  /** Its node's counters of messages that reached no actor, those above zero. */
-  undelivered: Record<string, number>;
-}
-
-/** Connections a directory refused with one code in the last {@link REFUSALS_MINUTES} minutes. */
-export interface RefusedConnections {
-  code: string;
-  count: number;
-  /** The last one: when, from where, and why. */
-  last: { at: string; from: string; reason: string };
-}
+/** How long `network` lets a directory wait for the directories and nodes below it, in ms. */
+const GATHER_MS = 1500;
 
 /** How far back `network` looks for refused connections in the host directory's log. */
 const REFUSALS_MINUTES = 10;
 
-/** A directory that runs but did not answer. */
-export interface UnreachableDirectory {
-  level: string;
-  endpoint: string;
-  code: string;
-  reason: string;
-}
-
-/** What `callsign network --json` prints. */
-export interface NetworkReport {
-  home: string | null;
-  directories: DirectoryDescription[];
-  unreachable: UnreachableDirectory[];
-}
-
-interface Target {
-  level: 'group' | 'host';
+/** A directory `network` and `view` ask: where it is, and the realm to ask it in. */
+export interface Target {
+  level: 'group' | 'host' | 'lan' | 'wan';
   endpoint: string;
   realmFile: string;
   /** Its log, where the connections it refused are written. */
@@ -118,13 +54,19 @@ interface Target {
   strict: boolean;
 }
 
+/** What `network` does beyond asking once. */
+export interface NetworkOptions {
+  /** Ask twice, this many seconds apart, and give message and byte rates (0: once, no rates). */
+  sampleSeconds?: number;
+}
+
 /**
- * Asks the group directory of the home (if it accepts connections) and the
- * host directory (unless `CALLSIGN_NO_HOST=1`, if it accepts connections) for
- * their reports. The host directory is asked in the realm it was started
- * with (its `host.json`), so that one of another realm is shown too.
+ * The directories to ask: the group directory of the home (if it accepts
+ * connections) and the host directory (unless `CALLSIGN_NO_HOST=1`, if it
+ * accepts connections), the host directory in the realm it was started with
+ * (its `host.json`), so that one of another realm is shown too.
  */
-export async function readNetwork(realm: RealmChoice, io: HostIo): Promise<NetworkReport> {
+export async function findTargets(realm: RealmChoice, io: HostIo): Promise<Target[]> {
   const targets: Target[] = [];
   const home = realm.home;
   if (home && (await acceptsConnections(home.groupEndpoint))) {
@@ -150,43 +92,82 @@ export async function readNetwork(realm: RealmChoice, io: HostIo): Promise<Netwo
       });
     }
   }
+  return targets;
+}
+
+/** What the asker knows of a target before reading its realm. */
+export function unknownTarget(target: Target): Omit<AskedDirectory, 'answer'> {
+  return {
+    level: target.level,
+    endpoint: target.endpoint,
+    realm: '',
+    realmFile: target.realmFile,
+    sameRealmAsHome: null,
+    refusedConnections: [],
+  };
+}
+
+/** What the asker knows of a target, beside its answer. */
+export async function describeTarget(
+  target: Target,
+  realm: Realm,
+  homeRealm: Realm | undefined,
+): Promise<Omit<AskedDirectory, 'answer'>> {
+  return {
+    level: target.level,
+    endpoint: target.endpoint,
+    realm: realm.name,
+    realmFile: target.realmFile,
+    sameRealmAsHome: homeRealm ? sameRealm(homeRealm, realm) : null,
+    refusedConnections: target.logFile ? await readRefusals(target.logFile) : [],
+  };
+}
+
+/**
+ * Asks the directories of {@link findTargets} for their network reports
+ * (each gathers what the directories and nodes below it report) and puts
+ * them together. With `sampleSeconds`, asks twice and gives rates.
+ */
+export async function readNetwork(
+  realm: RealmChoice,
+  io: HostIo,
+  options: NetworkOptions = {},
+): Promise<NetworkSnapshot> {
+  const targets = await findTargets(realm, io);
+  const home = realm.home;
   const homeRealm = home ? await readRealm(home.realmFile, true).catch(() => undefined) : undefined;
-  const answers = await Promise.all(
-    targets.map(async (target) => {
+  const sample = options.sampleSeconds ?? 0;
+  const rounds = await Promise.all(
+    targets.map(async (target): Promise<AskedDirectory[]> => {
       try {
         const r = await readRealm(target.realmFile, target.strict);
-        const answer = await askDirectory(target.endpoint, r);
-        if ('code' in answer) return { ...answer, level: target.level, endpoint: target.endpoint };
-        return {
-          ...answer,
-          realm: r.name,
-          realmFile: target.realmFile,
-          sameRealmAsHome: homeRealm ? sameRealm(homeRealm, r) : null,
-          refusedConnections: target.logFile ? await readRefusals(target.logFile) : [],
-        };
+        const known = await describeTarget(target, r, homeRealm);
+        const answers = await askDirectory(target.endpoint, r, sample);
+        return answers.map((answer) => ({ ...known, answer }));
       } catch (err) {
-        return {
-          level: target.level,
-          endpoint: target.endpoint,
-          code: errnoOf(err) ?? (err as { code?: string }).code ?? 'ERR_CONNECT_FAILED',
-          reason: toError(err).message,
+        const failed: AskedDirectory = {
+          ...unknownTarget(target),
+          answer: {
+            code: errnoOf(err) ?? (err as { code?: string }).code ?? 'ERR_CONNECT_FAILED',
+            reason: toError(err).message,
+          },
         };
+        return sample > 0 ? [failed, failed] : [failed];
       }
     }),
   );
-  const directories: DirectoryDescription[] = [];
-  const unreachable: UnreachableDirectory[] = [];
-  for (const a of answers) {
-    if ('code' in a) unreachable.push(a);
-    else directories.push(a);
-  }
-  // From the top down: the host directory first.
-  directories.sort((a, b) => (a.level === 'host' ? -1 : 0) - (b.level === 'host' ? -1 : 0));
-  return { home: home?.dir ?? null, directories, unreachable };
+  const at = (i: number) => rounds.map((r) => r[Math.min(i, r.length - 1)] as AskedDirectory);
+  const first = buildSnapshot(at(0), home?.dir ?? null, new Date());
+  if (sample <= 0) return first;
+  const rates = new RateBook();
+  rates.update(first, 0);
+  const second = buildSnapshot(at(1), home?.dir ?? null, new Date());
+  rates.update(second, sample * 1000);
+  return second;
 }
 
 /** The network as a tree for people. */
-export function formatNetwork(report: NetworkReport, io: Pick<HostIo, 'env'>): string {
+export function formatNetwork(report: NetworkSnapshot, io: Pick<HostIo, 'env'>): string {
   if (report.directories.length === 0 && report.unreachable.length === 0) {
     const group = report.home ? `no group runs in ${report.home}` : 'no home here';
     const host =
@@ -238,70 +219,54 @@ export function formatNetwork(report: NetworkReport, io: Pick<HostIo, 'env'>): s
   for (const u of report.unreachable) {
     lines.push(`${u.level} directory ${u.endpoint}: did not answer: ${u.reason} (${u.code})`);
   }
+  if (report.sessions.length > 0) lines.push(`sessions (${report.sessions.length})`);
+  for (const s of report.sessions) {
+    const sub = s.subscriber.where ?? s.subscriber.node ?? '?';
+    const rate = s.rate ? `  ${formatRate(s.rate)}` : '';
+    lines.push(`  session ${s.name}: ${sub} → ${s.publisher.where} at ${s.level} scope${rate}`);
+  }
   return `${lines.map((l) => `${l}\n`).join('')}`;
 }
 
-type Answer = Omit<
-  DirectoryDescription,
-  'realm' | 'realmFile' | 'sameRealmAsHome' | 'refusedConnections'
->;
+/** A rate for people: `12.5 msg/s 1.2 KB/s over 5 s`. */
+export function formatRate(rate: Rate): string {
+  const bytes = rate.bytesPerSecond;
+  const size =
+    bytes >= 1e6
+      ? `${(bytes / 1e6).toFixed(1)} MB/s`
+      : bytes >= 1e3
+        ? `${(bytes / 1e3).toFixed(1)} KB/s`
+        : `${bytes.toFixed(0)} B/s`;
+  return `${rate.messagesPerSecond.toFixed(1)} msg/s ${size} over ${rate.seconds} s`;
+}
 
 /**
  * Connects to the directory at `endpoint` from a node of its own (in
- * `realm`), sends it a DirectoryEnquiry and waits for its DirectoryReport.
+ * `realm`) and asks it for its network report: once, or (with `sample`
+ * seconds) twice that far apart with the nodes counting traffic.
  */
 async function askDirectory(
   endpoint: string,
   realm: Realm,
-): Promise<Answer | { code: string; reason: string }> {
+  sample: number,
+): Promise<DirectoryAnswer[]> {
   const node = new Node({ name: 'callsign-network' });
   const keys = generateNodeKeys();
   configureTransport(node, { realm, keys });
   // A directory names a link by its key until the link syncs: that is us.
   const us = Buffer.from(keys.publicKey).toString('base64').slice(0, 12);
-  const { result } = node.start(async (self: ActorContext) => {
-    connect(self, endpoint, { seconds: ASK_SECONDS });
-    const c = await self.select(Connected, NotConnected, { seconds: ASK_SECONDS + 1 });
-    if (c instanceof SelectTimer) {
-      return { code: 'ERR_CONNECT_FAILED', reason: `no connection within ${ASK_SECONDS} s` };
-    }
-    if (c instanceof NotConnected) return { code: c.code, reason: c.reason };
-    const directory = self.returnAddress;
-    if (!directory) return { code: 'ERR_CONNECT_FAILED', reason: 'no directory actor' };
-    self.send(new DirectoryEnquiry(), directory);
-    const r = await self.select(DirectoryReport, Abandoned, Closed, { seconds: ASK_SECONDS });
-    if (r instanceof SelectTimer) {
-      return { code: 'ERR_TIMEOUT', reason: `no DirectoryReport within ${ASK_SECONDS} s` };
-    }
-    if (r instanceof Abandoned || r instanceof Closed) {
-      return { code: r.code ?? 'ERR_CLOSED', reason: r.reason ?? 'the connection ended' };
-    }
-    return {
-      level: r.level,
-      endpoint: r.endpoint,
-      parent: r.parent ?? null,
-      children: r.children.filter((c) => c !== us),
-      listings: r.listings.map((l) => ({
-        name: l.name,
-        scope: l.scope,
-        multi: l.multi,
-        where: l.publisher.where,
-      })),
-      searches: r.searches.map((s) => ({
-        pattern: s.pattern,
-        kind: s.kind,
-        regex: s.kind === 'regex',
-        flags: s.flags ?? null,
-        scope: s.scope,
-        where: s.subscriber.where,
-      })),
-      routes: r.routes,
-      refusedAbove: r.refusedCode ? { code: r.refusedCode, reason: r.refusedReason ?? '' } : null,
-      undelivered: Object.fromEntries(Object.entries(r.counters).filter(([, n]) => n > 0)),
-    } satisfies Answer;
+  const answers: DirectoryAnswer[] = [];
+  const { done } = watchDirectory(node, us, {
+    endpoint,
+    rounds: sample > 0 ? 2 : 1,
+    intervalMs: sample * 1000,
+    meter: sample > 0,
+    deadlineMs: GATHER_MS,
+    onAnswer: (a) => answers.push(a),
   });
   try {
-    return await result;
+    await done;
+    return answers;
   } finally {
     await stopWithin(node, 2000);
   }
@@ -349,12 +314,12 @@ export async function readRefusals(
 }
 
 /** Reads a realm file: a home's must be there; another is created if missing, as nodes do. */
-async function readRealm(file: string, strict: boolean): Promise<Realm> {
+export async function readRealm(file: string, strict: boolean): Promise<Realm> {
   if (!strict) return loadOrCreateRealm(file);
   return parseRealm(await readFile(file, 'utf8'));
 }
 
-function sameRealm(a: Realm, b: Realm): boolean {
+export function sameRealm(a: Realm, b: Realm): boolean {
   return Buffer.from(a.secret).equals(Buffer.from(b.secret));
 }
 

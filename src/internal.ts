@@ -4,6 +4,15 @@
  */
 
 export {
+  GatheredDirectory,
+  GatheredNode,
+  NetworkEnquiry,
+  NetworkReport,
+  NodeReport,
+  SessionReport,
+  SilentLink,
+} from './directory/network-report.ts';
+export {
   DirectoryEnquiry,
   DirectoryReport,
   ListingInfo,

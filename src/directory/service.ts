@@ -23,6 +23,7 @@ import {
 } from './convert.ts';
 import type { ListingEntry, SearchEntry } from './entries.ts';
 import { HandoverWatch } from './handover.ts';
+import { NetworkGatherer } from './network-gatherer.ts';
 import { isRefusal, type ParentEvent, ParentLink } from './parent-link.ts';
 import {
   DeleteListing,
@@ -82,6 +83,8 @@ interface Link {
   where: string;
   /** The host the link connected from, for TCP links: `0.0.0.0` endpoints of its listings become this. */
   host: string | undefined;
+  /** True once it sent Sync: a node's directory or a directory, which answer NetworkEnquiry. */
+  synced: boolean;
 }
 
 /**
@@ -205,6 +208,7 @@ export async function directoryService(
         }
       : { listings: [], searches: [] };
     dispatch(table.removeLink(link.id));
+    gatherer.linkGone(link.id);
     if (up) {
       for (const [, e] of forwarded.listings) send(new DeleteListing({ id: e.id }), up);
       for (const [, e] of forwarded.searches) send(new DeleteSearch({ id: e.id }), up);
@@ -228,6 +232,7 @@ export async function directoryService(
         send(new DeleteSearch({ id: m.id }), up);
     } else if (m instanceof Sync) {
       link.where = m.where;
+      link.synced = true;
       for (const e of m.listings) putListing(link, listingEntry(e));
       for (const e of m.searches) putSearch(link, searchEntry(e));
       send(new SyncComplete({ level: settings.level }), link.address);
@@ -342,6 +347,13 @@ export async function directoryService(
     });
   };
 
+  const gatherer = new NetworkGatherer(self, {
+    endpoint: listened,
+    report,
+    links: () => links.values(),
+    linkAt: (address) => links.get(address),
+  });
+
   const started = parentLink?.start();
   if (started) onParent(started);
   handover?.start();
@@ -372,12 +384,14 @@ export async function directoryService(
         }
         continue;
       }
+      if (gatherer.handle(m, from)) continue;
       if (m instanceof Accepted && from) {
         const link: Link = {
           id: `link-${++linkSeq}`,
           address: from,
           where: m.peerKey.slice(0, 12),
           host: m.remote ? hostOf(m.remote) : undefined,
+          synced: false,
         };
         links.set(from, link);
         linksById.set(link.id, link);
@@ -401,11 +415,12 @@ export async function directoryService(
   }
   parentLink?.stop();
   handover?.stop();
+  gatherer.stop();
   return { level: settings.level, endpoint: listened };
 }
 
 /** A node's counters as one record of numbers: `undelivered` by code as `undelivered ERR_...`. */
-function countersOf(counters: NodeCounters): Record<string, number> {
+export function countersOf(counters: NodeCounters): Record<string, number> {
   const { undelivered, ...rest } = counters;
   const out: Record<string, number> = { ...rest };
   for (const [code, n] of Object.entries(undelivered)) out[`undelivered ${code}`] = n ?? 0;

@@ -27,6 +27,7 @@ import { PeerPool } from '../transport/peer-pool.ts';
 import { localIdentity, setOverflow } from '../transport/transport.ts';
 import { type Effect, send } from './effects.ts';
 import { NotPublished, NotSubscribed } from './messages.ts';
+import { NodeReporter } from './node-reporter.ts';
 import type { SearchSpec } from './options.ts';
 import { choiceOf, ProcessDirectory, type PublishAsk } from './process-directory.ts';
 import {
@@ -77,6 +78,7 @@ export async function directoryActor(
   const first = link?.start();
   const notice = (m: Message) => node.send(m, self.address, self.address);
   let core: ProcessDirectory;
+  let reporter: NodeReporter;
   try {
     const { publicKey, nodeId } = await localIdentity(node);
     core = new ProcessDirectory({
@@ -85,6 +87,7 @@ export async function directoryActor(
       where: settings.where,
       hasParent: !!link,
     });
+    reporter = new NodeReporter(self, { core, where: settings.where, nodeId });
   } catch (err) {
     link?.stop();
     return unusable(self, err);
@@ -198,6 +201,8 @@ export async function directoryActor(
   };
 
   const handle = (m: Message, from: ActorAddress | undefined): Effect[] => {
+    // Whoever watches the network (through the directory above, or a connection of its own).
+    if (reporter.handle(m, from)) return [];
     const up = link?.handle(m, from);
     if (up) return onParent(up);
     const listened = listeners.handle(m, from);
@@ -230,6 +235,7 @@ export async function directoryActor(
     }
   }
   link?.stop();
+  reporter.stop();
   for (const timer of deadlines.values()) node.clock.clear(timer);
   await sweep;
 }

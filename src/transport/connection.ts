@@ -23,6 +23,7 @@ import { KeepAlive } from './keepalive.ts';
 import type { Link, LinkEnding } from './link.ts';
 import { Outbox } from './outbox.ts';
 import type { Overflow, Waiting } from './overflow.ts';
+import type { TrafficMeter } from './traffic-meter.ts';
 import { ConnectionTypes } from './type-table.ts';
 
 /** Tunables of a connection; see docs/transport.md. */
@@ -82,6 +83,8 @@ export class Connection implements Channel, Receipt {
     /** Messages that had to wait for the peer's window. */
     waited: 0,
   };
+  /** Counts traffic per pair of actors while someone watches (see traffic-meter.ts); none otherwise. */
+  meter: TrafficMeter | undefined = undefined;
   readonly #node: Node;
   readonly #link: Link;
   readonly #sealer: FrameSealer;
@@ -237,6 +240,7 @@ export class Connection implements Channel, Receipt {
     const typeName = info.typeName;
     if (this.#outbox.mayGo(from, to, size)) {
       this.counters.messagesSent++;
+      this.meter?.sent(from, to, size);
       this.#outbox.sent({ from, to, typeName }, size);
       packer.commitMessage();
       this.#scheduleFlush();
@@ -281,6 +285,7 @@ export class Connection implements Channel, Receipt {
 
   #write(item: Waiting): void {
     this.counters.messagesSent++;
+    this.meter?.sent(item.from, item.to, item.body.length);
     this.#outbox.sent(item, item.body.length);
     this.#packer.message(item.to, item.from, item.body);
     this.#scheduleFlush();
@@ -379,6 +384,7 @@ export class Connection implements Channel, Receipt {
       return;
     }
     this.counters.messagesReceived++;
+    this.meter?.received(to, from, size);
     this.#node.deliver(to, message, from === 0 ? undefined : this.remote(from), this, size);
   }
 

@@ -23,6 +23,7 @@ const COMMANDS = [
   'lan',
   'network',
   'ping',
+  'view',
   'stream',
   'consumer',
   'completion',

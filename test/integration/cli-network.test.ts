@@ -37,7 +37,15 @@ describe('callsign network / ping', () => {
     ]);
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/^no directory is running: no group runs in .*CALLSIGN_NO_HOST=1/);
-    expect(JSON.parse(json.stdout)).toEqual({ home: p.home, directories: [], unreachable: [] });
+    expect(JSON.parse(json.stdout)).toEqual({
+      home: p.home,
+      at: expect.any(String),
+      directories: [],
+      nodes: [],
+      sessions: [],
+      listings: [],
+      unreachable: [],
+    });
     expect(ping.code).toBe(1);
     expect(ping.stderr).toMatch(/^callsign: no directory to ask: .*\(ERR_NOT_AVAILABLE\)\n$/);
 

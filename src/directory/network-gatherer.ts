@@ -1,0 +1,115 @@
+/**
+ * The actor side of a directory's network reports: it hears
+ * {@link NetworkEnquiry}, asks the directory's links, sets the deadline on
+ * the node's clock, and sends the {@link NetworkReport} that
+ * {@link Gatherings} decides. Only links that have synced are asked (node
+ * directories and directories below; not a command that merely connected).
+ *
+ * @module
+ */
+import type { Message } from '../messages/registry.ts';
+import type { ActorAddress } from '../runtime/address.ts';
+import type { ActorContext } from '../runtime/context.ts';
+import { deadlineBelow, type Finished, Gatherings } from './gatherings.ts';
+import { GatheringDue, NetworkEnquiry, NetworkReport } from './network-report.ts';
+import type { DirectoryReport } from './protocol.ts';
+
+/** No gathering waits longer than this, whatever the enquiry asks. */
+export const MAX_GATHERING_MS = 10_000;
+
+/** A link as the gatherer needs it. */
+export interface GathererLink {
+  readonly id: string;
+  readonly address: ActorAddress;
+  readonly where: string;
+  /** True once it sent its tables (it is a directory or a node's directory, which answer). */
+  readonly synced: boolean;
+}
+
+/** What a {@link NetworkGatherer} needs of its directory. */
+export interface NetworkGathererInit {
+  /** The directory's endpoint, as its report gives it. */
+  readonly endpoint: string;
+  /** The directory's own report now. */
+  report(): DirectoryReport;
+  /** Its links now. */
+  links(): Iterable<GathererLink>;
+  /** The link at `address`, if it is one. */
+  linkAt(address: ActorAddress): GathererLink | undefined;
+}
+
+/** See the module. */
+export class NetworkGatherer {
+  readonly #self: ActorContext;
+  readonly #init: NetworkGathererInit;
+  readonly #gatherings: Gatherings<ActorAddress>;
+  readonly #timers = new Map<number, unknown>();
+
+  constructor(self: ActorContext, init: NetworkGathererInit) {
+    this.#self = self;
+    this.#init = init;
+    this.#gatherings = new Gatherings(init.endpoint);
+  }
+
+  /** Handles `m` if it is the gatherer's; true when it was. */
+  handle(m: Message, from: ActorAddress | undefined): boolean {
+    if (from === undefined) return false;
+    if (m instanceof NetworkEnquiry) {
+      this.#ask(m, from);
+      return true;
+    }
+    if (m instanceof NetworkReport) {
+      const link = this.#init.linkAt(from);
+      if (link) this.#send(this.#gatherings.answered(m.id, link.id, m));
+      return true;
+    }
+    if (m instanceof GatheringDue && from.equals(this.#self.address)) {
+      this.#timers.delete(m.id);
+      this.#send(this.#gatherings.due(m.id));
+      return true;
+    }
+    return false;
+  }
+
+  /** Link `linkId` went away: stop waiting for it. */
+  linkGone(linkId: string): void {
+    for (const f of this.#gatherings.linkGone(linkId)) this.#send(f);
+  }
+
+  /** Cancels the deadlines (the directory stops). */
+  stop(): void {
+    for (const timer of this.#timers.values()) this.#self.node.clock.clear(timer);
+    this.#timers.clear();
+  }
+
+  #ask(m: NetworkEnquiry, asker: ActorAddress): void {
+    const links = [...this.#init.links()].filter((l) => l.synced && !l.address.equals(asker));
+    const started = this.#gatherings.start(asker, m.id, this.#init.report(), links);
+    if (started.kind === 'done') {
+      this.#send(started.finished);
+      return;
+    }
+    const below = new NetworkEnquiry({
+      id: started.id,
+      deadlineMs: deadlineBelow(m.deadlineMs),
+      meter: m.meter,
+    });
+    for (const l of links) this.#self.send(below, l.address);
+    const node = this.#self.node;
+    const due = new GatheringDue({ id: started.id });
+    const ms = Math.min(m.deadlineMs, MAX_GATHERING_MS);
+    this.#timers.set(
+      started.id,
+      node.clock.after(ms, () => node.send(due, this.#self.address, this.#self.address)),
+    );
+  }
+
+  #send(finished: Finished<ActorAddress> | undefined): void {
+    if (finished === undefined) return;
+    if (finished.gathering !== undefined) {
+      this.#self.node.clock.clear(this.#timers.get(finished.gathering));
+      this.#timers.delete(finished.gathering);
+    }
+    this.#self.send(finished.report, finished.to);
+  }
+}
