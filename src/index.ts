@@ -91,10 +91,13 @@ export {
 } from './streams/producer.ts';
 export { ConsumerActive, StreamDelivery } from './streams/protocol.ts';
 export type {
+  AppendItem,
   AppendOptions,
+  AppendOutcome,
   AppendResult,
   ConsumerInfo,
   Delivery,
+  RecordBatch,
   RecordInput,
   StoredRecord,
   StreamInfo,

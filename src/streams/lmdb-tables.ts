@@ -43,6 +43,7 @@ export interface LmdbTables extends JournalTarget {
   /** Removes a record and its index entries, given what it was. */
   removeRecord(id: number, partition: number, sequence: number, record: RecordData): void;
   records(id: number, partition: number, from: number): Iterable<[number, RecordData]>;
+  recordBytes(id: number, partition: number, from: number): Iterable<[number, Uint8Array]>;
   subjectSequences(id: number, partition: number, subject: string): Iterable<number>;
   subjectCount(id: number, partition: number, subject: string): number;
   lastPerSubject(id: number, partition: number): Iterable<[string, number]>;
@@ -118,6 +119,11 @@ export function lmdbTables(t: StoreTables): LmdbTables {
     *records(id, p, from) {
       for (const { key, value } of records.getRange({ start: [id, p, from], end: [id, p, MAX] })) {
         yield [(key as Key)[2] as number, decodeRecord(value as Uint8Array)];
+      }
+    },
+    *recordBytes(id, p, from) {
+      for (const { key, value } of records.getRange({ start: [id, p, from], end: [id, p, MAX] })) {
+        yield [(key as Key)[2] as number, value as Uint8Array];
       }
     },
     *subjectSequences(id, p, subject) {

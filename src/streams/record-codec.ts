@@ -163,3 +163,48 @@ export function decodeRecord(bytes: Uint8Array): RecordData {
 function bad(): CallsignError {
   return new CallsignError('ERR_STORAGE_CORRUPT', 'a stored record is damaged');
 }
+
+/**
+ * Where the data of the record in `bytes` begins (its header's length), so
+ * that a record can be sent without its data.
+ *
+ * @throws CallsignError `ERR_STORAGE_CORRUPT` for bytes that are not a record
+ */
+export function recordDataOffset(bytes: Uint8Array): number {
+  const buf = Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (buf.length < 10 || (buf[0] as number) > 63) throw bad();
+  const flags = buf[0] as number;
+  at = 9;
+  const skip = () => {
+    const len = readUint(buf);
+    if (at + len > buf.length) throw bad();
+    at += len;
+  };
+  skip(); // subject
+  if (flags & KEY) skip();
+  if (flags & PROPERTIES) {
+    const n = readUint(buf);
+    if (n > buf.length) throw bad();
+    for (let k = 0; k < n * 2; k++) skip();
+  }
+  if (flags & EVENT_TIME) {
+    if (at + 8 > buf.length) throw bad();
+    at += 8;
+  }
+  if (flags & PRODUCER) skip();
+  if (flags & TYPE) skip();
+  if (flags & MESSAGE_ID) skip();
+  return at;
+}
+
+/** The subject of the record in `bytes`, without decoding the rest. */
+export function recordSubject(bytes: Uint8Array): string {
+  const buf = Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (buf.length < 10 || (buf[0] as number) > 63) throw bad();
+  at = 9;
+  return readText(buf);
+}
