@@ -90,6 +90,12 @@ export {
   type ProducerOptions,
 } from './streams/producer.ts';
 export { ConsumerActive, StreamDelivery } from './streams/protocol.ts';
+export {
+  openReader,
+  type ReaderOptions,
+  type ReadPage,
+  StreamReader,
+} from './streams/reader.ts';
 export type {
   AppendItem,
   AppendOptions,

@@ -234,6 +234,7 @@ async function view(args: Args, io: HostIo, t: StreamTarget): Promise<void> {
           ...(args.filter ? { filter: String(args.filter) } : {}),
           waitMs,
         });
+        const before = from.get(p) ?? 1;
         from.set(p, page.next);
         for (const r of page.records as StoredRecord[]) {
           if (since !== undefined && r.publishTime < since) continue;
@@ -241,7 +242,8 @@ async function view(args: Args, io: HostIo, t: StreamTarget): Promise<void> {
           io.stdout(args.json ? recordJson(r) : formatRecord(r));
           shown++;
         }
-        if (page.records.length > 0) gotAny = true;
+        // A filtered page may hold nothing and still move on past what it passed over.
+        if (page.records.length > 0 || page.next > before) gotAny = true;
         progress.show(`viewed ${shown} of ${total} messages`);
       }
       if (stop.signal.aborted || shown >= max) break;

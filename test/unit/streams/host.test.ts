@@ -11,6 +11,11 @@ import {
   subscribe,
   t,
 } from '../../../src/index.ts';
+import {
+  AppendPackWriter,
+  type PackedAppend,
+  readOutcomes,
+} from '../../../src/streams/append-pack.ts';
 import { openConsumer } from '../../../src/streams/consumer.ts';
 import { openStreamStore } from '../../../src/streams/drivers.ts';
 import { streamHost } from '../../../src/streams/host.ts';
@@ -18,16 +23,24 @@ import { openProducer } from '../../../src/streams/producer.ts';
 import {
   ConsumerAttach,
   ConsumerSettle,
-  StreamAppend,
-  StreamAppended,
+  ConsumerSettlePack,
+  StreamAppendedPack,
+  StreamAppendPack,
   StreamData,
   StreamDelivery,
   StreamFetch,
   StreamManage,
   StreamRead,
-  StreamRecords,
+  StreamRecordsPack,
   StreamRefused,
 } from '../../../src/streams/protocol.ts';
+
+/** One append as a producer packs it. */
+function appendOf(id: number, stream: string, append: PackedAppend): StreamAppendPack {
+  const w = new AppendPackWriter();
+  w.add(append);
+  return new StreamAppendPack({ id, stream, count: 1, appends: w.finish() });
+}
 
 class Reading extends defineMessage('test.streams.Reading', { device: t.string, value: t.float }) {}
 
@@ -260,22 +273,53 @@ describe('stream host, producers and consumers (in one process)', () => {
       const host = self.returnAddress as NonNullable<typeof self.returnAddress>;
       const ask = async (m: Parameters<typeof self.send>[0]) => {
         self.send(m, host);
-        const r = await self.select(StreamRefused, StreamAppended, StreamData, StreamRecords, {
-          seconds: 5,
-        });
+        const r = await self.select(
+          StreamRefused,
+          StreamAppendedPack,
+          StreamData,
+          StreamRecordsPack,
+          { seconds: 5 },
+        );
+        if (r instanceof StreamAppendedPack) {
+          const [o] = readOutcomes(r.outcomes, r.refusals, 1);
+          return o?.refused ? o.refused.code : 'appended';
+        }
         return r instanceof StreamRefused ? r.code : r.constructor.name;
       };
+      const afterSending = (
+        m: Parameters<typeof self.send>[0],
+        then: Parameters<typeof ask>[0],
+      ) => {
+        self.send(m, host);
+        return ask(then);
+      };
+      const one = new Uint8Array(1);
       return [
-        await ask(new StreamAppend({ id: 1, stream: 'elsewhere', data: new Uint8Array(1) })),
+        await ask(appendOf(1, 'elsewhere', { data: one })),
+        await ask(appendOf(2, 'target', { data: one, partition: 9 })),
+        await ask(appendOf(3, 'target', { data: one, subject: 'target.*' })),
         await ask(
-          new StreamAppend({ id: 2, stream: 'target', data: new Uint8Array(1), partition: 9 }),
+          new StreamAppendPack({
+            id: 17,
+            stream: 'target',
+            count: 1,
+            appends: new Uint8Array([255, 255, 255]),
+          }),
         ),
         await ask(
-          new StreamAppend({
-            id: 3,
+          new StreamAppendPack({
+            id: 18,
             stream: 'target',
-            data: new Uint8Array(1),
-            subject: 'target.*',
+            count: 2,
+            appends: appendOf(0, 'target', { data: one }).appends,
+          }),
+        ),
+        await ask(
+          new StreamAppendPack({
+            id: 19,
+            stream: 'target',
+            count: 5000,
+            appends: new Uint8Array(0),
           }),
         ),
         await ask(
@@ -354,13 +398,25 @@ describe('stream host, producers and consumers (in one process)', () => {
             length: 1,
           }),
         ),
-        await ask(new StreamAppend({ id: 16, stream: 'target', data: new Uint8Array(1) })),
+        // Damaged acknowledgement ranges get no answer; the next request is still served.
+        await afterSending(
+          new ConsumerSettlePack({
+            stream: 'target',
+            consumer: 'c2',
+            acks: new Uint8Array([0, 1, 0, 200, 200, 200, 200, 200, 200, 200, 200]),
+            others: [],
+          }),
+          appendOf(16, 'target', { data: one }),
+        ),
       ];
     });
     expect(answers).toEqual([
       'ERR_UNKNOWN_STREAM',
       'ERR_INVALID_PARTITION',
       'ERR_INVALID_SUBJECT',
+      'ERR_INVALID_MESSAGE',
+      'ERR_INVALID_MESSAGE',
+      'ERR_INVALID_STATE',
       'ERR_INVALID_CONSUMER',
       'ERR_INVALID_CONSUMER',
       'ERR_INVALID_CONSUMER',
@@ -371,9 +427,9 @@ describe('stream host, producers and consumers (in one process)', () => {
       'ERR_INVALID_SETTINGS',
       'ERR_UNKNOWN_STREAM',
       'ERR_INVALID_STREAM',
-      'StreamRecords',
+      'StreamRecordsPack',
       'StreamData',
-      'StreamAppended',
+      'appended',
     ]);
     expect((await store.streamInfo('target')).messages).toBe(2);
   });
