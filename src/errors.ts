@@ -113,6 +113,30 @@ export const ERROR_CODES = [
 /** One of the stable error codes in {@link ERROR_CODES}. */
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+declare const unknownCode: unique symbol;
+
+/**
+ * A code this version does not list, received from a peer of a newer
+ * version. It is kept as it came (so it can be shown and passed on), but it
+ * cannot be written by hand: only {@link ErrorCode}s can.
+ */
+export type UnknownErrorCode = string & { readonly [unknownCode]: true };
+
+/**
+ * The type of an error code that crosses the wire (the `code` of
+ * NotPublished, Dropped, NotConnected, ...): one of {@link ErrorCode} when
+ * sending; when receiving, possibly a newer peer's code, which decodes
+ * without failing. {@link isErrorCode} tells the two apart.
+ */
+export type WireErrorCode = ErrorCode | UnknownErrorCode;
+
+const KNOWN_CODES: ReadonlySet<string> = new Set(ERROR_CODES);
+
+/** True when `code` is one of this version's {@link ERROR_CODES}. */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && KNOWN_CODES.has(code);
+}
+
 /** The base of every error callsign raises. */
 export class CallsignError extends Error {
   /** The stable code of this error; see {@link ERROR_CODES}. */

@@ -10,7 +10,15 @@ export {
   isValidSubjectPattern,
   subjectMatches,
 } from './directory/subject-pattern.ts';
-export { CallsignError, ERROR_CODES, type ErrorCode, isCallsignError } from './errors.ts';
+export {
+  CallsignError,
+  ERROR_CODES,
+  type ErrorCode,
+  isCallsignError,
+  isErrorCode,
+  type UnknownErrorCode,
+  type WireErrorCode,
+} from './errors.ts';
 export * from './messages/index.ts';
 export {
   clear,
@@ -19,6 +27,8 @@ export {
   type PublishOptions,
   publish,
   retract,
+  type Search,
+  type SessionOverflow,
   type SubscribeOptions,
   subscribe,
 } from './pubsub/api.ts';
@@ -46,7 +56,13 @@ export {
   type SelectResult,
   type TimerOptions,
 } from './runtime/context.ts';
-export { type CreateNodeOptions, createNode, runNode } from './runtime/create-node.ts';
+export {
+  type CreateNodeOptions,
+  createNode,
+  directoryFromEnvironment,
+  type NodeProcess,
+  runNode,
+} from './runtime/create-node.ts';
 export { LOG_LEVELS, Logger, type LogLevel, memorySink, streamSink } from './runtime/log.ts';
 export {
   defineMachine,
@@ -63,7 +79,14 @@ export {
   type SpawnOptions,
 } from './runtime/node.ts';
 export { EXIT_CODES } from './runtime/output.ts';
-export { backoffDelays, retry, sleep } from './runtime/repeating-task.ts';
+export {
+  type BackoffInit,
+  backoffDelays,
+  RetrySchedule,
+  type RetryScheduleInit,
+  retry,
+  sleep,
+} from './runtime/repeating-task.ts';
 export { parseSettings, type Settings } from './runtime/settings.ts';
 export {
   type ConsumerConfig,

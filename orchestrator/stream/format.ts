@@ -5,7 +5,8 @@
  *
  * @module
  */
-import type { ConsumerInfo, StoredRecord, StreamInfo } from '../../src/streams/store.ts';
+
+import type { ConsumerInfo, StoredRecord, StreamInfo } from '../../src/index.ts';
 import { formatDuration, formatTable } from '../table.ts';
 
 /** A list of streams as `stream list` prints it. */

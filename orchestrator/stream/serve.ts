@@ -6,18 +6,19 @@
  * @module
  */
 import { readFile } from 'node:fs/promises';
-import type { Scope } from '../../src/directory/scope.ts';
 import { CallsignError } from '../../src/errors.ts';
-import { configureDirectory } from '../../src/pubsub/api.ts';
-import type { ActorContext } from '../../src/runtime/context.ts';
+import {
+  type ActorContext,
+  configureDirectory,
+  configureTransport,
+  generateNodeKeys,
+  Node,
+  openStreamStore,
+  type Scope,
+  streamHost,
+} from '../../src/index.ts';
+import { loadOrCreateRealm, parseRealm, StreamLink } from '../../src/internal.ts';
 import { Logger, type LogLevel } from '../../src/runtime/log.ts';
-import { Node } from '../../src/runtime/node.ts';
-import { openStreamStore } from '../../src/streams/drivers.ts';
-import { streamHost } from '../../src/streams/host.ts';
-import { StreamLink } from '../../src/streams/link.ts';
-import { configureTransport } from '../../src/transport/transport.ts';
-import { generateNodeKeys } from '../../src/wire/keys.ts';
-import { loadOrCreateRealm, parseRealm } from '../../src/wire/realm.ts';
 import { acceptsConnections, type HostIo, hostPaths, type RealmChoice } from '../host.ts';
 import { stopWithin } from '../network.ts';
 import { onStopSignals } from '../signals.ts';

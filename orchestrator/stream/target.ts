@@ -10,25 +10,30 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CallsignError, toError } from '../../src/errors.ts';
-import { Stop } from '../../src/messages/standard.ts';
-import { configureDirectory } from '../../src/pubsub/api.ts';
-import type { ActorContext } from '../../src/runtime/context.ts';
-import { Node } from '../../src/runtime/node.ts';
-import { defaultStreamPath, openStreamStore } from '../../src/streams/drivers.ts';
-import { manageStreams } from '../../src/streams/host-manage.ts';
-import { StreamLink } from '../../src/streams/link.ts';
 import {
+  type ActorContext,
+  configureDirectory,
+  configureTransport,
+  defaultStreamPath,
+  generateNodeKeys,
+  Node,
+  openStreamStore,
+  Stop,
+  type StoredRecord,
+  type StreamStore,
+} from '../../src/index.ts';
+import {
+  loadOrCreateRealm,
+  manageStreams,
+  parseRealm,
   type STREAM_ACTIONS,
   type StreamAnswer,
+  StreamLink,
   StreamManage,
   StreamRead,
   type StreamRecordsPack,
-} from '../../src/streams/protocol.ts';
-import { storedRecordsOf } from '../../src/streams/record-batch.ts';
-import type { StoredRecord, StreamStore } from '../../src/streams/store.ts';
-import { configureTransport } from '../../src/transport/transport.ts';
-import { generateNodeKeys } from '../../src/wire/keys.ts';
-import { loadOrCreateRealm, parseRealm } from '../../src/wire/realm.ts';
+  storedRecordsOf,
+} from '../../src/internal.ts';
 import { acceptsConnections, type HostIo, hostPaths, type RealmChoice } from '../host.ts';
 import { stopWithin } from '../network.ts';
 
