@@ -89,16 +89,14 @@ export {
 } from './runtime/repeating-task.ts';
 export { parseSettings, type Settings } from './runtime/settings.ts';
 export {
-  type ConsumerConfig,
-  type ConsumerMode,
   type DiscardPolicy,
   type Durability,
   parseDuration,
   type RetentionKind,
-  type StartPosition,
   type StreamConfig,
 } from './streams/config.ts';
 export { Consumer, type ConsumerOptions, openConsumer } from './streams/consumer.ts';
+export type { ConsumerConfig, ConsumerMode, StartPosition } from './streams/consumer-config.ts';
 export {
   defaultStreamPath,
   type OpenStreamStoreInit,

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { ConsumerMode } from './config.ts';
+import type { ConsumerMode } from './consumer-config.ts';
 
 /** One client attached to one consumer. */
 export interface Attachment<C> {

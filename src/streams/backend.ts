@@ -7,7 +7,8 @@
  *
  * @module
  */
-import type { ConsumerConfig, StreamConfig } from './config.ts';
+import type { StreamConfig } from './config.ts';
+import type { ConsumerConfig } from './consumer-config.ts';
 import type { SavedPosition } from './consumer-state.ts';
 
 /** A stream as stored: its internal id (records are filed under it) and configuration. */

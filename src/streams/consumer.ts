@@ -11,7 +11,7 @@ import { decodeMessage } from '../messages/codec.ts';
 import type { Message } from '../messages/registry.ts';
 import type { ActorBase } from '../runtime/context.ts';
 import { AckRanges } from './ack-ranges.ts';
-import type { ConsumerMode } from './config.ts';
+import type { ConsumerMode } from './consumer-config.ts';
 import { StreamLink, type StreamLinkOptions } from './link.ts';
 import {
   ConsumerActive,

@@ -10,7 +10,7 @@ import type { ActorAddress } from '../runtime/address.ts';
 import type { ActorContext } from '../runtime/context.ts';
 import { forEachAckRange } from './ack-ranges.ts';
 import { type Attachment, ConsumerAttachments } from './attachments.ts';
-import { CONSUMER_MODES, type ConsumerMode } from './config.ts';
+import { CONSUMER_MODES, type ConsumerMode } from './consumer-config.ts';
 import { MAX_BATCH_BYTES } from './log-reads.ts';
 import {
   ConsumerActive,

@@ -8,12 +8,12 @@
 import { compileSubjectPattern, patternsOverlap } from '../directory/subject-pattern.ts';
 import { CallsignError } from '../errors.ts';
 import type { LogBackend } from './backend.ts';
+import { sameConfig } from './config.ts';
 import {
   type ConsumerConfig,
   type ConsumerConfigInput,
   consumerConfig,
-  sameConfig,
-} from './config.ts';
+} from './consumer-config.ts';
 import { type SavedPosition, startingPosition } from './consumer-state.ts';
 import { MAX_BATCH_BYTES } from './log-reads.ts';
 import { deliveriesOf, RecordBatchWriter } from './record-batch.ts';

@@ -13,12 +13,8 @@
 import { compileSubjectPattern } from '../directory/subject-pattern.ts';
 import { CallsignError, isCallsignError, toError } from '../errors.ts';
 import type { LogBackend, PartitionMeta, StreamMeta } from './backend.ts';
-import {
-  type ConsumerConfigInput,
-  type StreamConfigInput,
-  sameConfig,
-  streamConfig,
-} from './config.ts';
+import { type StreamConfigInput, sameConfig, streamConfig } from './config.ts';
+import type { ConsumerConfigInput } from './consumer-config.ts';
 import { PartitionWriter } from './log-appends.ts';
 import { ConsumerBook } from './log-consumers.ts';
 import { checkPartition, getRecord, lastOfSubject, readBatch, readRecords } from './log-reads.ts';

@@ -13,12 +13,8 @@
  * @module
  */
 import type { CallsignError } from '../errors.ts';
-import type {
-  ConsumerConfig,
-  ConsumerConfigInput,
-  StreamConfig,
-  StreamConfigInput,
-} from './config.ts';
+import type { StreamConfig, StreamConfigInput } from './config.ts';
+import type { ConsumerConfig, ConsumerConfigInput } from './consumer-config.ts';
 
 /** What a producer gives to append. */
 export interface RecordInput {
