@@ -16,6 +16,7 @@ export { remoteDirectoryOf } from './pubsub/api.ts';
 export { NodeDirectory } from './pubsub/node-directory.ts';
 export { hostEndpoint, parentEndpoint } from './pubsub/well-known.ts';
 export { Cell, type Envelope } from './runtime/cell.ts';
+export { streamOptionFields } from './streams/config.ts';
 export { manageStreams } from './streams/host-manage.ts';
 export { StreamLink } from './streams/link.ts';
 export {

@@ -199,6 +199,17 @@ export function ms(
 }
 
 /**
+ * Stream options with the snake-case names of the command line and JSON
+ * files (`max_age`, `max_msgs`, ...) turned into the fields of
+ * {@link StreamConfig}; other names are left as they are.
+ */
+export function streamOptionFields(input: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(input)) out[STREAM_ALIASES[k] ?? k] = v;
+  return out;
+}
+
+/**
  * A complete, checked stream configuration from what a user gave: unknown
  * fields are refused, snake-case option names (`max_age`) are accepted, and
  * durations and sizes may be text (`7d`, `16MiB`).
@@ -208,8 +219,7 @@ export function ms(
 export function streamConfig(input: StreamConfigInput | Record<string, unknown>): StreamConfig {
   if (typeof input !== 'object' || input === null)
     invalid('ERR_INVALID_STREAM', 'a stream configuration is an object');
-  const raw: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(input)) raw[STREAM_ALIASES[k] ?? k] = v;
+  const raw = streamOptionFields(input);
   const known = new Set<string>([
     'name',
     'subjects',
