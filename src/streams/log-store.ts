@@ -18,7 +18,7 @@ import type { ConsumerConfigInput } from './consumer-config.ts';
 import { PartitionWriter } from './log-appends.ts';
 import { ConsumerBook } from './log-consumers.ts';
 import { checkPartition, getRecord, lastOfSubject, readBatch, readRecords } from './log-reads.ts';
-import { expiryCutoff } from './retention.ts';
+import { expireRecords, purgeRecords } from './log-removals.ts';
 import type {
   AppendItem,
   AppendOptions,
@@ -289,20 +289,7 @@ export class LogStore implements StreamStore {
       options.partition === undefined
         ? s.parts.map((_, i) => i)
         : [checkPartition(s, options.partition)];
-    const matches = options.filter ? compileSubjectPattern(options.filter) : undefined;
-    return this.#write(() => {
-      let removed = 0;
-      for (const p of parts) {
-        const meta = (s.parts[p] as (typeof s.parts)[number]).meta;
-        const doomed: number[] = [];
-        for (const [seq, r] of this.#backend.records(s.meta.id, p, meta.first)) {
-          if (options.keepFrom !== undefined && seq >= options.keepFrom) break;
-          if (!matches || matches(r.subject)) doomed.push(seq);
-        }
-        for (const seq of doomed) if (this.#writer.remove(s, p, seq)) removed++;
-      }
-      return removed;
-    });
+    return this.#write(() => purgeRecords(this.#backend, this.#writer, s, parts, options));
   }
 
   async expire(): Promise<number> {
@@ -312,20 +299,7 @@ export class LogStore implements StreamStore {
       let removed = 0;
       for (const name of names) {
         const s = this.#cache.get(name);
-        if (!s) continue;
-        for (const id of s.duplicates.expire(now)) this.#backend.deleteDuplicate(s.meta.id, id);
-        const cutoff = expiryCutoff(s.meta.config, now);
-        if (cutoff === undefined) continue;
-        for (let p = 0; p < s.parts.length; p++) {
-          const meta = (s.parts[p] as (typeof s.parts)[number]).meta;
-          if (meta.firstTime === undefined || meta.firstTime >= cutoff) continue;
-          const doomed: number[] = [];
-          for (const [seq, r] of this.#backend.records(s.meta.id, p, meta.first)) {
-            if (r.publishTime >= cutoff) break;
-            doomed.push(seq);
-          }
-          for (const seq of doomed) if (this.#writer.remove(s, p, seq)) removed++;
-        }
+        if (s) removed += expireRecords(this.#backend, this.#writer, s, now);
       }
       return removed;
     });

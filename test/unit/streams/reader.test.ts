@@ -1,29 +1,13 @@
-import { describe, expect, it, onTestFinished } from 'vitest';
-import {
-  type ActorContext,
-  configureDirectory,
-  configureTransport,
-  createRealm,
-  generateNodeKeys,
-  Node,
-  openReader,
-} from '../../../src/index.ts';
-import { openStreamStore } from '../../../src/streams/drivers.ts';
-import { streamHost } from '../../../src/streams/host.ts';
-import type { StoredRecord } from '../../../src/streams/store.ts';
+import { describe, expect, it } from 'vitest';
+import { openReader } from '../../../src/index.ts';
+import type { StoredRecord, StreamStore } from '../../../src/streams/store.ts';
+import { run, world } from './host-world.ts';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (data: Uint8Array) => new TextDecoder().decode(data);
 
-async function world() {
-  const node = new Node({ name: 'reader-test' });
-  configureTransport(node, { realm: createRealm('reader-test'), keys: generateNodeKeys() });
-  configureDirectory(node, { parent: null });
-  const store = await openStreamStore({ driver: 'memory' });
-  onTestFinished(async () => {
-    await node.stop();
-    await store.close();
-  });
+/** Two partitions of 150 messages each (every tenth on log.tenth), and 25 000 passed over before one. */
+async function fill(store: StreamStore): Promise<void> {
   await store.createStream({ name: 'log', partitions: 2, subjects: ['log.>'] });
   for (let i = 1; i <= 300; i++) {
     await store.append(
@@ -36,12 +20,6 @@ async function world() {
   const other = { record: { data: bytes('x'), subject: 'log.other' } };
   await store.appendBatch('sparse', Array(25_000).fill(other));
   await store.append('sparse', { data: bytes('found'), subject: 'log.tenth' });
-  node.start(streamHost, { store, scope: 'process', listing: 'streams' });
-  return { node, store };
-}
-
-function run<T>(node: Node, fn: (self: ActorContext) => Promise<T>): Promise<T> {
-  return node.start(fn).result as Promise<T>;
 }
 
 /** Reads until an empty page (the end). */
@@ -57,7 +35,7 @@ async function readAll(reader: ReturnType<typeof openReader>): Promise<StoredRec
 
 describe('stream readers (in one process)', () => {
   it('reads a partition found by name in order, page after page, to the end', async () => {
-    const { node } = await world();
+    const { node } = await world(fill);
     const got = await run(node, async (self) => {
       const reader = openReader(self, 'log', { scope: 'process', partition: 1, pageSize: 7 });
       const all = await readAll(reader);
@@ -74,7 +52,7 @@ describe('stream readers (in one process)', () => {
   });
 
   it('filters by subject across pages that hold nothing, leaves data out on request, and starts where told', async () => {
-    const { node } = await world();
+    const { node } = await world(fill);
     const got = await run(node, async (self) => {
       const filtered = openReader(self, 'log', {
         scope: 'process',
@@ -102,7 +80,7 @@ describe('stream readers (in one process)', () => {
   });
 
   it('waits for the next append when asked to, and rejects with the host code for an unknown partition', async () => {
-    const { node, store } = await world();
+    const { node, store } = await world(fill);
     const got = await run(node, async (self) => {
       const reader = openReader(self, 'log', { scope: 'process', from: 151 });
       expect((await reader.read()).records).toEqual([]);
