@@ -276,13 +276,7 @@ export class ConsumerBook {
     delayMs = 0,
   ): Promise<boolean> {
     const c = this.#require(s, name);
-    const pos = c.positions[partition];
-    if (!pos) {
-      throw new CallsignError(
-        'ERR_INVALID_PARTITION',
-        `partition ${partition} is not one of 0 to ${s.parts.length - 1} of ${s.name}`,
-      );
-    }
+    const pos = this.#position(s, c, partition);
     if (kind === 'nak') {
       const delay = Number.isFinite(delayMs) ? Math.max(0, Math.min(delayMs, 86_400_000)) : 0;
       if (!pos.again(sequence, this.#init.now() + delay)) return false;
@@ -304,6 +298,16 @@ export class ConsumerBook {
     to: number,
   ): Promise<number> {
     const c = this.#require(s, name);
+    const pos = this.#position(s, c, partition);
+    const acked = pos.doneRange(from, to);
+    if (acked.length === 0) return 0;
+    this.#removeAcknowledged(s, partition, acked);
+    await this.#save(s, c);
+    return acked.length;
+  }
+
+  /** The position of `c` in `partition`. @throws `ERR_INVALID_PARTITION` */
+  #position(s: StreamState, c: ConsumerState, partition: number) {
     const pos = c.positions[partition];
     if (!pos) {
       throw new CallsignError(
@@ -311,11 +315,7 @@ export class ConsumerBook {
         `partition ${partition} is not one of 0 to ${s.parts.length - 1} of ${s.name}`,
       );
     }
-    const acked = pos.doneRange(from, to);
-    if (acked.length === 0) return 0;
-    this.#removeAcknowledged(s, partition, acked);
-    await this.#save(s, c);
-    return acked.length;
+    return pos;
   }
 
   /** Under work-queue and interest retention, what acknowledgements leave unwanted goes. */
