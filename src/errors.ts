@@ -87,6 +87,7 @@ export const ERROR_CODES = [
   'ERR_CONSUMER_BUSY',
   'ERR_STORAGE_CORRUPT',
   'ERR_STORAGE_FAILED',
+  'ERR_STORAGE_BUSY',
   // orchestrator (the callsign command line)
   'ERR_USAGE',
   'ERR_NO_HOME',

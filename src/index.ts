@@ -90,16 +90,14 @@ export {
 } from './runtime/repeating-task.ts';
 export { parseSettings, type Settings } from './runtime/settings.ts';
 export {
-  type ConsumerConfig,
-  type ConsumerMode,
   type DiscardPolicy,
   type Durability,
   parseDuration,
   type RetentionKind,
-  type StartPosition,
   type StreamConfig,
 } from './streams/config.ts';
 export { Consumer, type ConsumerOptions, openConsumer } from './streams/consumer.ts';
+export type { ConsumerConfig, ConsumerMode, StartPosition } from './streams/consumer-config.ts';
 export {
   defaultStreamPath,
   type OpenStreamStoreInit,
@@ -114,11 +112,20 @@ export {
   type ProducerOptions,
 } from './streams/producer.ts';
 export { ConsumerActive, StreamDelivery } from './streams/protocol.ts';
+export {
+  openReader,
+  type ReaderOptions,
+  type ReadPage,
+  StreamReader,
+} from './streams/reader.ts';
 export type {
+  AppendItem,
   AppendOptions,
+  AppendOutcome,
   AppendResult,
   ConsumerInfo,
   Delivery,
+  RecordBatch,
   RecordInput,
   StoredRecord,
   StreamInfo,

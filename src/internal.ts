@@ -25,6 +25,7 @@ export { remoteDirectoryOf } from './pubsub/api.ts';
 export { NodeDirectory } from './pubsub/node-directory.ts';
 export { hostEndpoint, parentEndpoint } from './pubsub/well-known.ts';
 export { Cell, type Envelope } from './runtime/cell.ts';
+export { streamOptionFields } from './streams/config.ts';
 export { manageStreams } from './streams/host-manage.ts';
 export { StreamLink } from './streams/link.ts';
 export {
@@ -32,8 +33,9 @@ export {
   type StreamAnswer,
   StreamManage,
   StreamRead,
-  type StreamRecords,
+  type StreamRecordsPack,
 } from './streams/protocol.ts';
+export { storedRecordsOf } from './streams/record-batch.ts';
 export { Connection } from './transport/connection.ts';
 export { loadOrCreateNodeKeys } from './wire/keys.ts';
 export {

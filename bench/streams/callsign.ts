@@ -6,13 +6,12 @@
  *
  * @module
  */
-import { StreamLink } from '../../src/streams/link.ts';
-import { StreamRead, type StreamRecords } from '../../src/streams/protocol.ts';
 import {
   type ActorContext,
   type Node,
   openConsumer,
   openProducer,
+  openReader,
   StreamDelivery,
 } from '../discovery/imports.ts';
 import { percentile } from '../lib/stats.ts';
@@ -61,30 +60,20 @@ export async function measureCallsign(node: Node, sizes: StreamBenchSizes): Prom
 
   note('replay');
   const replay_per_s = await run(node, async (self) => {
-    const link = new StreamLink(self, 'bench', { seconds: 30 });
-    await link.ready();
+    const reader = openReader(self, 'bench', { seconds: 30 });
     const started = performance.now();
     let n = 0;
-    let from = 1;
+    let bytes = 0;
     while (n < total) {
-      const page = await link.request<InstanceType<typeof StreamRecords>>(
-        (id) =>
-          new StreamRead({
-            id,
-            stream: 'bench',
-            partition: 0,
-            from,
-            max: 10_000,
-            metadataOnly: false,
-            waitMs: 0,
-          }),
-      );
-      if (page.records.length === 0) break;
-      n += page.records.length;
-      from = page.next;
+      const { records } = await reader.read();
+      if (records.length === 0) break;
+      n += records.length;
+      for (const r of records) bytes += r.data.byteLength;
     }
     const r = rate(n, started);
-    link.close();
+    reader.close();
+    if (bytes !== n * sizes.size)
+      throw new Error(`replay read ${bytes} bytes of data, not ${n * sizes.size}`);
     return r;
   });
 

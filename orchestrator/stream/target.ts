@@ -31,7 +31,8 @@ import {
   StreamLink,
   StreamManage,
   StreamRead,
-  type StreamRecords,
+  type StreamRecordsPack,
+  storedRecordsOf,
 } from '../../src/internal.ts';
 import { acceptsConnections, type HostIo, hostPaths, type RealmChoice } from '../host.ts';
 import { stopWithin } from '../network.ts';
@@ -142,18 +143,18 @@ async function readPage(
   at: { partition: number; from: number; max: number; filter?: string; waitMs: number },
 ): Promise<RecordPage> {
   const once = async () => {
-    const records = await store.read(stream, {
+    const batch = await store.readBatch(stream, {
       partition: at.partition,
       from: at.from,
       max: at.max,
       ...(at.filter ? { filter: at.filter } : {}),
     });
     const part = (await store.streamInfo(stream)).partitions[at.partition];
-    const next =
-      records.length > 0
-        ? (records.at(-1)?.sequence ?? 0) + 1
-        : Math.max(at.from, part?.firstSequence ?? 1);
-    return { records, next, last: part?.lastSequence ?? 0 };
+    return {
+      records: storedRecordsOf(stream, batch),
+      next: batch.next,
+      last: part?.lastSequence ?? 0,
+    };
   };
   const page = await once();
   if (page.records.length > 0 || at.waitMs === 0 || page.last >= page.next) return page;
@@ -217,7 +218,7 @@ export async function serverTarget(
       return a.value;
     },
     async read(stream, at) {
-      const page = await link.request<InstanceType<typeof StreamRecords>>(
+      const page = await link.request<InstanceType<typeof StreamRecordsPack>>(
         (id) =>
           new StreamRead({
             id,
@@ -231,7 +232,7 @@ export async function serverTarget(
           }),
       );
       return {
-        records: page.records as unknown as StoredRecord[],
+        records: storedRecordsOf(stream, { count: page.count, bytes: page.records, positions: [] }),
         next: page.next,
         last: page.last,
       };

@@ -7,7 +7,8 @@
  *
  * @module
  */
-import type { ConsumerConfig, StreamConfig } from './config.ts';
+import type { StreamConfig } from './config.ts';
+import type { ConsumerConfig } from './consumer-config.ts';
 import type { SavedPosition } from './consumer-state.ts';
 
 /** A stream as stored: its internal id (records are filed under it) and configuration. */
@@ -81,8 +82,12 @@ export interface LogBackend {
   /** Removes a record and its index entries. */
   removeRecord(id: number, partition: number, sequence: number, record: RecordData): void;
   getRecord(id: number, partition: number, sequence: number): RecordData | undefined;
+  /** The stored bytes of a record (record-codec.ts), for sending it on as it is. */
+  getRecordBytes(id: number, partition: number, sequence: number): Uint8Array | undefined;
   /** Records from `from` (inclusive) upward, in order. */
   records(id: number, partition: number, from: number): Iterable<[number, RecordData]>;
+  /** The same, as their stored bytes (record-codec.ts). */
+  recordBytes(id: number, partition: number, from: number): Iterable<[number, Uint8Array]>;
   /** The stored sequences of a subject, ascending. */
   subjectSequences(id: number, partition: number, subject: string): Iterable<number>;
   subjectCount(id: number, partition: number, subject: string): number;

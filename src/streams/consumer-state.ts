@@ -116,6 +116,23 @@ export class PartitionPosition {
     return this.#pending.delete(seq);
   }
 
+  /**
+   * Acknowledges what is pending from `from` to `to` (both included); returns
+   * those sequences. Costs the smaller of the range and what is pending.
+   */
+  doneRange(from: number, to: number): number[] {
+    const out: number[] = [];
+    if (!(to >= from)) return out;
+    if (to - from < this.#pending.size) {
+      for (let seq = from; seq <= to; seq++) if (this.#pending.delete(seq)) out.push(seq);
+    } else {
+      for (const seq of this.#pending.keys()) if (seq >= from && seq <= to) out.push(seq);
+      for (const seq of out) this.#pending.delete(seq);
+      out.sort((a, b) => a - b);
+    }
+    return out;
+  }
+
   /** Asks for `seq` again at `due`; false when it was not pending. */
   again(seq: number, due: number): boolean {
     const p = this.#pending.get(seq);

@@ -10,7 +10,8 @@ import { CallsignError } from '../errors.ts';
 import { decodeMessage } from '../messages/codec.ts';
 import type { Message } from '../messages/registry.ts';
 import type { ActorBase } from '../runtime/context.ts';
-import type { ConsumerMode } from './config.ts';
+import { AckRanges } from './ack-ranges.ts';
+import type { ConsumerMode } from './consumer-config.ts';
 import { StreamLink, type StreamLinkOptions } from './link.ts';
 import {
   ConsumerActive,
@@ -18,14 +19,15 @@ import {
   type ConsumerAttached,
   ConsumerDetach,
   ConsumerSettle,
-  ConsumerSettleBatch,
   type ConsumerSettled,
   ConsumerSettleItem,
+  ConsumerSettlePack,
   type StreamData,
-  StreamDeliveries,
   StreamDelivery,
+  StreamDeliveryPack,
   StreamFetch,
 } from './protocol.ts';
+import { forEachRecord } from './record-batch.ts';
 
 /** Options of {@link openConsumer}. */
 export interface ConsumerOptions extends StreamLinkOptions {
@@ -93,11 +95,43 @@ export class Consumer {
     this.#attached.catch(() => {});
     // Deliveries go to the owner, with the host as their return address.
     this.#link.onPush = (m, from) => {
-      if (m instanceof ConsumerActive) this.#active = m.active;
-      if (m instanceof StreamDeliveries) {
-        for (const d of m.deliveries) owner.forward(d, owner.address, from);
-      } else if (m instanceof StreamDelivery || m instanceof ConsumerActive) {
+      if (m instanceof ConsumerActive) {
+        this.#active = m.active;
         owner.forward(m, owner.address, from);
+      } else if (m instanceof StreamDeliveryPack) {
+        const { stream: s, consumer } = m;
+        try {
+          forEachRecord(
+            m.deliveries,
+            (e) => {
+              const r = e.record;
+              owner.forward(
+                new StreamDelivery({
+                  stream: s,
+                  consumer,
+                  partition: e.partition,
+                  sequence: e.sequence,
+                  publishTime: r.publishTime,
+                  deliveryCount: e.deliveryCount,
+                  size: e.size,
+                  data: r.data,
+                  subject: r.subject,
+                  key: r.key,
+                  properties: r.properties,
+                  eventTime: r.eventTime,
+                  producer: r.producer,
+                  type: r.type,
+                  messageId: r.messageId,
+                }),
+                owner.address,
+                from,
+              );
+            },
+            m.count,
+          );
+        } catch (err) {
+          owner.warning(`stream ${s}: ${(err as Error).message}`);
+        }
       }
     };
     // When the host comes back, attach again: it resumes after the last acknowledgement.
@@ -134,30 +168,43 @@ export class Consumer {
     });
   }
 
-  /** Settlements of this turn, sent together. */
-  #settlements: InstanceType<typeof ConsumerSettleItem>[] = [];
+  /** Acknowledgements of this turn, as ranges, and the other settlements, sent together. */
+  readonly #acks = new AckRanges();
+  #others: InstanceType<typeof ConsumerSettleItem>[] = [];
+  #sending = false;
 
   #queue(d: StreamDelivery, kind: 'ack' | 'nak' | 'term', delayMs?: number): void {
-    this.#settlements.push(
-      new ConsumerSettleItem({
-        partition: d.partition,
-        sequence: d.sequence,
-        kind,
-        ...(delayMs === undefined ? {} : { delayMs: Math.max(0, Math.round(delayMs)) }),
-      }),
-    );
-    if (this.#settlements.length === 1) setImmediate(() => this.#sendSettlements());
+    if (kind === 'ack') {
+      this.#acks.add(d.partition, d.sequence);
+    } else {
+      this.#others.push(
+        new ConsumerSettleItem({
+          partition: d.partition,
+          sequence: d.sequence,
+          kind,
+          ...(delayMs === undefined ? {} : { delayMs: Math.max(0, Math.round(delayMs)) }),
+        }),
+      );
+    }
+    if (!this.#sending) {
+      this.#sending = true;
+      setImmediate(() => this.#sendSettlements());
+    }
   }
 
   #sendSettlements(): void {
-    const items = this.#settlements;
-    this.#settlements = [];
-    for (let i = 0; i < items.length; i += 4096) {
+    this.#sending = false;
+    if (this.#acks.empty && this.#others.length === 0) return;
+    const others = this.#others;
+    this.#others = [];
+    const acks = this.#acks.take();
+    for (let i = 0; i === 0 || i < others.length; i += 4096) {
       this.#link.tell(
-        new ConsumerSettleBatch({
+        new ConsumerSettlePack({
           stream: this.stream,
           consumer: this.name,
-          items: items.slice(i, i + 4096),
+          acks: i === 0 ? acks : new Uint8Array(0),
+          others: others.slice(i, i + 4096),
         }),
       );
     }

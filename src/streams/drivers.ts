@@ -22,7 +22,10 @@ export type StreamDriver = (typeof STREAM_DRIVERS)[number];
 export interface OpenStreamStoreInit extends StreamStoreInit {
   /** Default `lmdb`. */
   readonly driver?: string;
-  /** The driver's options: `path` for lmdb (default {@link defaultStreamPath}). */
+  /**
+   * The driver's options: for lmdb `path` (default {@link defaultStreamPath}) and
+   * `checkpointMs` (how often LMDB commits what the journal holds, default 100).
+   */
   readonly options?: Readonly<Record<string, unknown>>;
 }
 
@@ -51,7 +54,7 @@ export function defaultStreamPath(env: NodeJS.ProcessEnv = process.env): string 
 export async function openStreamStore(init: OpenStreamStoreInit = {}): Promise<StreamStore> {
   const driver = init.driver ?? 'lmdb';
   const options = { ...(init.options ?? {}) };
-  const known: Record<StreamDriver, string[]> = { lmdb: ['path'], memory: [] };
+  const known: Record<StreamDriver, string[]> = { lmdb: ['path', 'checkpointMs'], memory: [] };
   if (!STREAM_DRIVERS.includes(driver as StreamDriver)) {
     throw new CallsignError(
       'ERR_INVALID_SETTINGS',
@@ -67,5 +70,13 @@ export async function openStreamStore(init: OpenStreamStoreInit = {}): Promise<S
   }
   if (driver === 'memory') return new LogStore(memoryBackend(), init);
   const path = options.path === undefined ? defaultStreamPath() : String(options.path);
-  return new LogStore(lmdbBackend({ path }), init);
+  const checkpointMs =
+    options.checkpointMs === undefined ? undefined : Number(options.checkpointMs);
+  if (checkpointMs !== undefined && !(Number.isFinite(checkpointMs) && checkpointMs >= 1)) {
+    throw new CallsignError('ERR_INVALID_SETTINGS', 'checkpointMs is a number of ms, at least 1');
+  }
+  return new LogStore(
+    lmdbBackend({ path, ...(checkpointMs === undefined ? {} : { checkpointMs }) }),
+    init,
+  );
 }

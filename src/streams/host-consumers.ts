@@ -8,19 +8,21 @@
 import { CallsignError, codeOf, toError } from '../errors.ts';
 import type { ActorAddress } from '../runtime/address.ts';
 import type { ActorContext } from '../runtime/context.ts';
-import { type Attachment, ConsumerAttachments, deliveryKey } from './attachments.ts';
-import { CONSUMER_MODES, type ConsumerMode } from './config.ts';
+import { forEachAckRange } from './ack-ranges.ts';
+import { type Attachment, ConsumerAttachments } from './attachments.ts';
+import { CONSUMER_MODES, type ConsumerMode } from './consumer-config.ts';
+import { MAX_BATCH_BYTES } from './log-reads.ts';
 import {
   ConsumerActive,
   type ConsumerAttach,
   ConsumerAttached,
   type ConsumerSettle,
   ConsumerSettled,
-  StreamDeliveries,
-  StreamDelivery,
+  type ConsumerSettlePack,
+  StreamDeliveryPack,
   StreamRefused,
 } from './protocol.ts';
-import type { Delivery, StreamStore } from './store.ts';
+import type { StreamStore } from './store.ts';
 
 /** The most deliveries one client may have in flight per consumer. */
 export const MAX_WINDOW = 10_000;
@@ -42,10 +44,8 @@ interface Bound {
   scheduled: Promise<void> | undefined;
 }
 
-/** A delivery as a message. */
-export function deliveryMessage(d: Delivery): StreamDelivery {
-  return new StreamDelivery(d as never);
-}
+/** The most acknowledgement ranges in one settlement message. */
+export const MAX_ACK_RANGES = 10_000;
 
 /** The consumers of one host's store that clients are attached to. */
 export class HostConsumers {
@@ -147,27 +147,36 @@ export class HostConsumers {
       do {
         bound.again = false;
         for (const a of bound.clients.ready()) {
-          const room = a.window - a.inFlight.size;
-          if (room <= 0 || (a.inFlight.size > 0 && room < Math.ceil(a.window / 4))) continue;
-          const ds = await this.#store.pull(stream, name, {
+          const room = a.window - a.count;
+          if (room <= 0 || (a.count > 0 && room < Math.ceil(a.window / 4))) continue;
+          const batch = await this.#store.pullBatch(stream, name, {
             max: room,
             metadataOnly: a.metadataOnly,
           });
-          if (ds.length === 0) break;
+          if (batch.count === 0) break;
+          const at = batch.positions;
           if (!bound.clients.attachments.includes(a)) {
             // It went while we pulled: these go out again at once.
-            for (const d of ds) await this.#store.nak(stream, name, d.partition, d.sequence, 0);
+            for (let i = 0; i + 1 < at.length; i += 2) {
+              await this.#store.nak(stream, name, at[i] as number, at[i + 1] as number, 0);
+            }
             bound.again = true;
             continue;
           }
-          for (const d of ds) bound.clients.sent(a, deliveryKey(d.partition, d.sequence));
+          for (let i = 0; i + 1 < at.length; i += 2) {
+            bound.clients.sent(a, at[i] as number, at[i + 1] as number);
+          }
           this.#self.send(
-            ds.length === 1
-              ? deliveryMessage(ds[0] as Delivery)
-              : new StreamDeliveries({ deliveries: ds.map(deliveryMessage) }),
+            new StreamDeliveryPack({
+              stream,
+              consumer: name,
+              count: batch.count,
+              deliveries: batch.bytes,
+            }),
             a.client.address,
           );
-          if (ds.length === room) bound.again = true;
+          // Full (by count or by bytes): there may be more.
+          if (batch.count === room || batch.bytes.byteLength >= MAX_BATCH_BYTES) bound.again = true;
         }
       } while (bound.again);
     } catch (err) {
@@ -187,7 +196,7 @@ export class HostConsumers {
     for (const b of this.#bound.values()) void this.pump(b.stream, b.name);
   }
 
-  async settle(m: ConsumerSettle, client: ConsumerClient): Promise<void> {
+  async settle(m: ConsumerSettle, client: ConsumerClient, pump = true): Promise<void> {
     const key = `${m.stream}\n${m.consumer}`;
     const bound = client.consumers.has(key) ? this.#bound.get(key) : undefined;
     const answer = (settled: boolean) => {
@@ -208,7 +217,7 @@ export class HostConsumers {
       }
       return;
     }
-    bound.clients.settled(deliveryKey(m.partition, m.sequence));
+    bound.clients.settled(m.partition, m.sequence);
     try {
       const { stream, name } = bound;
       const settled =
@@ -230,7 +239,39 @@ export class HostConsumers {
         );
       }
     }
-    void this.pump(bound.stream, bound.name);
+    if (pump) void this.pump(bound.stream, bound.name);
+  }
+
+  /** Acknowledgements as ranges and other settlements, from one client (no answer). */
+  async settlePack(m: ConsumerSettlePack, client: ConsumerClient): Promise<void> {
+    const key = `${m.stream}\n${m.consumer}`;
+    const bound = client.consumers.has(key) ? this.#bound.get(key) : undefined;
+    if (!bound) return;
+    const { stream, name } = bound;
+    const acks: Promise<number>[] = [];
+    try {
+      forEachAckRange(
+        m.acks,
+        (partition, from, to) => {
+          bound.clients.settledRange(partition, from, to);
+          acks.push(this.#store.ackRange(stream, name, partition, from, to));
+        },
+        MAX_ACK_RANGES,
+      );
+    } catch (err) {
+      this.#self.warning(`stream ${stream} consumer ${name}: ${toError(err).message}`);
+    }
+    const others = m.others
+      .slice(0, MAX_ACK_RANGES)
+      .map((item) =>
+        this.settle(
+          { stream, consumer: name, ...item } as unknown as ConsumerSettle,
+          client,
+          false,
+        ),
+      );
+    await Promise.allSettled([...acks, ...others]);
+    void this.pump(stream, name);
   }
 
   /** Detaches a client from one consumer, or from all of them. */
@@ -247,8 +288,8 @@ export class HostConsumers {
           promoted.client.address,
         );
       }
-      for (const k of orphaned) {
-        const [p, s] = k.split(':').map(Number) as [number, number];
+      for (let i = 0; i + 1 < orphaned.length; i += 2) {
+        const [p, s] = [orphaned[i] as number, orphaned[i + 1] as number];
         await this.#store.nak(bound.stream, bound.name, p, s, 0).catch(() => false);
       }
       if (bound.clients.size === 0) this.#bound.delete(key);
@@ -274,10 +315,7 @@ export class HostConsumers {
       consumer: b.name,
       mode: b.clients.mode,
       clients: b.clients.size,
-      inFlight: b.clients.attachments.reduce(
-        (n, a: Attachment<ConsumerClient>) => n + a.inFlight.size,
-        0,
-      ),
+      inFlight: b.clients.attachments.reduce((n, a: Attachment<ConsumerClient>) => n + a.count, 0),
     }));
   }
 }

@@ -9,8 +9,7 @@
 import { CallsignError } from '../errors.ts';
 import type { ActorAddress } from '../runtime/address.ts';
 import type { ActorContext } from '../runtime/context.ts';
-import { deliveryMessage } from './host-consumers.ts';
-import { type StreamRead, StreamRecords } from './protocol.ts';
+import { type StreamRead, StreamRecordsPack } from './protocol.ts';
 import type { StreamStore } from './store.ts';
 
 /** Readers waiting for an append, by stream. */
@@ -18,6 +17,9 @@ export type ReadWaiters = Map<string, Set<() => void>>;
 
 /** The most reads one host keeps waiting at once. */
 export const MAX_WAITING_READS = 1024;
+
+/** The most pages one read is answered with. */
+export const MAX_PAGES = 8;
 
 /** The longest a read may wait, in ms. */
 export const MAX_READ_WAIT_MS = 60_000;
@@ -31,37 +33,42 @@ export async function readRecords(
   waiters: ReadWaiters,
 ): Promise<void> {
   const max = Math.min(Math.max(m.max, 1), 10_000);
-  const once = async () => {
-    const records = await store.read(m.stream, {
+  const once = async (from = m.from) => {
+    const batch = await store.readBatch(m.stream, {
       partition: m.partition,
-      from: Math.max(m.from, 1),
+      from: Math.max(from, 1),
       max,
       ...(m.filter ? { filter: m.filter } : {}),
       metadataOnly: m.metadataOnly,
     });
     const info = await store.streamInfo(m.stream);
-    const part = info.partitions[m.partition];
-    const next =
-      records.length > 0
-        ? (records.at(-1)?.sequence ?? 0) + 1
-        : Math.max(m.from, part?.firstSequence ?? 1);
-    return { records, next, last: part?.lastSequence ?? 0 };
+    return { batch, next: batch.next, last: info.partitions[m.partition]?.lastSequence ?? 0 };
   };
   const first = await once();
-  const reply = (r: typeof first) =>
+  const reply = (r: typeof first, more: boolean) =>
     self.send(
-      new StreamRecords({
+      new StreamRecordsPack({
         id: m.id,
-        records: r.records.map((d) => deliveryMessage({ ...d, consumer: '', deliveryCount: 0 })),
+        count: r.batch.count,
+        records: r.batch.bytes,
         next: r.next,
         last: r.last,
+        more,
       }),
       to,
     );
   const wait = Math.min(m.waitMs, MAX_READ_WAIT_MS);
-  if (first.records.length > 0 || wait === 0 || first.last >= first.next) {
-    reply(first);
-    return;
+  if (first.batch.count > 0 || wait === 0 || first.last >= first.next) {
+    // Further pages, each sent before the next is read (the next turn, so it goes out first).
+    const pages = Math.min(Math.max(m.pages ?? 1, 1), MAX_PAGES);
+    let page = first;
+    for (let k = 1; ; k++) {
+      const more = k < pages && page.batch.count > 0 && page.next <= page.last;
+      reply(page, more);
+      if (!more) return;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      page = await once(page.next);
+    }
   }
   const count = [...waiters.values()].reduce((n, s) => n + s.size, 0);
   if (count >= MAX_WAITING_READS) {
@@ -86,5 +93,5 @@ export async function readRecords(
     }
     mine.add(done);
   });
-  reply(await once());
+  reply(await once(), false);
 }

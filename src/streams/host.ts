@@ -17,6 +17,7 @@ import { publish } from '../pubsub/api.ts';
 import { Cleared, Delivered, Dropped, NotPublished, Published } from '../pubsub/messages.ts';
 import type { ActorAddress, Channel } from '../runtime/address.ts';
 import type { ActorContext } from '../runtime/context.ts';
+import { packOutcomes, readAppendPack } from './append-pack.ts';
 import { type ConsumerClient, HostConsumers } from './host-consumers.ts';
 import { manageStreams } from './host-manage.ts';
 import { type ReadWaiters, readRecords } from './host-read.ts';
@@ -24,12 +25,10 @@ import {
   ConsumerAttach,
   ConsumerDetach,
   ConsumerSettle,
-  ConsumerSettleBatch,
-  StreamAppend,
-  StreamAppendBatch,
-  StreamAppended,
-  StreamAppendedBatch,
-  StreamAppendOutcome,
+  ConsumerSettlePack,
+  StreamAppendedPack,
+  StreamAppendPack,
+  StreamAppendRefusal,
   StreamData,
   StreamFetch,
   StreamFlush,
@@ -38,7 +37,7 @@ import {
   StreamRead,
   StreamRefused,
 } from './protocol.ts';
-import type { AppendOptions, AppendResult, StreamStore } from './store.ts';
+import type { AppendItem, StreamStore } from './store.ts';
 
 /** Settings of {@link streamHost}. */
 export interface StreamHostSettings {
@@ -63,21 +62,6 @@ export interface StreamHostSummary {
 
 /** The most messages in one batch (appends, settlements). */
 export const MAX_BATCH = 4096;
-
-/** The conditions of an append, as the store takes them. */
-function appendOptions(m: {
-  messageId?: string | undefined;
-  expectedLastSequence?: number | undefined;
-  partition?: number | undefined;
-}): AppendOptions {
-  return {
-    ...(m.messageId === undefined ? {} : { messageId: m.messageId }),
-    ...(m.expectedLastSequence === undefined
-      ? {}
-      : { expectedLastSequence: m.expectedLastSequence }),
-    ...(m.partition === undefined ? {} : { partition: m.partition }),
-  };
-}
 
 /** The most appends one client may have waiting for their answer. */
 export const MAX_APPENDS_IN_FLIGHT = 65_536;
@@ -214,62 +198,57 @@ export async function streamHost(
   };
 
   const handle = (m: Message, from: ActorAddress) => {
-    if (m instanceof StreamAppend || m instanceof StreamAppendBatch) {
+    if (m instanceof StreamAppendPack) {
       const client = clientOf(from);
-      const items = m instanceof StreamAppend ? [m] : m.items;
+      let items: AppendItem[];
       try {
         hosted(m.stream);
-        if (items.length > MAX_BATCH) {
+        if (m.count > MAX_BATCH) {
           throw new CallsignError(
             'ERR_INVALID_STATE',
-            `a batch has at most ${MAX_BATCH} messages, not ${items.length}`,
+            `a batch has at most ${MAX_BATCH} messages, not ${m.count}`,
           );
         }
-        if (client.appending + items.length > MAX_APPENDS_IN_FLIGHT) {
+        if (client.appending + m.count > MAX_APPENDS_IN_FLIGHT) {
           throw new CallsignError(
             'ERR_STREAM_FULL',
             `more than ${MAX_APPENDS_IN_FLIGHT} appends in flight`,
+          );
+        }
+        items = readAppendPack(m.appends, m.producer, MAX_BATCH);
+        if (items.length !== m.count) {
+          throw new CallsignError(
+            'ERR_INVALID_MESSAGE',
+            `a pack says ${m.count} appends and holds ${items.length}`,
           );
         }
       } catch (err) {
         refuse(from, m.id, err, 'ERR_UNKNOWN_STREAM');
         return;
       }
-      client.appending += items.length;
-      const results = items.map((item) => store.append(m.stream, item, appendOptions(item)));
-      if (m instanceof StreamAppend) {
-        (results[0] as Promise<AppendResult>)
-          .then(
-            (r) => {
-              appends++;
-              self.send(new StreamAppended({ id: m.id, ...r }), from);
-            },
-            (err) => refuse(from, m.id, err, 'ERR_STORAGE_FAILED'),
-          )
-          .finally(() => {
-            client.appending--;
-          });
-        return;
-      }
-      void Promise.allSettled(results).then((settled) => {
-        client.appending -= items.length;
-        const outcomes = settled.map((r) => {
-          if (r.status === 'fulfilled') {
-            appends++;
-            return new StreamAppendOutcome(r.value);
-          }
-          refusedCount++;
-          return new StreamAppendOutcome({
-            partition: 0,
-            sequence: 0,
-            publishTime: 0,
-            duplicate: false,
-            code: codeOf(r.reason, 'ERR_STORAGE_FAILED'),
-            reason: toError(r.reason).message,
-          });
+      const n = items.length;
+      client.appending += n;
+      store
+        .appendBatch(m.stream, items)
+        .then(
+          (outcomes) => {
+            const packed = packOutcomes(outcomes);
+            refusedCount += packed.refusals.length;
+            appends += n - packed.refusals.length;
+            self.send(
+              new StreamAppendedPack({
+                id: m.id,
+                outcomes: packed.outcomes,
+                refusals: packed.refusals.map((r) => new StreamAppendRefusal(r)),
+              }),
+              from,
+            );
+          },
+          (err) => refuse(from, m.id, err, 'ERR_STORAGE_FAILED'),
+        )
+        .finally(() => {
+          client.appending -= n;
         });
-        self.send(new StreamAppendedBatch({ id: m.id, outcomes }), from);
-      });
     } else if (m instanceof StreamFlush) {
       store.flush({ sync: m.sync }).then(
         () => self.send(new StreamFlushed({ id: m.id }), from),
@@ -285,14 +264,8 @@ export async function streamHost(
       void consumers.attach(m, clientOf(from));
     } else if (m instanceof ConsumerSettle) {
       void consumers.settle(m, clientOf(from));
-    } else if (m instanceof ConsumerSettleBatch) {
-      const client = clientOf(from);
-      for (const item of m.items.slice(0, MAX_BATCH)) {
-        void consumers.settle(
-          new ConsumerSettle({ stream: m.stream, consumer: m.consumer, ...item }),
-          client,
-        );
-      }
+    } else if (m instanceof ConsumerSettlePack) {
+      void consumers.settlePack(m, clientOf(from));
     } else if (m instanceof ConsumerDetach) {
       void consumers.detach(clientOf(from), { stream: m.stream, consumer: m.consumer });
     } else if (m instanceof StreamFetch) {

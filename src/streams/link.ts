@@ -19,13 +19,11 @@ import {
   type ConsumerAttached,
   type ConsumerSettled,
   type StreamAnswer,
-  type StreamAppended,
-  type StreamAppendedBatch,
+  type StreamAppendedPack,
   type StreamData,
-  StreamDeliveries,
-  StreamDelivery,
+  StreamDeliveryPack,
   type StreamFlushed,
-  type StreamRecords,
+  type StreamRecordsPack,
   StreamRefused,
 } from './protocol.ts';
 
@@ -38,21 +36,22 @@ export interface StreamLinkOptions {
 }
 
 type Reply = InstanceType<
-  | typeof StreamAppended
-  | typeof StreamAppendedBatch
+  | typeof StreamAppendedPack
   | typeof StreamRefused
   | typeof StreamFlushed
   | typeof ConsumerAttached
   | typeof ConsumerSettled
   | typeof StreamData
   | typeof StreamAnswer
-  | typeof StreamRecords
+  | typeof StreamRecordsPack
 >;
 
 interface Request {
   readonly build: (id: number) => Message;
   readonly resolve: (m: Reply) => void;
   readonly reject: (err: Error) => void;
+  /** Called with each answer that says more follow (pages of a read). */
+  readonly part?: ((m: Reply) => void) | undefined;
   /** Sent again when the session comes back (appends); else it fails with the session. */
   readonly again: boolean;
 }
@@ -129,16 +128,16 @@ export class StreamLink {
         self.warning(`stream ${this.name}: ${m.reason} (${m.code})`);
       } else if ('id' in m && typeof m.id === 'number' && this.#pending.has(m.id)) {
         const r = this.#pending.get(m.id) as Request;
+        if (r.part && 'more' in m && m.more === true) {
+          if (from && this.#host) this.#direct = from;
+          r.part(m as Reply);
+          continue;
+        }
         this.#pending.delete(m.id);
         if (from && this.#host) this.#direct = from;
         if (m instanceof StreamRefused) r.reject(new CallsignError(m.code as never, m.reason));
         else r.resolve(m as Reply);
-      } else if (
-        (m instanceof StreamDelivery ||
-          m instanceof StreamDeliveries ||
-          m instanceof ConsumerActive) &&
-        from
-      ) {
+      } else if ((m instanceof StreamDeliveryPack || m instanceof ConsumerActive) && from) {
         this.onPush(m, from);
       }
     }
@@ -168,7 +167,11 @@ export class StreamLink {
    * Sends a request built with its id and resolves with the answer. It waits
    * for the session (at most the link's `seconds`, else `ERR_NOT_AVAILABLE`).
    */
-  request<R extends Reply>(build: (id: number) => Message, again = false): Promise<R> {
+  request<R extends Reply>(
+    build: (id: number) => Message,
+    again = false,
+    part?: (m: R) => void,
+  ): Promise<R> {
     if (this.#closed)
       return Promise.reject(new CallsignError('ERR_CLOSED', `the link to ${this.name} is closed`));
     return new Promise<R>((resolve, reject) => {
@@ -176,6 +179,7 @@ export class StreamLink {
       const r: Request = {
         build,
         again,
+        part: part as ((m: Reply) => void) | undefined,
         resolve: (m) => {
           if (timer) clearTimeout(timer);
           resolve(m as R);

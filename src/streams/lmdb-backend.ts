@@ -1,33 +1,24 @@
 /**
  * The `lmdb` storage engine: one LMDB environment (a file `streams.mdb` in
  * the store's folder) with named databases for streams, partition counters,
- * records, the subject and key indexes, consumers and duplicate ids. LMDB is
- * a copy-on-write B+tree: a commit is atomic and a crashed process leaves
- * the last committed state, with no recovery step. Writes run in
- * transactions on lmdb's write thread; `flushed` resolves after the sync.
+ * records, the subject and key indexes, consumers and duplicate ids
+ * (lmdb-tables.ts). LMDB is a copy-on-write B+tree: a commit is atomic and
+ * a crashed process leaves the last committed state, with no recovery step.
+ * Every write is also journaled, and LMDB commits (synced) only at
+ * checkpoints (lmdb-commits.ts): that is what lets an append be
+ * acknowledged without waiting for a disk sync, and still survive a kill -9.
  *
  * @module
  */
-import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { type Database, open, type RootDatabase } from 'lmdb';
-import { CallsignError, toError } from '../errors.ts';
-import type {
-  ConsumerMeta,
-  DuplicateEntry,
-  LogBackend,
-  PartitionMeta,
-  StreamMeta,
-} from './backend.ts';
-import { decodeRecord, encodeRecord } from './record-codec.ts';
+import { CallsignError } from '../errors.ts';
+import type { LogBackend } from './backend.ts';
+import { JournalRecorder } from './journal-ops.ts';
+import { LmdbCommits, type Recovery } from './lmdb-commits.ts';
+import { claimWriter, openStoreFile, storeFolder } from './lmdb-file.ts';
+import { lmdbTables } from './lmdb-tables.ts';
+import { encodeRecord } from './record-codec.ts';
 
-/** What the store writes first in a new file, and checks in every file it opens. */
-export const STORAGE_FORMAT = { format: 'callsign-streams', version: 1 } as const;
-
-/** The file of the environment inside the store's folder. */
-export const STORAGE_FILE = 'streams.mdb';
-
-const MAX = Number.MAX_SAFE_INTEGER;
+export { STORAGE_FILE, STORAGE_FORMAT } from './lmdb-file.ts';
 
 /** Options of {@link lmdbBackend}. */
 export interface LmdbBackendInit {
@@ -35,234 +26,139 @@ export interface LmdbBackendInit {
   readonly path: string;
   /** Open without writing (for the command line's views of a running host's store). */
   readonly readOnly?: boolean;
+  /** How often the open transaction is committed (ms). Default 100. */
+  readonly checkpointMs?: number;
 }
 
-type Key = (string | number)[];
-
-function corrupt(path: string, why: string, cause?: unknown): CallsignError {
-  return new CallsignError(
-    'ERR_STORAGE_CORRUPT',
-    `${path} is not a callsign stream store: ${why}`,
-    cause === undefined ? undefined : { cause },
-  );
+/** The `lmdb` backend, and what its journal held when it was opened. */
+export interface LmdbBackend extends LogBackend {
+  readonly recovered: Recovery;
 }
 
-const LMDB_MAGIC = 0xbeefc0de;
-const LMDB_VERSION = 2;
-
-/**
- * Checks the two meta pages of an LMDB file before LMDB maps it: LMDB
- * trusts its file, and a file that is not one (or of another LMDB version)
- * can crash the process instead of failing. Empty means new.
- */
-function checkHeader(file: string): 'new' | 'lmdb' {
-  let fd: number | undefined;
-  try {
-    const size = statSync(file).size;
-    if (size === 0) return 'new';
-    fd = openSync(file, 'r');
-    const first = Buffer.alloc(64);
-    if (size < 8192 || readSync(fd, first, 0, 64, 0) < 64)
-      throw corrupt(file, 'it is too short for an LMDB file');
-    const pageSize = first.readUInt32LE(0x30);
-    const valid = (b: Buffer) =>
-      b.readUInt32LE(0x18) === LMDB_MAGIC && b.readUInt32LE(0x1c) === LMDB_VERSION;
-    if (!valid(first) || pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) {
-      throw corrupt(file, 'it has no LMDB header of this version');
-    }
-    const second = Buffer.alloc(64);
-    if (size < pageSize * 2 || readSync(fd, second, 0, 64, pageSize) < 64 || !valid(second)) {
-      throw corrupt(file, 'its second LMDB header is damaged');
-    }
-    return 'lmdb';
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+function readOnlyError(): CallsignError {
+  return new CallsignError('ERR_STORAGE_FAILED', 'this stream store is open read-only');
 }
 
 /**
- * Opens (or makes) the LMDB store in `init.path`.
+ * Opens (or makes) the LMDB store in `init.path`, applying what its journal
+ * holds from before a crash.
  *
  * @throws CallsignError `ERR_STORAGE_CORRUPT` for a damaged or foreign file,
- *   `ERR_STORAGE_FAILED` when it cannot be opened
+ *   `ERR_STORAGE_BUSY` while another process writes it, `ERR_STORAGE_FAILED`
+ *   when it cannot be opened
  */
-export function lmdbBackend(init: LmdbBackendInit): LogBackend {
-  const dir = init.path;
-  if (existsSync(dir) && !statSync(dir).isDirectory()) {
-    throw corrupt(dir, 'it is a file; the lmdb driver takes a folder');
-  }
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, STORAGE_FILE);
-  const fresh = !existsSync(file) || checkHeader(file) === 'new';
-  let root: RootDatabase;
+export function lmdbBackend(init: LmdbBackendInit): LmdbBackend {
+  const readOnly = init.readOnly ?? false;
+  storeFolder(init.path);
+  const release = readOnly ? () => {} : claimWriter(init.path);
+  let opened: ReturnType<typeof openStoreFile>;
+  let commits: LmdbCommits | undefined;
+  const recorder = new JournalRecorder();
   try {
-    root = open({ path: file, maxDbs: 16, readOnly: init.readOnly ?? false, encoding: 'msgpack' });
+    opened = openStoreFile(init.path, readOnly);
   } catch (err) {
-    const text = toError(err).message;
-    if (/invalid|version mismatch|MDB_INVALID|MDB_VERSION|corrupt/i.test(text)) {
-      throw corrupt(file, 'not an LMDB file of this version', err);
+    release();
+    throw err;
+  }
+  const { root } = opened;
+  const tables = lmdbTables(opened.tables);
+  if (!readOnly) {
+    try {
+      commits = new LmdbCommits({
+        dir: init.path,
+        root,
+        meta: opened.tables.meta,
+        tables,
+        recorder,
+        ...(init.checkpointMs === undefined ? {} : { checkpointMs: init.checkpointMs }),
+      });
+    } catch (err) {
+      void root.close().catch(() => {});
+      release();
+      throw err;
     }
-    throw new CallsignError('ERR_STORAGE_FAILED', `cannot open ${file}: ${text}`, { cause: err });
   }
-  let dbs: Record<
-    | 'meta'
-    | 'streams'
-    | 'partitions'
-    | 'records'
-    | 'subjects'
-    | 'keys'
-    | 'consumers'
-    | 'duplicates',
-    Database
-  >;
-  try {
-    const named = (name: string) => root.openDB({ name, encoding: 'msgpack' });
-    dbs = {
-      meta: named('callsign.meta'),
-      streams: named('streams'),
-      partitions: named('partitions'),
-      records: root.openDB({ name: 'records', encoding: 'binary' }),
-      subjects: named('subjects'),
-      keys: named('keys'),
-      consumers: named('consumers'),
-      duplicates: named('duplicates'),
-    };
-    const format = dbs.meta.get('format') as typeof STORAGE_FORMAT | undefined;
-    if (format === undefined) {
-      if (!fresh || init.readOnly) {
-        // An LMDB file someone else wrote: ours always has its format record.
-        let foreign = false;
-        for (const _ of root.getKeys({ limit: 1 })) foreign = true;
-        if (foreign || !fresh)
-          throw corrupt(file, 'it has no callsign format record (a foreign LMDB file?)');
-      }
-      dbs.meta.putSync('format', STORAGE_FORMAT);
-      dbs.meta.putSync('nextId', 1);
-    } else if (
-      format.format !== STORAGE_FORMAT.format ||
-      format.version !== STORAGE_FORMAT.version
-    ) {
-      throw corrupt(
-        file,
-        `its format is ${JSON.stringify(format)}, not ${JSON.stringify(STORAGE_FORMAT)}`,
-      );
-    }
-  } catch (err) {
-    void root.close().catch(() => {});
-    if (err instanceof CallsignError) throw err;
-    throw corrupt(file, toError(err).message, err);
-  }
-  const { meta, streams, partitions, records, subjects, keys, consumers, duplicates } = dbs;
-
-  function* keysOf(db: Database, start: Key, end: Key): Iterable<Key> {
-    for (const key of db.getKeys({ start, end })) yield key as Key;
-  }
-
-  function removeRange(db: Database, start: Key, end: Key): void {
-    for (const key of [...keysOf(db, start, end)]) db.removeSync(key);
-  }
+  const writing = () => {
+    if (!commits) throw readOnlyError();
+    return recorder;
+  };
+  let closing: Promise<void> | undefined;
 
   return {
     driver: 'lmdb',
-    transact: (fn) => root.transaction(fn).then(() => undefined),
-    flushed: () => Promise.resolve(root.flushed).then(() => undefined),
-    close: () => root.close(),
+    recovered: commits?.recovered ?? { frames: 0, torn: false },
+    transact: (fn) => (commits ? commits.transact(fn) : Promise.reject(readOnlyError())),
+    flushed: () => (commits ? commits.flushed() : Promise.resolve()),
+    close() {
+      closing ??= (commits ? commits.close() : Promise.resolve()).finally(async () => {
+        await root.close();
+        release();
+      });
+      return closing;
+    },
 
     allocateStreamId() {
-      const id = (meta.get('nextId') as number | undefined) ?? 1;
-      meta.putSync('nextId', id + 1);
+      const j = writing();
+      const id = tables.nextId();
+      tables.setNextId(id + 1);
+      j.setNextId(id + 1);
       return id;
     },
-    getStream: (name) => streams.get(name) as StreamMeta | undefined,
+    getStream: (name) => tables.getStream(name),
     putStream(m) {
-      streams.putSync(m.config.name, m);
+      writing().putStream(m);
+      tables.putStream(m);
     },
     deleteStream(m) {
-      const id = m.id;
-      for (const db of [partitions, records, subjects, keys, consumers, duplicates]) {
-        removeRange(db, [id], [id, MAX]);
-      }
-      streams.removeSync(m.config.name);
+      writing().deleteStream(m);
+      tables.deleteStream(m);
     },
-    listStreams(after, max) {
-      const names: string[] = [];
-      for (const name of streams.getKeys(after === undefined ? {} : { start: after })) {
-        if (name === after) continue;
-        names.push(String(name));
-        if (names.length >= max) break;
-      }
-      return names;
-    },
+    listStreams: (after, max) => tables.listStreams(after, max),
 
-    getPartition: (id, p) => partitions.get([id, p]) as PartitionMeta | undefined,
+    getPartition: (id, p) => tables.getPartition(id, p),
     putPartition(id, p, m) {
-      partitions.putSync([id, p], m);
+      writing().putPartition(id, p, m);
+      tables.putPartition(id, p, m);
     },
 
     putRecord(id, p, seq, r) {
-      records.putSync([id, p, seq], encodeRecord(r));
-      subjects.putSync([id, p, r.subject, seq], true);
-      if (r.key !== undefined) keys.putSync([id, p, r.key, seq], true);
+      const j = writing();
+      const bytes = encodeRecord(r);
+      j.putRecordBytes(id, p, seq, bytes);
+      tables.putRecordBytes(id, p, seq, bytes, r);
     },
     removeRecord(id, p, seq, r) {
-      records.removeSync([id, p, seq]);
-      subjects.removeSync([id, p, r.subject, seq]);
-      if (r.key !== undefined) keys.removeSync([id, p, r.key, seq]);
+      writing().removeRecordAt(id, p, seq);
+      tables.removeRecord(id, p, seq, r);
     },
-    getRecord(id, p, seq) {
-      const bytes = records.get([id, p, seq]) as Uint8Array | undefined;
-      return bytes === undefined ? undefined : decodeRecord(bytes);
-    },
-    *records(id, p, from) {
-      for (const { key, value } of records.getRange({ start: [id, p, from], end: [id, p, MAX] })) {
-        yield [(key as Key)[2] as number, decodeRecord(value as Uint8Array)];
-      }
-    },
-    *subjectSequences(id, p, subject) {
-      for (const key of keysOf(subjects, [id, p, subject, 0], [id, p, subject, MAX]))
-        yield key[3] as number;
-    },
-    subjectCount: (id, p, subject) =>
-      subjects.getKeysCount({ start: [id, p, subject, 0], end: [id, p, subject, MAX] }),
-    *lastPerSubject(id, p) {
-      let subject: string | undefined;
-      let last = 0;
-      for (const key of keysOf(subjects, [id, p], [id, p + 1])) {
-        if (key[2] !== subject) {
-          if (subject !== undefined) yield [subject, last];
-          subject = key[2] as string;
-        }
-        last = key[3] as number;
-      }
-      if (subject !== undefined) yield [subject, last];
-    },
-    *keySequences(id, p, key) {
-      for (const k of keysOf(keys, [id, p, key, 0], [id, p, key, MAX])) yield k[3] as number;
-    },
-    keyCount: (id, p, key) => keys.getKeysCount({ start: [id, p, key, 0], end: [id, p, key, MAX] }),
+    getRecord: (id, p, seq) => tables.getRecord(id, p, seq),
+    getRecordBytes: (id, p, seq) => tables.getRecordBytes(id, p, seq),
+    records: (id, p, from) => tables.records(id, p, from),
+    recordBytes: (id, p, from) => tables.recordBytes(id, p, from),
+    subjectSequences: (id, p, subject) => tables.subjectSequences(id, p, subject),
+    subjectCount: (id, p, subject) => tables.subjectCount(id, p, subject),
+    lastPerSubject: (id, p) => tables.lastPerSubject(id, p),
+    keySequences: (id, p, key) => tables.keySequences(id, p, key),
+    keyCount: (id, p, key) => tables.keyCount(id, p, key),
 
-    *consumers(id) {
-      for (const { key, value } of consumers.getRange({ start: [id], end: [id + 1] })) {
-        yield [(key as Key)[1] as string, value as ConsumerMeta];
-      }
-    },
+    consumers: (id) => tables.consumers(id),
     putConsumer(id, name, m) {
-      consumers.putSync([id, name], m);
+      writing().putConsumer(id, name, m);
+      tables.putConsumer(id, name, m);
     },
     deleteConsumer(id, name) {
-      consumers.removeSync([id, name]);
+      writing().deleteConsumer(id, name);
+      tables.deleteConsumer(id, name);
     },
 
-    *duplicates(id) {
-      for (const { key, value } of duplicates.getRange({ start: [id], end: [id + 1] })) {
-        yield [(key as Key)[1] as string, value as DuplicateEntry];
-      }
-    },
+    duplicates: (id) => tables.duplicates(id),
     putDuplicate(id, messageId, entry) {
-      duplicates.putSync([id, messageId], entry);
+      writing().putDuplicate(id, messageId, entry);
+      tables.putDuplicate(id, messageId, entry);
     },
     deleteDuplicate(id, messageId) {
-      duplicates.removeSync([id, messageId]);
+      writing().deleteDuplicate(id, messageId);
+      tables.deleteDuplicate(id, messageId);
     },
   };
 }

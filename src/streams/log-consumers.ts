@@ -8,15 +8,18 @@
 import { compileSubjectPattern, patternsOverlap } from '../directory/subject-pattern.ts';
 import { CallsignError } from '../errors.ts';
 import type { LogBackend } from './backend.ts';
+import { sameConfig } from './config.ts';
 import {
   type ConsumerConfig,
   type ConsumerConfigInput,
   consumerConfig,
-  sameConfig,
-} from './config.ts';
+} from './consumer-config.ts';
 import { type SavedPosition, startingPosition } from './consumer-state.ts';
-import type { ConsumerInfo, Delivery, PullOptions } from './store.ts';
-import { type ConsumerState, StreamState, storedRecord } from './stream-state.ts';
+import { MAX_BATCH_BYTES } from './log-reads.ts';
+import { deliveriesOf, RecordBatchWriter } from './record-batch.ts';
+import { recordSubject } from './record-codec.ts';
+import type { ConsumerInfo, Delivery, PullOptions, RecordBatch } from './store.ts';
+import { type ConsumerState, StreamState } from './stream-state.ts';
 
 /** How many filtered-out messages one pull passes over, per partition, before it returns. */
 export const PULL_SCAN_LIMIT = 10_000;
@@ -188,55 +191,47 @@ export class ConsumerBook {
     };
   }
 
-  /** The next deliveries of a consumer (see `StreamStore.pull`). */
-  pull(s: StreamState, name: string, options: PullOptions): Delivery[] {
+  /** The next deliveries of a consumer, packed (see `StreamStore.pull`). */
+  pullBatch(s: StreamState, name: string, options: PullOptions): RecordBatch {
     const c = this.#require(s, name);
     const { backend } = this.#init;
     const now = this.#init.now();
     const max = Math.max(0, Math.min(options.max, 10_000));
-    const out: Delivery[] = [];
+    const maxBytes = options.maxBytes ?? MAX_BATCH_BYTES;
+    const leaveOut = options.metadataOnly ?? false;
+    const out = new RecordBatchWriter(Math.min(maxBytes, 64 * 1024));
+    const full = () => out.count >= max || (out.count > 0 && out.size >= maxBytes);
     const n = s.parts.length;
     const order = (options.partitions ?? s.parts.map((_, i) => i)).filter((p) => p >= 0 && p < n);
     const turn = s.pullTurn++;
+    const everything = c.config.filter === '>';
     let changed = false;
-    const deliver = (p: number, seq: number, r: Parameters<typeof storedRecord>[3]) => {
-      const count = (c.positions[p] as (typeof c.positions)[number]).delivered(
-        seq,
-        now,
-        c.config.ackWaitMs,
-      );
-      out.push({
-        ...storedRecord(s.name, p, seq, r, options.metadataOnly),
-        consumer: name,
-        deliveryCount: count,
-      });
-      changed = true;
-    };
-    for (let i = 0; i < order.length && out.length < max; i++) {
+    for (let i = 0; i < order.length && !full(); i++) {
       const p = order[(i + turn) % order.length] as number;
       const pos = c.positions[p];
       const part = s.parts[p];
       if (!pos || !part) continue;
       for (const [seq, count] of pos.due(now)) {
-        if (out.length >= max) break;
-        const r = backend.getRecord(s.meta.id, p, seq);
-        if (!r || (c.config.maxDeliveries > 0 && count >= c.config.maxDeliveries)) {
+        if (full()) break;
+        const bytes = backend.getRecordBytes(s.meta.id, p, seq);
+        if (!bytes || (c.config.maxDeliveries > 0 && count >= c.config.maxDeliveries)) {
           pos.done(seq);
           changed = true;
           continue;
         }
-        deliver(p, seq, r);
+        out.add(p, seq, pos.delivered(seq, now, c.config.ackWaitMs), bytes, leaveOut);
+        changed = true;
       }
       if (pos.next > part.visible || pos.pendingCount >= c.config.maxAckPending) continue;
       let scanned = 0;
       let reachedEnd = true;
-      for (const [seq, r] of backend.records(s.meta.id, p, pos.next)) {
+      for (const [seq, bytes] of backend.recordBytes(s.meta.id, p, pos.next)) {
         if (seq > part.visible) break;
-        if (out.length >= max || pos.pendingCount >= c.config.maxAckPending) {
+        if (full() || pos.pendingCount >= c.config.maxAckPending) {
           reachedEnd = false;
           break;
         }
-        if (!c.matches(r.subject) || !pos.wants(seq)) {
+        if ((!everything && !c.matches(recordSubject(bytes))) || !pos.wants(seq)) {
           pos.skip(seq);
           changed = true;
           if (++scanned >= PULL_SCAN_LIMIT) {
@@ -245,7 +240,8 @@ export class ConsumerBook {
           }
           continue;
         }
-        deliver(p, seq, r);
+        out.add(p, seq, pos.delivered(seq, now, c.config.ackWaitMs), bytes, leaveOut);
+        changed = true;
       }
       if (reachedEnd && pos.next <= part.visible) {
         pos.skip(part.visible);
@@ -253,7 +249,12 @@ export class ConsumerBook {
       }
     }
     if (changed) void this.#save(s, c).catch(() => {});
-    return out;
+    return out.finish();
+  }
+
+  /** The next deliveries of a consumer (see `StreamStore.pull`). */
+  pull(s: StreamState, name: string, options: PullOptions): Delivery[] {
+    return deliveriesOf(s.name, name, this.pullBatch(s, name, options));
   }
 
   nextDue(s: StreamState, name: string): number | undefined {
@@ -275,13 +276,7 @@ export class ConsumerBook {
     delayMs = 0,
   ): Promise<boolean> {
     const c = this.#require(s, name);
-    const pos = c.positions[partition];
-    if (!pos) {
-      throw new CallsignError(
-        'ERR_INVALID_PARTITION',
-        `partition ${partition} is not one of 0 to ${s.parts.length - 1} of ${s.name}`,
-      );
-    }
+    const pos = this.#position(s, c, partition);
     if (kind === 'nak') {
       const delay = Number.isFinite(delayMs) ? Math.max(0, Math.min(delayMs, 86_400_000)) : 0;
       if (!pos.again(sequence, this.#init.now() + delay)) return false;
@@ -289,18 +284,56 @@ export class ConsumerBook {
       return true;
     }
     if (!pos.done(sequence)) return false;
-    const retention = s.meta.config.retention;
-    if (retention === 'workqueue') {
-      void this.#init.write(() => this.#init.remove(s, partition, sequence));
-    } else if (retention === 'interest') {
-      void this.#init.write(() => {
-        const r = this.#init.backend.getRecord(s.meta.id, partition, sequence);
-        if (r && this.#unwanted(s, partition, sequence, r.subject))
-          this.#init.remove(s, partition, sequence);
-      });
-    }
+    this.#removeAcknowledged(s, partition, [sequence]);
     await this.#save(s, c);
     return true;
+  }
+
+  /** Acknowledges what is pending in `partition` from `from` to `to`; resolves to how many, once stored. */
+  async ackRange(
+    s: StreamState,
+    name: string,
+    partition: number,
+    from: number,
+    to: number,
+  ): Promise<number> {
+    const c = this.#require(s, name);
+    const pos = this.#position(s, c, partition);
+    const acked = pos.doneRange(from, to);
+    if (acked.length === 0) return 0;
+    this.#removeAcknowledged(s, partition, acked);
+    await this.#save(s, c);
+    return acked.length;
+  }
+
+  /** The position of `c` in `partition`. @throws `ERR_INVALID_PARTITION` */
+  #position(s: StreamState, c: ConsumerState, partition: number) {
+    const pos = c.positions[partition];
+    if (!pos) {
+      throw new CallsignError(
+        'ERR_INVALID_PARTITION',
+        `partition ${partition} is not one of 0 to ${s.parts.length - 1} of ${s.name}`,
+      );
+    }
+    return pos;
+  }
+
+  /** Under work-queue and interest retention, what acknowledgements leave unwanted goes. */
+  #removeAcknowledged(s: StreamState, partition: number, seqs: readonly number[]): void {
+    const retention = s.meta.config.retention;
+    if (retention === 'workqueue') {
+      void this.#init.write(() => {
+        for (const seq of seqs) this.#init.remove(s, partition, seq);
+      });
+    } else if (retention === 'interest') {
+      void this.#init.write(() => {
+        for (const seq of seqs) {
+          const r = this.#init.backend.getRecord(s.meta.id, partition, seq);
+          if (r && this.#unwanted(s, partition, seq, r.subject))
+            this.#init.remove(s, partition, seq);
+        }
+      });
+    }
   }
 
   resetPending(s: StreamState, name: string): void {

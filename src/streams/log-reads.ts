@@ -7,30 +7,59 @@
 import { compileSubjectPattern, subjectTokens } from '../directory/subject-pattern.ts';
 import { CallsignError } from '../errors.ts';
 import type { LogBackend } from './backend.ts';
-import type { ByteRange, ReadOptions, StoredRecord } from './store.ts';
+import { RecordBatchWriter, storedRecordsOf } from './record-batch.ts';
+import { recordSubject } from './record-codec.ts';
+import type { ByteRange, ReadOptions, RecordBatch, StoredRecord } from './store.ts';
 import { type StreamState, storedRecord } from './stream-state.ts';
 
-/** Stored messages of one partition in sequence order, as far as committed. */
+/** How many records a filtered read passes over, at most, before it returns. */
+export const READ_SCAN_LIMIT = 10_000;
+
+/** The most bytes of one page, by default (at least one record is given). */
+export const MAX_BATCH_BYTES = 1024 * 1024;
+
+/**
+ * Stored messages of one partition in sequence order, as far as committed,
+ * packed as they are stored; `next` is where to read on.
+ */
+export function readBatch(
+  backend: LogBackend,
+  s: StreamState,
+  options: ReadOptions,
+): RecordBatch & { next: number } {
+  const p = checkPartition(s, options.partition ?? 0);
+  const part = s.parts[p] as (typeof s.parts)[number];
+  const max = Math.max(0, Math.min(options.max ?? 1000, 100_000));
+  const maxBytes = options.maxBytes ?? MAX_BATCH_BYTES;
+  const matches = options.filter ? compileSubjectPattern(options.filter) : undefined;
+  const from = Math.max(options.from ?? part.meta.first, 1);
+  const out = new RecordBatchWriter(Math.min(maxBytes, 64 * 1024));
+  let last = 0;
+  let passed = 0;
+  if (max > 0) {
+    for (const [seq, bytes] of backend.recordBytes(s.meta.id, p, from)) {
+      if (seq > part.visible) break;
+      if (out.count >= max || (out.count > 0 && out.size >= maxBytes)) break;
+      last = seq;
+      if (matches && !matches(recordSubject(bytes))) {
+        if (++passed >= READ_SCAN_LIMIT) break;
+        continue;
+      }
+      out.add(p, seq, 0, bytes, options.metadataOnly);
+    }
+  }
+  return out.finish(last > 0 ? last + 1 : Math.max(from, part.meta.first)) as RecordBatch & {
+    next: number;
+  };
+}
+
+/** The same as {@link readBatch}, as records. */
 export function readRecords(
   backend: LogBackend,
   s: StreamState,
   options: ReadOptions,
 ): StoredRecord[] {
-  const stream = s.name;
-  const p = checkPartition(s, options.partition ?? 0);
-  const part = s.parts[p] as (typeof s.parts)[number];
-  const max = Math.max(0, Math.min(options.max ?? 1000, 100_000));
-  const matches = options.filter ? compileSubjectPattern(options.filter) : undefined;
-  const out: StoredRecord[] = [];
-  if (max === 0) return out;
-  const from = Math.max(options.from ?? part.meta.first, 1);
-  for (const [seq, r] of backend.records(s.meta.id, p, from)) {
-    if (seq > part.visible) break;
-    if (matches && !matches(r.subject)) continue;
-    out.push(storedRecord(stream, p, seq, r, options.metadataOnly));
-    if (out.length >= max) break;
-  }
-  return out;
+  return storedRecordsOf(s.name, readBatch(backend, s, options));
 }
 
 /** One stored message, or a byte range of its data. */

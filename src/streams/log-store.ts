@@ -13,18 +13,16 @@
 import { compileSubjectPattern } from '../directory/subject-pattern.ts';
 import { CallsignError, isCallsignError, toError } from '../errors.ts';
 import type { LogBackend, PartitionMeta, StreamMeta } from './backend.ts';
-import {
-  type ConsumerConfigInput,
-  type StreamConfigInput,
-  sameConfig,
-  streamConfig,
-} from './config.ts';
+import { type StreamConfigInput, sameConfig, streamConfig } from './config.ts';
+import type { ConsumerConfigInput } from './consumer-config.ts';
 import { PartitionWriter } from './log-appends.ts';
 import { ConsumerBook } from './log-consumers.ts';
-import { checkPartition, getRecord, lastOfSubject, readRecords } from './log-reads.ts';
-import { expiryCutoff } from './retention.ts';
+import { checkPartition, getRecord, lastOfSubject, readBatch, readRecords } from './log-reads.ts';
+import { expireRecords, purgeRecords } from './log-removals.ts';
 import type {
+  AppendItem,
   AppendOptions,
+  AppendOutcome,
   AppendResult,
   ByteRange,
   ConsumerInfo,
@@ -32,6 +30,7 @@ import type {
   PullOptions,
   PurgeOptions,
   ReadOptions,
+  RecordBatch,
   RecordInput,
   StoredRecord,
   StoreEvent,
@@ -39,31 +38,19 @@ import type {
   StreamStore,
   StreamStoreInit,
 } from './store.ts';
+import { StreamCache } from './stream-cache.ts';
 import { emptyPartition, StreamState } from './stream-state.ts';
-
-/** Streams kept in memory while not busy; more are loaded again from the backend when used. */
-export const CACHED_STREAMS = 4096;
-
-interface Op {
-  readonly run: () => unknown;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (err: Error) => void;
-  outcome?: { ok: true; value: unknown } | { ok: false; error: Error };
-}
+import { WriteBatches } from './write-batches.ts';
 
 /** A {@link StreamStore} over a {@link LogBackend}. */
 export class LogStore implements StreamStore {
   readonly driver: string;
   readonly #backend: LogBackend;
   readonly #now: () => number;
-  readonly #cache = new Map<string, StreamState>();
   readonly #listeners = new Set<(e: StoreEvent) => void>();
-  #queue: Op[] = [];
-  #scheduled = false;
-  /** Partitions whose visible sequence moves on when the current batch commits. */
-  #touched = new Set<StreamState>();
+  readonly #batches: WriteBatches;
+  readonly #cache: StreamCache;
   #closing: Promise<void> | undefined;
-  #uses = 0;
   /** @internal */
   readonly consumers: ConsumerBook;
   readonly #writer: PartitionWriter;
@@ -72,9 +59,18 @@ export class LogStore implements StreamStore {
     this.#backend = backend;
     this.driver = backend.driver;
     this.#now = init.now ?? Date.now;
+    this.#batches = new WriteBatches({
+      backend,
+      current: (s) => this.#cache.has(s),
+      appended: (s, partition, sequence) =>
+        this.#emit({ kind: 'appended', stream: s.name, partition, sequence }),
+      // Memory may now be ahead of what is stored: load again from the backend.
+      failed: () => this.#cache.clear(),
+    });
+    this.#cache = new StreamCache(backend, this.#now, (s) => this.#batches.touched.has(s));
     this.#writer = new PartitionWriter({
       backend,
-      touch: (s) => this.#touched.add(s),
+      touch: (s) => this.#batches.touched.add(s),
       interested: (s, subject) => this.consumers.interested(s, subject),
     });
     this.consumers = new ConsumerBook({
@@ -85,75 +81,9 @@ export class LogStore implements StreamStore {
     });
   }
 
-  // ---------------------------------------------------------------------------
-  // Batching
-
-  /** Runs `fn` inside the next write transaction; resolves with its value once committed. */
+  /** Runs `fn` inside the next write transaction; resolves with its value once durable. */
   #write<T>(fn: () => T): Promise<T> {
-    if (this.#closing) {
-      return Promise.reject(new CallsignError('ERR_CLOSED', 'the stream store is closed'));
-    }
-    return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ run: fn, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        queueMicrotask(() => this.#runBatch());
-      }
-    });
-  }
-
-  #runBatch(): void {
-    const ops = this.#queue;
-    this.#queue = [];
-    this.#scheduled = false;
-    const touched = new Set<StreamState>();
-    const committed = this.#backend.transact(() => {
-      this.#touched = touched;
-      for (const op of ops) {
-        try {
-          op.outcome = { ok: true, value: op.run() };
-        } catch (err) {
-          op.outcome = { ok: false, error: toError(err) };
-        }
-      }
-      // Partition counters once per transaction, however many messages changed them.
-      for (const s of touched) {
-        if (this.#cache.get(s.name) !== s) continue; // deleted in this batch
-        for (let p = 0; p < s.parts.length; p++) {
-          const part = s.parts[p] as (typeof s.parts)[number];
-          if (part.dirty) this.#backend.putPartition(s.meta.id, p, part.meta);
-          part.dirty = false;
-        }
-      }
-    });
-    committed.then(
-      () => {
-        for (const s of touched) {
-          for (let p = 0; p < s.parts.length; p++) {
-            const part = s.parts[p];
-            if (!part || part.visible === part.meta.last) continue;
-            part.visible = part.meta.last;
-            this.#emit({ kind: 'appended', stream: s.name, partition: p, sequence: part.visible });
-          }
-        }
-        for (const op of ops) {
-          const o = op.outcome;
-          if (!o) op.reject(new CallsignError('ERR_STORAGE_FAILED', 'the transaction did not run'));
-          else if (o.ok) op.resolve(o.value);
-          else op.reject(o.error);
-        }
-      },
-      (err: unknown) => {
-        // Memory may now be ahead of what is stored: load again from the backend.
-        this.#cache.clear();
-        const failure = new CallsignError(
-          'ERR_STORAGE_FAILED',
-          `the stream store could not write: ${toError(err).message}`,
-          { cause: err },
-        );
-        for (const op of ops) op.reject(failure);
-      },
-    );
+    return this.#batches.write(fn);
   }
 
   #emit(event: StoreEvent): void {
@@ -176,38 +106,12 @@ export class LogStore implements StreamStore {
 
   /** @internal The stream in memory, loading it if need be. */
   load(name: string): StreamState | undefined {
-    const cached = this.#cache.get(name);
-    if (cached) {
-      cached.used = ++this.#uses;
-      return cached;
-    }
-    let s: StreamState | undefined;
-    try {
-      s = StreamState.load(this.#backend, name, this.#now());
-    } catch (err) {
-      throw storageError(err, `stream ${name}`);
-    }
-    if (!s) return undefined;
-    s.used = ++this.#uses;
-    this.#cache.set(name, s);
-    if (this.#cache.size > CACHED_STREAMS) this.#evict(s);
-    return s;
-  }
-
-  /** Drops the least recently used streams that are not busy, down to 3/4 of the cache. */
-  #evict(keep: StreamState): void {
-    const idle = [...this.#cache.values()]
-      .filter((s) => s !== keep && !s.busy && !this.#touched.has(s))
-      .sort((a, b) => a.used - b.used);
-    const excess = this.#cache.size - Math.floor((CACHED_STREAMS * 3) / 4);
-    for (const s of idle.slice(0, excess)) this.#cache.delete(s.name);
+    return this.#cache.load(name);
   }
 
   /** @internal */
   require(name: string): StreamState {
-    const s = typeof name === 'string' ? this.load(name) : undefined;
-    if (!s) throw new CallsignError('ERR_UNKNOWN_STREAM', `no stream ${JSON.stringify(name)} here`);
-    return s;
+    return this.#cache.require(name);
   }
 
   async createStream(input: StreamConfigInput): Promise<StreamInfo> {
@@ -235,9 +139,7 @@ export class LogStore implements StreamStore {
         this.#backend.putPartition(meta.id, p, emptyPartition());
       }
       const s = new StreamState(meta, parts);
-      s.used = ++this.#uses;
-      this.#cache.set(config.name, s);
-      if (this.#cache.size > CACHED_STREAMS) this.#evict(s);
+      this.#cache.add(s);
       return this.#info(s);
     });
   }
@@ -321,6 +223,30 @@ export class LogStore implements StreamStore {
     return result;
   }
 
+  async appendBatch(stream: string, items: readonly AppendItem[]): Promise<AppendOutcome[]> {
+    const s = this.require(stream);
+    const outcomes = await this.#write(() => {
+      const current = this.require(stream);
+      const now = this.#now();
+      return items.map((item): AppendOutcome => {
+        try {
+          return this.#writer.append(current, item.record, item.options ?? {}, now);
+        } catch (err) {
+          return isCallsignError(err)
+            ? err
+            : new CallsignError('ERR_STORAGE_FAILED', toError(err).message, { cause: err });
+        }
+      });
+    });
+    if (
+      s.meta.config.durability === 'flush' &&
+      outcomes.some((o) => !(o instanceof CallsignError) && !o.duplicate)
+    ) {
+      await this.#backend.flushed();
+    }
+    return outcomes;
+  }
+
   async flush(options: { sync?: boolean } = {}): Promise<void> {
     await this.#write(() => undefined);
     if (options.sync) await this.#backend.flushed();
@@ -331,6 +257,13 @@ export class LogStore implements StreamStore {
 
   async read(stream: string, options: ReadOptions = {}): Promise<StoredRecord[]> {
     return readRecords(this.#backend, this.require(stream), options);
+  }
+
+  async readBatch(
+    stream: string,
+    options: ReadOptions = {},
+  ): Promise<RecordBatch & { next: number }> {
+    return readBatch(this.#backend, this.require(stream), options);
   }
 
   async get(
@@ -356,43 +289,17 @@ export class LogStore implements StreamStore {
       options.partition === undefined
         ? s.parts.map((_, i) => i)
         : [checkPartition(s, options.partition)];
-    const matches = options.filter ? compileSubjectPattern(options.filter) : undefined;
-    return this.#write(() => {
-      let removed = 0;
-      for (const p of parts) {
-        const meta = (s.parts[p] as (typeof s.parts)[number]).meta;
-        const doomed: number[] = [];
-        for (const [seq, r] of this.#backend.records(s.meta.id, p, meta.first)) {
-          if (options.keepFrom !== undefined && seq >= options.keepFrom) break;
-          if (!matches || matches(r.subject)) doomed.push(seq);
-        }
-        for (const seq of doomed) if (this.#writer.remove(s, p, seq)) removed++;
-      }
-      return removed;
-    });
+    return this.#write(() => purgeRecords(this.#backend, this.#writer, s, parts, options));
   }
 
   async expire(): Promise<number> {
     const now = this.#now();
-    const names = [...this.#cache.keys()];
+    const names = this.#cache.names();
     return this.#write(() => {
       let removed = 0;
       for (const name of names) {
         const s = this.#cache.get(name);
-        if (!s) continue;
-        for (const id of s.duplicates.expire(now)) this.#backend.deleteDuplicate(s.meta.id, id);
-        const cutoff = expiryCutoff(s.meta.config, now);
-        if (cutoff === undefined) continue;
-        for (let p = 0; p < s.parts.length; p++) {
-          const meta = (s.parts[p] as (typeof s.parts)[number]).meta;
-          if (meta.firstTime === undefined || meta.firstTime >= cutoff) continue;
-          const doomed: number[] = [];
-          for (const [seq, r] of this.#backend.records(s.meta.id, p, meta.first)) {
-            if (r.publishTime >= cutoff) break;
-            doomed.push(seq);
-          }
-          for (const seq of doomed) if (this.#writer.remove(s, p, seq)) removed++;
-        }
+        if (s) removed += expireRecords(this.#backend, this.#writer, s, now);
       }
       return removed;
     });
@@ -419,6 +326,20 @@ export class LogStore implements StreamStore {
 
   async pull(stream: string, consumer: string, options: PullOptions): Promise<Delivery[]> {
     return this.consumers.pull(this.require(stream), consumer, options);
+  }
+
+  async pullBatch(stream: string, consumer: string, options: PullOptions): Promise<RecordBatch> {
+    return this.consumers.pullBatch(this.require(stream), consumer, options);
+  }
+
+  async ackRange(
+    stream: string,
+    consumer: string,
+    partition: number,
+    from: number,
+    to: number,
+  ): Promise<number> {
+    return this.consumers.ackRange(this.require(stream), consumer, partition, from, to);
   }
 
   async nextRedelivery(stream: string, consumer: string): Promise<number | undefined> {
@@ -468,10 +389,8 @@ export class LogStore implements StreamStore {
 
   close(): Promise<void> {
     if (!this.#closing) {
-      const last =
-        this.#queue.length > 0 || this.#scheduled
-          ? this.#write(() => undefined)
-          : Promise.resolve();
+      const last = this.#batches.busy ? this.#write(() => undefined) : Promise.resolve();
+      this.#batches.close();
       this.#closing = last.catch(() => {}).then(() => this.#backend.close());
     }
     return this.#closing;
@@ -480,12 +399,4 @@ export class LogStore implements StreamStore {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
-}
-
-/** A backend failure as a coded error (a corrupt file keeps its code). */
-export function storageError(err: unknown, what: string): CallsignError {
-  if (isCallsignError(err)) return err;
-  return new CallsignError('ERR_STORAGE_FAILED', `cannot read ${what}: ${toError(err).message}`, {
-    cause: err,
-  });
 }

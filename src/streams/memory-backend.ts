@@ -12,6 +12,7 @@ import type {
   RecordData,
   StreamMeta,
 } from './backend.ts';
+import { encodeRecord } from './record-codec.ts';
 
 interface MemoryPartition {
   meta?: PartitionMeta;
@@ -119,6 +120,13 @@ export function memoryBackend(): LogBackend {
       if (record.key !== undefined) unfile(part.byKey, record.key, seq);
     },
     getRecord: (id, p, seq) => partition(id, p)?.records.get(seq),
+    getRecordBytes(id, p, seq) {
+      const r = partition(id, p)?.records.get(seq);
+      return r === undefined ? undefined : encodeRecord(r);
+    },
+    *recordBytes(id, p, from) {
+      for (const [seq, r] of this.records(id, p, from)) yield [seq, encodeRecord(r)];
+    },
     *records(id, p, from) {
       const part = partition(id, p);
       const last = part?.meta?.last ?? 0;

@@ -10,19 +10,20 @@ import { CallsignError, type ErrorCode } from '../errors.ts';
 import { encodeMessage } from '../messages/codec.ts';
 import { isMessage, type Message, typeNameOf } from '../messages/registry.ts';
 import type { ActorBase } from '../runtime/context.ts';
+import { AppendPackWriter, type PackedAppend, readOutcomes } from './append-pack.ts';
 import { StreamLink, type StreamLinkOptions } from './link.ts';
 import {
-  StreamAppendBatch,
-  type StreamAppendedBatch,
-  StreamAppendItem,
+  type StreamAppendedPack,
+  StreamAppendPack,
   StreamFlush,
   type StreamFlushed,
 } from './protocol.ts';
-
-/** The most appends sent in one batch. */
-const MAX_BATCH = 4096;
-
 import type { AppendResult } from './store.ts';
+
+/** The most appends sent in one pack. */
+const MAX_BATCH = 4096;
+/** A pack is closed once its data passes this many bytes. */
+const MAX_PACK_BYTES = 1024 * 1024;
 
 /** Options of {@link openProducer}. */
 export interface ProducerOptions extends StreamLinkOptions {
@@ -61,7 +62,7 @@ export class Producer {
   #count = 0;
   readonly #room: (() => void)[] = [];
   #batch: {
-    item: StreamAppendItem;
+    append: PackedAppend;
     resolve: (r: AppendResult) => void;
     reject: (err: Error) => void;
   }[] = [];
@@ -97,23 +98,20 @@ export class Producer {
     const messageId =
       init.messageId ?? (this.#idempotent ? `${this.name}-${++this.#count}` : undefined);
     const eventTime = init.eventTime instanceof Date ? init.eventTime.getTime() : init.eventTime;
-    const item = new StreamAppendItem({
+    const append: PackedAppend = {
       data,
-      producer: this.name,
-      ...(type === undefined ? {} : { type }),
-      ...(init.subject === undefined ? {} : { subject: init.subject }),
-      ...(init.key === undefined ? {} : { key: init.key }),
-      ...(init.properties === undefined ? {} : { properties: { ...init.properties } }),
-      ...(eventTime === undefined ? {} : { eventTime }),
-      ...(messageId === undefined ? {} : { messageId }),
-      ...(init.expectedLastSequence === undefined
-        ? {}
-        : { expectedLastSequence: init.expectedLastSequence }),
-      ...(init.partition === undefined ? {} : { partition: init.partition }),
-    });
+      type,
+      subject: init.subject,
+      key: init.key,
+      properties: init.properties,
+      eventTime,
+      messageId,
+      expectedLastSequence: init.expectedLastSequence,
+      partition: init.partition,
+    } as PackedAppend;
     try {
       return await new Promise<AppendResult>((resolve, reject) => {
-        this.#batch.push({ item, resolve, reject });
+        this.#batch.push({ append, resolve, reject });
         if (this.#batch.length === 1) queueMicrotask(() => this.#send());
       });
     } finally {
@@ -122,32 +120,40 @@ export class Producer {
     }
   }
 
-  /** Sends the appends of this turn as one batch (they keep their order). */
+  /** Sends the appends of this turn as packs (they keep their order). */
   #send(): void {
     const all = this.#batch;
     this.#batch = [];
-    for (let i = 0; i < all.length; i += MAX_BATCH) {
-      const batch = all.slice(i, i + MAX_BATCH);
+    for (let i = 0; i < all.length; ) {
+      const w = new AppendPackWriter();
+      const start = i;
+      while (i < all.length && w.count < MAX_BATCH && w.size < MAX_PACK_BYTES) {
+        w.add((all[i] as (typeof all)[number]).append);
+        i++;
+      }
+      const batch = all.slice(start, i);
+      const count = w.count;
+      const appends = w.finish();
       this.#link
-        .request<InstanceType<typeof StreamAppendedBatch>>(
+        .request<InstanceType<typeof StreamAppendedPack>>(
           (id) =>
-            new StreamAppendBatch({ id, stream: this.stream, items: batch.map((b) => b.item) }),
+            new StreamAppendPack({ id, stream: this.stream, producer: this.name, count, appends }),
           this.#idempotent,
         )
         .then(
           (r) => {
+            let outcomes: ReturnType<typeof readOutcomes>;
+            try {
+              outcomes = readOutcomes(r.outcomes, r.refusals, count);
+            } catch (err) {
+              for (const b of batch) b.reject(err as Error);
+              return;
+            }
             batch.forEach((b, k) => {
-              const o = r.outcomes[k];
-              if (!o)
-                b.reject(
-                  new CallsignError(
-                    'ERR_STORAGE_FAILED',
-                    'the host did not answer for this append',
-                  ),
-                );
-              else if (o.code !== undefined)
-                b.reject(new CallsignError(o.code as ErrorCode, o.reason ?? o.code));
-              else {
+              const o = outcomes[k] as (typeof outcomes)[number];
+              if (o.refused) {
+                b.reject(new CallsignError(o.refused.code as ErrorCode, o.refused.reason));
+              } else {
                 b.resolve({
                   stream: this.stream,
                   partition: o.partition,

@@ -21,54 +21,30 @@ const record = {
 // ---------------------------------------------------------------------------
 // Producing
 
-/** producer → host: append one message (answered by StreamAppended or StreamRefused). */
-export class StreamAppend extends defineMessage('callsign.stream.Append', {
+/**
+ * producer → host: append these messages, in order, packed (append-pack.ts);
+ * answered by StreamAppendedPack or StreamRefused. `producer` is stored with each.
+ */
+export class StreamAppendPack extends defineMessage('callsign.stream.AppendPack', {
   id: t.uint,
   stream: t.string,
-  ...record,
-  messageId: t.optional(t.string),
-  expectedLastSequence: t.optional(t.uint),
-  partition: t.optional(t.uint),
+  producer: t.optional(t.string),
+  count: t.uint,
+  appends: t.bytes,
 }) {}
 
-/** One message of a {@link StreamAppendBatch}. */
-export class StreamAppendItem extends defineMessage('callsign.stream.AppendItem', {
-  ...record,
-  messageId: t.optional(t.string),
-  expectedLastSequence: t.optional(t.uint),
-  partition: t.optional(t.uint),
+/** Why one append of a pack was refused, by its place in the pack. */
+export class StreamAppendRefusal extends defineMessage('callsign.stream.AppendRefusal', {
+  index: t.uint,
+  code: t.string,
+  reason: t.string,
 }) {}
 
-/** producer → host: append these messages, in order (answered by StreamAppendedBatch or StreamRefused). */
-export class StreamAppendBatch extends defineMessage('callsign.stream.AppendBatch', {
+/** host → producer: where each message of a pack went (append-pack.ts), and which were refused. */
+export class StreamAppendedPack extends defineMessage('callsign.stream.AppendedPack', {
   id: t.uint,
-  stream: t.string,
-  items: t.array(t.message(StreamAppendItem)),
-}) {}
-
-/** Where one message of a batch went, or (`code`) why it was refused. */
-export class StreamAppendOutcome extends defineMessage('callsign.stream.AppendOutcome', {
-  partition: t.uint,
-  sequence: t.uint,
-  publishTime: t.float,
-  duplicate: t.bool,
-  code: t.optional(t.string),
-  reason: t.optional(t.string),
-}) {}
-
-/** host → producer: the outcome of each message of a batch, in its order. */
-export class StreamAppendedBatch extends defineMessage('callsign.stream.AppendedBatch', {
-  id: t.uint,
-  outcomes: t.array(t.message(StreamAppendOutcome)),
-}) {}
-
-/** host → producer: where the message went. */
-export class StreamAppended extends defineMessage('callsign.stream.Appended', {
-  id: t.uint,
-  partition: t.uint,
-  sequence: t.uint,
-  publishTime: t.float,
-  duplicate: t.bool,
+  outcomes: t.bytes,
+  refusals: t.array(t.message(StreamAppendRefusal)),
 }) {}
 
 /** host → anyone: a request was refused; nothing of it was stored. */
@@ -117,7 +93,11 @@ export class ConsumerActive extends defineMessage('callsign.stream.ConsumerActiv
   active: t.bool,
 }) {}
 
-/** host → consumer: one message, with its metadata. */
+/**
+ * One message delivered to a consumer, with its metadata: what the
+ * consumer's owner receives in `select` (the host sends them packed, in a
+ * StreamDeliveryPack).
+ */
 export class StreamDelivery extends defineMessage('callsign.stream.Delivery', {
   stream: t.string,
   consumer: t.string,
@@ -131,9 +111,12 @@ export class StreamDelivery extends defineMessage('callsign.stream.Delivery', {
   messageId: t.optional(t.string),
 }) {}
 
-/** host → consumer: deliveries, in order per partition. */
-export class StreamDeliveries extends defineMessage('callsign.stream.Deliveries', {
-  deliveries: t.array(t.message(StreamDelivery)),
+/** host → consumer: deliveries, in order per partition, packed (record-batch.ts). */
+export class StreamDeliveryPack extends defineMessage('callsign.stream.DeliveryPack', {
+  stream: t.string,
+  consumer: t.string,
+  count: t.uint,
+  deliveries: t.bytes,
 }) {}
 
 /** The ways a consumer settles a delivery. */
@@ -158,11 +141,15 @@ export class ConsumerSettleItem extends defineMessage('callsign.stream.ConsumerS
   delayMs: t.optional(t.uint),
 }) {}
 
-/** consumer → host: settle these deliveries (no answer). */
-export class ConsumerSettleBatch extends defineMessage('callsign.stream.ConsumerSettleBatch', {
+/**
+ * consumer → host: acknowledge `acks` (ranges, packed: partition, first
+ * sequence and count as varuints, repeated) and settle `others` (no answer).
+ */
+export class ConsumerSettlePack extends defineMessage('callsign.stream.ConsumerSettlePack', {
   stream: t.string,
   consumer: t.string,
-  items: t.array(t.message(ConsumerSettleItem)),
+  acks: t.bytes,
+  others: t.array(t.message(ConsumerSettleItem)),
 }) {}
 
 /** host → consumer: the settlement is stored (`settled` false when it was not pending). */
@@ -224,7 +211,11 @@ export class StreamAnswer extends defineMessage('callsign.stream.Answer', {
   value: t.any,
 }) {}
 
-/** anyone → host: stored messages in order; with `waitMs`, wait that long for one when there are none. */
+/**
+ * anyone → host: stored messages in order, `max` per page, `pages` pages
+ * one after the other (default 1, at most 8: a reader keeps the host busy
+ * while it reads); with `waitMs`, wait that long for one when there are none.
+ */
 export class StreamRead extends defineMessage('callsign.stream.Read', {
   id: t.uint,
   stream: t.string,
@@ -234,12 +225,19 @@ export class StreamRead extends defineMessage('callsign.stream.Read', {
   filter: t.optional(t.string),
   metadataOnly: t.bool,
   waitMs: t.uint,
+  pages: t.optional(t.uint),
 }) {}
 
-/** host → reader: messages read (none when the wait ended first); `next` is where to read on. */
-export class StreamRecords extends defineMessage('callsign.stream.Records', {
+/**
+ * host → reader: one page of messages read, packed (record-batch.ts; none
+ * when the wait ended first); `next` is where to read on, `last` the
+ * partition's last sequence; `more` when another page of the read follows.
+ */
+export class StreamRecordsPack extends defineMessage('callsign.stream.RecordsPack', {
   id: t.uint,
-  records: t.array(t.message(StreamDelivery)),
+  count: t.uint,
+  records: t.bytes,
   next: t.uint,
   last: t.uint,
+  more: t.bool,
 }) {}

@@ -12,12 +12,9 @@
  *
  * @module
  */
-import type {
-  ConsumerConfig,
-  ConsumerConfigInput,
-  StreamConfig,
-  StreamConfigInput,
-} from './config.ts';
+import type { CallsignError } from '../errors.ts';
+import type { StreamConfig, StreamConfigInput } from './config.ts';
+import type { ConsumerConfig, ConsumerConfigInput } from './consumer-config.ts';
 
 /** What a producer gives to append. */
 export interface RecordInput {
@@ -56,6 +53,28 @@ export interface AppendResult {
   readonly publishTime: number;
   /** True when the message id was seen within the window: `sequence` is the first one's. */
   readonly duplicate: boolean;
+}
+
+/** One append of {@link StreamStore.appendBatch}. */
+export interface AppendItem {
+  readonly record: RecordInput;
+  readonly options?: AppendOptions;
+}
+
+/** The outcome of one append of a batch: where it went, or the coded error that refused it. */
+export type AppendOutcome = AppendResult | CallsignError;
+
+/**
+ * Records or deliveries in their packed form (record-batch.ts): what a host
+ * sends in one message. `positions` lists partition, sequence, partition,
+ * sequence, ... of the entries, in order.
+ */
+export interface RecordBatch {
+  readonly count: number;
+  readonly bytes: Uint8Array;
+  readonly positions: readonly number[];
+  /** For reads: the sequence to read on from. */
+  readonly next?: number;
 }
 
 /** A stored message: what was given, and where and when the store put it. */
@@ -131,6 +150,8 @@ export interface PullOptions {
   readonly partitions?: readonly number[];
   /** Leave `data` out of the deliveries (fetch it later with {@link StreamStore.get}). */
   readonly metadataOnly?: boolean;
+  /** Stop adding deliveries once their bytes pass this (at least one is given). Default 1 MiB. */
+  readonly maxBytes?: number;
 }
 
 /** Options of {@link StreamStore.read}. */
@@ -143,6 +164,8 @@ export interface ReadOptions {
   /** Only subjects matching this pattern. */
   readonly filter?: string;
   readonly metadataOnly?: boolean;
+  /** Stop adding records once their bytes pass this (at least one is given). Default 1 MiB. */
+  readonly maxBytes?: number;
 }
 
 /** Options of {@link StreamStore.purge}. */
@@ -207,11 +230,25 @@ export interface StreamStore extends AsyncDisposable {
    *   `ERR_INVALID_PARTITION`, `ERR_STORAGE_FAILED`
    */
   append(stream: string, record: RecordInput, options?: AppendOptions): Promise<AppendResult>;
+  /**
+   * Appends many messages, in order, as one write: each is stored or refused
+   * on its own (a refused one does not stop the others), with the same
+   * codes as {@link StreamStore.append}. Resolves once all are stored as the
+   * stream's durability says.
+   *
+   * @throws `ERR_UNKNOWN_STREAM` (for the whole batch)
+   */
+  appendBatch(stream: string, items: readonly AppendItem[]): Promise<AppendOutcome[]>;
   /** Resolves when everything appended before is stored, synced to disk when `sync`. */
   flush(options?: { sync?: boolean }): Promise<void>;
 
   /** Stored messages in sequence order (replay, `stream view`). */
   read(stream: string, options?: ReadOptions): Promise<StoredRecord[]>;
+  /**
+   * The same as {@link StreamStore.read}, packed; `next` is where to read on
+   * (past what was returned, or passed over by the filter).
+   */
+  readBatch(stream: string, options?: ReadOptions): Promise<RecordBatch & { next: number }>;
   /**
    * One stored message, or a byte range of its data.
    *
@@ -249,6 +286,8 @@ export interface StreamStore extends AsyncDisposable {
    * partition; at most `maxAckPending` awaiting acknowledgement.
    */
   pull(stream: string, consumer: string, options: PullOptions): Promise<Delivery[]>;
+  /** The same as {@link StreamStore.pull}, packed (what a host sends to a consumer). */
+  pullBatch(stream: string, consumer: string, options: PullOptions): Promise<RecordBatch>;
   /** When the next delivery awaiting acknowledgement is due again (ms since the epoch), if any. */
   nextRedelivery(stream: string, consumer: string): Promise<number | undefined>;
   /**
@@ -256,6 +295,18 @@ export interface StreamStore extends AsyncDisposable {
    * (a restarted consumer resumes after it). False when it was not pending.
    */
   ack(stream: string, consumer: string, partition: number, sequence: number): Promise<boolean>;
+  /**
+   * Acknowledges every delivery awaiting acknowledgement in `partition` from
+   * `from` to `to` (both included); resolves, once the position is stored, to
+   * how many there were. What was not pending in the range is left alone.
+   */
+  ackRange(
+    stream: string,
+    consumer: string,
+    partition: number,
+    from: number,
+    to: number,
+  ): Promise<number>;
   /** Asks for a delivery again after `delayMs` (0: at once). */
   nak(
     stream: string,

@@ -7,7 +7,7 @@
  */
 import { compileSubjectPattern } from '../directory/subject-pattern.ts';
 import type { ConsumerMeta, LogBackend, PartitionMeta, RecordData, StreamMeta } from './backend.ts';
-import type { ConsumerConfig } from './config.ts';
+import type { ConsumerConfig } from './consumer-config.ts';
 import { PartitionPosition } from './consumer-state.ts';
 import { DuplicateWindow } from './duplicates.ts';
 import type { StoredRecord } from './store.ts';

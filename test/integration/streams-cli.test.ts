@@ -51,6 +51,41 @@ describe('callsign stream and consumer', () => {
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/\(ERR_STREAM_EXISTS\)/);
 
+    // update changes what it is told to and keeps the rest; partitions stay.
+    const updated = await p.run([
+      'stream',
+      'update',
+      'orders',
+      ...at,
+      '--stream.duplicate_window',
+      '5m',
+      '--stream.max_msg_size',
+      '64k',
+      '--json',
+    ]);
+    expect(updated.code, updated.stderr).toBe(0);
+    expect(JSON.parse(updated.stdout).config).toMatchObject({
+      partitions: 4,
+      maxAgeMs: 7 * 86_400_000,
+      maxMessages: 500,
+      duplicateWindowMs: 300_000,
+      maxMessageSize: 65_536,
+      subjects: ['orders.>'],
+    });
+    const repartitioned = await p.run([
+      'stream',
+      'update',
+      'orders',
+      ...at,
+      '--stream.partitions',
+      '8',
+    ]);
+    expect(repartitioned.code).toBe(2);
+    expect(repartitioned.stderr).toMatch(/\(ERR_INVALID_STREAM\)/);
+    const nothing = await p.run(['stream', 'update', 'orders', ...at]);
+    expect(nothing.code).toBe(2);
+    expect(nothing.stderr).toMatch(/\(ERR_USAGE\)/);
+
     // Messages, and a consumer, put there by a program of the test.
     {
       await using store = await openStreamStore({ driver: 'lmdb', options: { path: data } });

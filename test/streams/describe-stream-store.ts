@@ -2,10 +2,11 @@
  * The stream store compliance suite: the same behaviour of every driver
  * (`lmdb`, `memory`; JetStream to come). Streams, appends, retention,
  * duplicates, partitions and durability here; consumers in
- * describe-stream-consumers.ts.
+ * describe-stream-consumers.ts, batches in describe-stream-batches.ts.
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { StreamStore } from '../../src/streams/store.ts';
+import { describeStreamBatches } from './describe-stream-batches.ts';
 import { describeStreamConsumers } from './describe-stream-consumers.ts';
 
 /** A clock a test moves by hand (ms since the epoch). */
@@ -415,5 +416,6 @@ export function describeStreamStore(driver: string, setup: () => StreamStoreSetu
     }
 
     describeStreamConsumers(setup);
+    describeStreamBatches(setup);
   });
 }

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  consumerConfig,
-  parseDuration,
-  parseSize,
-  startPosition,
-  streamConfig,
-} from '../../../src/streams/config.ts';
+import { parseDuration, parseSize, streamConfig } from '../../../src/streams/config.ts';
+import { consumerConfig, startPosition } from '../../../src/streams/consumer-config.ts';
 import { PartitionPosition, startingPosition } from '../../../src/streams/consumer-state.ts';
 import { DuplicateWindow } from '../../../src/streams/duplicates.ts';
 import { choosePartition, keyHash } from '../../../src/streams/partitions.ts';

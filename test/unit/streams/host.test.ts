@@ -1,53 +1,13 @@
-import { describe, expect, it, onTestFinished } from 'vitest';
-import {
-  type ActorContext,
-  Available,
-  configureDirectory,
-  configureTransport,
-  createRealm,
-  defineMessage,
-  generateNodeKeys,
-  Node,
-  subscribe,
-  t,
-} from '../../../src/index.ts';
+import { describe, expect, it } from 'vitest';
+import { type ActorContext, defineMessage, t } from '../../../src/index.ts';
 import { openConsumer } from '../../../src/streams/consumer.ts';
-import { openStreamStore } from '../../../src/streams/drivers.ts';
 import { streamHost } from '../../../src/streams/host.ts';
 import { openProducer } from '../../../src/streams/producer.ts';
-import {
-  ConsumerAttach,
-  ConsumerSettle,
-  StreamAppend,
-  StreamAppended,
-  StreamData,
-  StreamDelivery,
-  StreamFetch,
-  StreamManage,
-  StreamRead,
-  StreamRecords,
-  StreamRefused,
-} from '../../../src/streams/protocol.ts';
+import { StreamDelivery } from '../../../src/streams/protocol.ts';
+
+import { run, world } from './host-world.ts';
 
 class Reading extends defineMessage('test.streams.Reading', { device: t.string, value: t.float }) {}
-
-async function world() {
-  const node = new Node({ name: 'streams-test' });
-  configureTransport(node, { realm: createRealm('streams-test'), keys: generateNodeKeys() });
-  configureDirectory(node, { parent: null });
-  const store = await openStreamStore({ driver: 'memory' });
-  onTestFinished(async () => {
-    await node.stop();
-    await store.close();
-  });
-  node.start(streamHost, { store, scope: 'process', listing: 'streams' });
-  return { node, store };
-}
-
-/** Runs `fn` as an actor of `node` and gives its result. */
-function run<T>(node: Node, fn: (self: ActorContext) => Promise<T>): Promise<T> {
-  return node.start(fn).result as Promise<T>;
-}
 
 describe('stream host, producers and consumers (in one process)', () => {
   it('appends through a producer found by name; a consumer gets them in select and resumes after its acks', async () => {
@@ -247,134 +207,5 @@ describe('stream host, producers and consumers (in one process)', () => {
     const b = await second.result;
     expect(a).toEqual({ got: [1, 2, 3], wasActive: true });
     expect(b).toEqual({ got: [4, 5, 6, 7, 8, 9, 10], active: true });
-  });
-
-  it("answers a stranger's bad requests with codes, one by one, and goes on serving", async () => {
-    const { node, store } = await world();
-    await store.createStream({ name: 'target', partitions: 2 });
-    await store.append('target', { data: new Uint8Array([1, 2, 3]) }, { partition: 0 });
-    node.start(streamHost, { store, scope: 'process', streams: ['target'] });
-    const answers = await run(node, async (self) => {
-      subscribe(self, 'target', { scope: 'process' });
-      await self.select(Available);
-      const host = self.returnAddress as NonNullable<typeof self.returnAddress>;
-      const ask = async (m: Parameters<typeof self.send>[0]) => {
-        self.send(m, host);
-        const r = await self.select(StreamRefused, StreamAppended, StreamData, StreamRecords, {
-          seconds: 5,
-        });
-        return r instanceof StreamRefused ? r.code : r.constructor.name;
-      };
-      return [
-        await ask(new StreamAppend({ id: 1, stream: 'elsewhere', data: new Uint8Array(1) })),
-        await ask(
-          new StreamAppend({ id: 2, stream: 'target', data: new Uint8Array(1), partition: 9 }),
-        ),
-        await ask(
-          new StreamAppend({
-            id: 3,
-            stream: 'target',
-            data: new Uint8Array(1),
-            subject: 'target.*',
-          }),
-        ),
-        await ask(
-          new ConsumerAttach({
-            id: 4,
-            stream: 'target',
-            config: { name: 'c' },
-            metadataOnly: false,
-            window: 0,
-          }),
-        ),
-        await ask(
-          new ConsumerAttach({
-            id: 5,
-            stream: 'target',
-            config: { name: 'c2', start: { kind: 'sequence', sequence: -5 } },
-            metadataOnly: false,
-            window: 5,
-          }),
-        ),
-        await ask(
-          new ConsumerAttach({
-            id: 6,
-            stream: 'target',
-            config: { name: 7 },
-            metadataOnly: false,
-            window: 5,
-          }),
-        ),
-        await ask(
-          new ConsumerSettle({
-            stream: 'target',
-            consumer: 'nobody',
-            partition: 0,
-            sequence: 1,
-            kind: 'ack',
-            confirm: 7,
-          }),
-        ),
-        await ask(new StreamFetch({ id: 8, stream: 'target', partition: 0, sequence: 99 })),
-        await ask(new StreamFetch({ id: 9, stream: 'target', partition: 7, sequence: 1 })),
-        await ask(
-          new StreamRead({
-            id: 10,
-            stream: 'target',
-            partition: 5,
-            from: 1,
-            max: 10,
-            metadataOnly: false,
-            waitMs: 0,
-          }),
-        ),
-        await ask(
-          new StreamManage({ id: 11, action: 'purge', stream: 'target', args: { partition: 'x' } }),
-        ),
-        await ask(new StreamManage({ id: 12, action: 'info', stream: 'elsewhere', args: {} })),
-        await ask(new StreamManage({ id: 13, action: 'create', args: { name: 'bad name' } })),
-        await ask(
-          new StreamRead({
-            id: 14,
-            stream: 'target',
-            partition: 0,
-            from: 1,
-            max: 1_000_000,
-            metadataOnly: false,
-            waitMs: 0,
-          }),
-        ),
-        await ask(
-          new StreamFetch({
-            id: 15,
-            stream: 'target',
-            partition: 0,
-            sequence: 1,
-            offset: 1,
-            length: 1,
-          }),
-        ),
-        await ask(new StreamAppend({ id: 16, stream: 'target', data: new Uint8Array(1) })),
-      ];
-    });
-    expect(answers).toEqual([
-      'ERR_UNKNOWN_STREAM',
-      'ERR_INVALID_PARTITION',
-      'ERR_INVALID_SUBJECT',
-      'ERR_INVALID_CONSUMER',
-      'ERR_INVALID_CONSUMER',
-      'ERR_INVALID_CONSUMER',
-      'ERR_UNKNOWN_CONSUMER',
-      'ERR_NO_SUCH_RECORD',
-      'ERR_INVALID_PARTITION',
-      'ERR_INVALID_PARTITION',
-      'ERR_INVALID_SETTINGS',
-      'ERR_UNKNOWN_STREAM',
-      'ERR_INVALID_STREAM',
-      'StreamRecords',
-      'StreamData',
-      'StreamAppended',
-    ]);
-    expect((await store.streamInfo('target')).messages).toBe(2);
   });
 });

@@ -1,0 +1,162 @@
+/**
+ * What every `callsign stream` and `callsign consumer` command shares: its
+ * options (`--driver`, `--driver.<option>`, `--stream.<option>` merged over
+ * `--stream-config file.json`, flags winning), the check of unknown options,
+ * and its target (the server that has the store open, else the store).
+ *
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import type { Argv } from 'yargs';
+import { CallsignError, toError } from '../../src/errors.ts';
+import { resolveHomeDir } from '../home.ts';
+import type { HostIo } from '../host.ts';
+import type { StoreChoice, StreamTarget } from './target.ts';
+
+// The store (lmdb) and the network are loaded only by the commands that use them.
+export const targets = () => import('./target.ts');
+export const realms = async (home: string | undefined, io: HostIo) =>
+  (await import('../host.ts')).chooseRealm(home, io.env, io.cwd);
+
+export type Args = Record<string, unknown> & { home?: string; json?: boolean };
+
+/** `--prefix.key value` options, as an object (`prefix.` removed). */
+export function prefixed(args: Args, prefix: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(args)) {
+    if (k.startsWith(`${prefix}.`) && k.length > prefix.length + 1)
+      out[k.slice(prefix.length + 1)] = v;
+  }
+  return out;
+}
+
+/** The JSON file of `--stream-config`: a stream configuration, or `{ driver, driverOptions, stream }`. */
+export function readConfigFile(file: unknown): {
+  driver?: string;
+  driverOptions: Record<string, unknown>;
+  stream: Record<string, unknown>;
+} {
+  if (file === undefined) return { driverOptions: {}, stream: {} };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(String(file), 'utf8'));
+  } catch (err) {
+    throw new CallsignError(
+      'ERR_USAGE',
+      `--stream-config ${String(file)}: ${toError(err).message}`,
+    );
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new CallsignError('ERR_USAGE', `--stream-config ${String(file)}: not a JSON object`);
+  }
+  const o = raw as Record<string, unknown>;
+  if ('stream' in o || 'driver' in o || 'driverOptions' in o) {
+    return {
+      ...(typeof o.driver === 'string' ? { driver: o.driver } : {}),
+      driverOptions: (o.driverOptions as Record<string, unknown>) ?? {},
+      stream: (o.stream as Record<string, unknown>) ?? {},
+    };
+  }
+  return { driverOptions: {}, stream: o };
+}
+
+export function choiceOf(args: Args): { choice: StoreChoice; stream: Record<string, unknown> } {
+  const file = readConfigFile(args['stream-config']);
+  const flagDriver = typeof args.driver === 'string' ? args.driver : undefined;
+  const driver = flagDriver ?? file.driver ?? 'lmdb';
+  return {
+    choice: { driver, options: { ...file.driverOptions, ...prefixed(args, 'driver') } },
+    stream: { ...file.stream, ...prefixed(args, 'stream') },
+  };
+}
+
+/** Refuses options that are neither known nor `--driver.*` / `--stream.*`. */
+export function checkOptions(args: Args, known: readonly string[]): void {
+  const allowed = new Set([
+    ...known,
+    '_',
+    '$0',
+    'home',
+    'json',
+    'driver',
+    'stream-config',
+    'streamConfig',
+    'listing',
+    'seconds',
+    'help',
+    'version',
+  ]);
+  for (const k of Object.keys(args)) {
+    if (allowed.has(k) || k.startsWith('driver.') || k.startsWith('stream.')) continue;
+    if (/[A-Z]/.test(k) && allowed.has(k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`))) continue;
+    throw new CallsignError('ERR_USAGE', `unknown option --${k}`);
+  }
+}
+
+/** The target of a command: the server that has the store open, else the store itself. */
+export async function targetOf(args: Args, io: HostIo): Promise<StreamTarget> {
+  const seconds = Number(args.seconds ?? 5);
+  const { directTarget, readServerRecord, serverTarget, storePath } = await targets();
+  const realm = () => realms(args.home, io);
+  if (typeof args.listing === 'string')
+    return serverTarget(args.listing, await realm(), io, seconds);
+  const { choice } = choiceOf(args);
+  if (choice.driver !== 'lmdb') {
+    throw new CallsignError(
+      'ERR_USAGE',
+      `a ${choice.driver} store lives in its server: reach it with --listing <name>`,
+    );
+  }
+  const path = storePath(choice, resolveHomeDir(args.home, io.env, io.cwd), io.env);
+  const server = readServerRecord(path);
+  if (server) return serverTarget(server.listing, await realm(), io, seconds);
+  return directTarget(choice, path);
+}
+
+export async function withTarget<T>(
+  args: Args,
+  io: HostIo,
+  fn: (t: StreamTarget) => Promise<T>,
+): Promise<T> {
+  const target = await targetOf(args, io);
+  try {
+    return await fn(target);
+  } finally {
+    await target.close();
+  }
+}
+
+export const common = (y: Argv) =>
+  y
+    .parserConfiguration({ 'dot-notation': false })
+    .strict(false)
+    .option('driver', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'the store driver: lmdb (default) or memory',
+    })
+    .option('stream-config', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'a JSON file of stream (and driver) options',
+    })
+    .option('listing', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'reach a stream server by its listing name',
+    })
+    .option('seconds', {
+      type: 'number',
+      requiresArg: true,
+      default: 5,
+      describe: 'how long to wait for a server',
+    })
+    .option('json', { type: 'boolean', describe: 'print JSON' });
+
+export function print(io: HostIo, args: Args, value: unknown, text: () => string): void {
+  io.stdout(args.json ? `${JSON.stringify(value, null, 2)}\n` : text());
+}
+
+export function nameOf(args: Args): string {
+  return String(args.name);
+}

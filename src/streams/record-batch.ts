@@ -1,0 +1,205 @@
+/**
+ * Records in their packed form: what a store's `pullBatch` and `readBatch`
+ * give, and what a stream host sends to a consumer or a reader as one
+ * message. Each entry is the partition, the sequence and the delivery count
+ * (varuints), a flags byte (1: the data is left out, and its size follows),
+ * the record's length and its bytes as record-codec.ts writes them. The
+ * `lmdb` driver copies stored records in as they are; other drivers encode.
+ * Pure.
+ *
+ * @module
+ */
+import { CallsignError } from '../errors.ts';
+import type { RecordData } from './backend.ts';
+import { decodeRecord, encodeRecord, recordDataOffset } from './record-codec.ts';
+import type { Delivery, RecordBatch, StoredRecord } from './store.ts';
+import { copyOptional } from './stream-state.ts';
+
+/** The flag of an entry whose data was left out (`metadataOnly`). */
+const DATA_LEFT_OUT = 1;
+
+/** Builds one {@link RecordBatch}. */
+export class RecordBatchWriter {
+  #buf: Buffer;
+  #at = 0;
+  #count = 0;
+  readonly #positions: number[] = [];
+
+  constructor(sizeHint = 16 * 1024) {
+    this.#buf = Buffer.allocUnsafe(Math.max(64, sizeHint));
+  }
+
+  /** Entries so far. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Bytes so far. */
+  get size(): number {
+    return this.#at;
+  }
+
+  #room(n: number): void {
+    if (this.#at + n <= this.#buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#at + n));
+    this.#buf.copy(bigger, 0, 0, this.#at);
+    this.#buf = bigger;
+  }
+
+  #uint(n: number): void {
+    while (n >= 0x80) {
+      this.#buf[this.#at++] = (n % 0x80) | 0x80;
+      n = Math.floor(n / 0x80);
+    }
+    this.#buf[this.#at++] = n;
+  }
+
+  /**
+   * Adds a stored record (its bytes as record-codec.ts writes them, checked
+   * here), without its data when `leaveOutData`.
+   *
+   * @throws CallsignError `ERR_STORAGE_CORRUPT` for bytes that are not a record
+   */
+  add(
+    partition: number,
+    sequence: number,
+    deliveryCount: number,
+    record: Uint8Array,
+    leaveOutData = false,
+  ): void {
+    const header = recordDataOffset(record);
+    const end = leaveOutData ? header : record.byteLength;
+    this.#room(40 + end);
+    this.#uint(partition);
+    this.#uint(sequence);
+    this.#uint(deliveryCount);
+    if (leaveOutData) {
+      this.#buf[this.#at++] = DATA_LEFT_OUT;
+      this.#uint(record.byteLength - end);
+    } else {
+      this.#buf[this.#at++] = 0;
+    }
+    this.#uint(end);
+    this.#buf.set(end === record.byteLength ? record : record.subarray(0, end), this.#at);
+    this.#at += end;
+    this.#count++;
+    this.#positions.push(partition, sequence);
+  }
+
+  /** Adds a record given as fields (drivers that do not store record-codec bytes). */
+  addRecord(
+    partition: number,
+    sequence: number,
+    deliveryCount: number,
+    record: RecordData,
+    leaveOutData = false,
+  ): void {
+    this.add(partition, sequence, deliveryCount, encodeRecord(record), leaveOutData);
+  }
+
+  /** The batch (the writer is not to be used after). */
+  finish(next?: number): RecordBatch {
+    const out = {
+      count: this.#count,
+      bytes: this.#buf.subarray(0, this.#at),
+      positions: this.#positions,
+    };
+    return next === undefined ? out : { ...out, next };
+  }
+}
+
+function damaged(): CallsignError {
+  return new CallsignError('ERR_INVALID_MESSAGE', 'a packed record batch is damaged');
+}
+
+/** One entry of a packed batch, as {@link forEachRecord} reads it. */
+export interface BatchEntry {
+  readonly partition: number;
+  readonly sequence: number;
+  readonly deliveryCount: number;
+  /** The data's size (also when it was left out). */
+  readonly size: number;
+  /** The record; its data is a view of the batch's bytes (empty when left out). */
+  readonly record: RecordData;
+}
+
+/**
+ * Calls `fn` with each entry of packed `bytes`, in order; at most `max`.
+ *
+ * @throws CallsignError `ERR_INVALID_MESSAGE` for bytes that are not a batch
+ */
+export function forEachRecord(
+  bytes: Uint8Array,
+  fn: (entry: BatchEntry) => void,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  const buf = Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = 0;
+  const uint = (): number => {
+    let n = 0;
+    let scale = 1;
+    for (;;) {
+      if (at >= buf.length) throw damaged();
+      const b = buf[at++] as number;
+      n += (b & 0x7f) * scale;
+      if (b < 0x80) return n;
+      scale *= 0x80;
+      if (scale > 2 ** 49) throw damaged();
+    }
+  };
+  let n = 0;
+  while (at < buf.length && n < max) {
+    const partition = uint();
+    const sequence = uint();
+    const deliveryCount = uint();
+    const flags = buf[at++];
+    if (flags === undefined || flags > DATA_LEFT_OUT) throw damaged();
+    const leftOut = flags === DATA_LEFT_OUT ? uint() : -1;
+    const length = uint();
+    if (at + length > buf.length) throw damaged();
+    let record: RecordData;
+    try {
+      record = decodeRecord(buf.subarray(at, at + length));
+    } catch {
+      throw damaged();
+    }
+    at += length;
+    const size = leftOut >= 0 ? leftOut : record.data.byteLength;
+    fn({ partition, sequence, deliveryCount, size, record });
+    n++;
+  }
+  return n;
+}
+
+/** The records of a batch as the contract's objects. */
+export function storedRecordsOf(stream: string, batch: RecordBatch): StoredRecord[] {
+  const out: StoredRecord[] = [];
+  forEachRecord(batch.bytes, (e) => out.push(toStored(stream, e)));
+  return out;
+}
+
+/** The deliveries of a batch as the contract's objects. */
+export function deliveriesOf(stream: string, consumer: string, batch: RecordBatch): Delivery[] {
+  const out: Delivery[] = [];
+  forEachRecord(batch.bytes, (e) =>
+    out.push({ ...toStored(stream, e), consumer, deliveryCount: e.deliveryCount }),
+  );
+  return out;
+}
+
+function toStored(stream: string, e: BatchEntry): StoredRecord {
+  const r = e.record;
+  const out: Record<string, unknown> = {
+    stream,
+    partition: e.partition,
+    sequence: e.sequence,
+    publishTime: r.publishTime,
+    subject: r.subject,
+    data: r.data,
+    size: e.size,
+  };
+  copyOptional(r, out);
+  return out as unknown as StoredRecord;
+}
