@@ -160,3 +160,18 @@ async function startServers(count: number): Promise<NatsServers> {
   }
   return { servers, urls: servers.map((s) => s.url), dir, close };
 }
+
+/** Waits until `condition` holds (checked every 50 ms), failing after `ms`. */
+export async function eventually<T>(
+  what: string,
+  condition: () => Promise<T | undefined | false>,
+  ms = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await condition();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -98,7 +98,8 @@ export class NatsContext {
       );
     }
     try {
-      const jsm = await jetstreamManager(nc, { timeout: REQUEST_TIMEOUT_MS });
+      // Not checked now: a cluster that is starting answers once it has elected its leader.
+      const jsm = await jetstreamManager(nc, { timeout: REQUEST_TIMEOUT_MS, checkAPI: false });
       const js = jetstream(nc, { timeout: REQUEST_TIMEOUT_MS });
       return new NatsContext(nc, js, jsm, settings);
     } catch (error) {

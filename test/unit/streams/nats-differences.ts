@@ -15,21 +15,7 @@ import {
   text,
   type Unsupported,
 } from '../../streams/describe-stream-store.ts';
-
-/** Waits until `condition` holds (checked every 50 ms), failing after `ms`. */
-export async function eventually<T>(
-  what: string,
-  condition: () => Promise<T | undefined | false>,
-  ms = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await condition();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+import { eventually } from '../../streams/nats-servers.ts';
 
 const texts = (ds: readonly Delivery[]) => ds.map((d) => text(d.data));
 
