@@ -266,8 +266,18 @@ export class NatsStreamStore implements StreamStore {
       return { stream, partition, sequence: ack.seq, publishTime: Date.now(), duplicate: false };
     } catch (error) {
       const failure = natsFailure(error, `append to ${stream}`);
-      if (failure.code === 'ERR_UNKNOWN_STREAM') this.#ctx.forget(stream);
-      throw failure;
+      if (failure.code !== 'ERR_UNKNOWN_STREAM') throw failure;
+      // No answer: the stream is gone, or JetStream is not answering now (a server restarting).
+      this.#ctx.forget(stream);
+      const still = await Promise.resolve(this.#ctx.find(stream)).catch(
+        () => 'unreachable' as const,
+      );
+      if (still === undefined) throw failure;
+      throw new CallsignError(
+        'ERR_STORAGE_FAILED',
+        `append to ${stream}: JetStream did not answer (is a server restarting?); it was not acknowledged`,
+        { cause: error },
+      );
     }
   }
 
