@@ -13,8 +13,8 @@
  * @module
  */
 import type { CallsignError } from '../../errors.ts';
-import type { StreamConfig } from '../config.ts';
-import type { ConsumerConfig, StartPosition } from '../consumer-config.ts';
+import { type StreamConfig, streamConfig } from '../config.ts';
+import { type ConsumerConfig, consumerConfig, type StartPosition } from '../consumer-config.ts';
 
 /** Where a driver's streams are on the servers. */
 export interface NatsLayout {
@@ -100,15 +100,28 @@ export interface StreamDescription {
   readonly partition: number;
 }
 
-/** The description of a JetStream partition stream, parsed; undefined when callsign did not write it. */
-export function parseStreamDescription(text: string | undefined): StreamDescription | undefined {
+/**
+ * A description the driver wrote, parsed and checked (anyone with access to
+ * the servers may write one): undefined for anything else.
+ */
+function parseDescription<T extends { readonly config: unknown }>(
+  text: string | undefined,
+  check: (config: Record<string, unknown>) => T['config'],
+): T | undefined {
   if (!text) return undefined;
   try {
-    const d = JSON.parse(text) as StreamDescription;
-    return d?.callsign === 1 && typeof d.config?.name === 'string' ? d : undefined;
+    const d = JSON.parse(text) as Record<string, unknown>;
+    if (d?.callsign !== 1 || !Number.isSafeInteger(d.created)) return undefined;
+    return { ...d, config: check(d.config as Record<string, unknown>) } as unknown as T;
   } catch {
     return undefined;
   }
+}
+
+/** The description of a JetStream partition stream, parsed; undefined when callsign did not write it. */
+export function parseStreamDescription(text: string | undefined): StreamDescription | undefined {
+  const d = parseDescription<StreamDescription>(text, streamConfig);
+  return d && Number.isSafeInteger(d.partition) ? d : undefined;
 }
 
 const nanos = (ms: number) => ms * 1_000_000;
@@ -160,13 +173,7 @@ export interface ConsumerDescription {
 export function parseConsumerDescription(
   text: string | undefined,
 ): ConsumerDescription | undefined {
-  if (!text) return undefined;
-  try {
-    const d = JSON.parse(text) as ConsumerDescription;
-    return d?.callsign === 1 && typeof d.config?.name === 'string' ? d : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseDescription<ConsumerDescription>(text, consumerConfig);
 }
 
 function deliverPolicy(start: StartPosition, now: number): Record<string, unknown> {

@@ -226,3 +226,39 @@ describe('where a mirror resumes', () => {
     expect(items[1]?.record.properties).toEqual({ a: 'b', [MIRROR_SEQUENCE]: '5' });
   });
 });
+
+describe('descriptions on the servers', () => {
+  it('reads back what the driver wrote, and nothing else (strangers may write descriptions too)', async () => {
+    const { parseConsumerDescription, parseStreamDescription } = await import(
+      '../../../src/streams/nats/mapping.ts'
+    );
+    const config = streamConfig({ name: 'orders', partitions: 2 });
+    const js = jetStreamConfig(layout, config, 0, 7);
+    expect(parseStreamDescription(js.description as string)).toEqual({
+      callsign: 1,
+      config,
+      created: 7,
+      partition: 0,
+    });
+    for (const bad of [
+      undefined,
+      '',
+      'not json',
+      '[]',
+      '{"callsign":1}',
+      JSON.stringify({ callsign: 1, created: 1, partition: 0, config: { name: 'a b' } }),
+      JSON.stringify({ callsign: 1, created: 'x', partition: 0, config }),
+      JSON.stringify({ callsign: 2, created: 1, partition: 0, config }),
+    ])
+      expect(parseStreamDescription(bad)).toBeUndefined();
+    expect(
+      parseConsumerDescription(
+        JSON.stringify({ callsign: 1, created: 1, config: { name: 'c', ackWaitMs: -5 } }),
+      ),
+    ).toBeUndefined();
+    expect(
+      parseConsumerDescription(JSON.stringify({ callsign: 1, created: 1, config: { name: 'c' } }))
+        ?.config.name,
+    ).toBe('c');
+  });
+});
