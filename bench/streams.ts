@@ -31,6 +31,7 @@ import { median, ratio, round } from './lib/stats.ts';
 import { formatTable } from './lib/table.ts';
 import { measureCallsign } from './streams/callsign.ts';
 import { measureJetStream } from './streams/jetstream.ts';
+import { measureNatsDriver, type NatsDriverFigures } from './streams/nats-driver.ts';
 import type { StreamBenchSizes, StreamFigures } from './streams/shapes.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -89,12 +90,19 @@ async function measureOurs(): Promise<StreamFigures[]> {
   return runs;
 }
 
+/** The nats driver's runs, beside JetStream's (in {@link measureTheirs}). */
+const natsDriver: NatsDriverFigures[] = [];
+
 async function measureTheirs(): Promise<StreamFigures[] | undefined> {
   if (!(await natsServerVersion())) return undefined;
   const server = await startNatsServer({ jetStreamDir: join(dir, 'jetstream') });
   try {
     const runs: StreamFigures[] = [];
-    for (let i = 0; i < RUNS; i++) runs.push(await measureJetStream(server.url, sizes));
+    for (let i = 0; i < RUNS; i++) {
+      runs.push(await measureJetStream(server.url, sizes));
+      // callsign's nats driver on the same server, run for run beside the raw client.
+      natsDriver.push(await measureNatsDriver(server.url, sizes, i));
+    }
     return runs;
   } finally {
     await server.close();
@@ -156,6 +164,30 @@ process.stdout.write(
 process.stdout.write(
   `${formatTable(['measure', 'callsign (lmdb)', 'JetStream', 'callsign / JetStream'], rows)}\n\n`,
 );
+const driverMedian = (key: keyof NatsDriverFigures) =>
+  natsDriver.length > 0 ? median(natsDriver.map((f) => f[key])) : null;
+const vsRaw = (key: keyof NatsDriverFigures) => {
+  const x = ratio(driverMedian(key), medianOf(theirs, key));
+  return x === null ? null : round(x, 3);
+};
+process.stdout.write(
+  `${formatTable(
+    [
+      'measure',
+      'callsign nats driver',
+      'raw JetStream',
+      'driver / raw (goal ≥ 0.83: at most 1.2× the cost)',
+    ],
+    (['append_per_s', 'consume_ack_per_s'] as const).map((key) => [
+      key === 'append_per_s'
+        ? `acknowledged appends/s, ${sizes.window} in flight`
+        : 'consumed and acknowledged msg/s',
+      String(driverMedian(key) ?? '-'),
+      String(medianOf(theirs, key) ?? '-'),
+      vsRaw(key) === null ? '-' : `${vsRaw(key)}×`,
+    ]),
+  )}\n\n`,
+);
 process.stdout.write(
   `one lmdb store: ${scale.streams} streams made at ${scale.create_per_s}/s, RSS ${scale.rss_streams_mib} MiB (from ${scale.rss_before_mib}); append to a random one p50 ${scale.append_random_p50_us} µs, p99 ${scale.append_random_p99_us} µs\n`,
 );
@@ -188,6 +220,10 @@ process.stdout.write(
     flush_append_one_per_s: medianOf(ours, 'flush_append_one_per_s'),
     flush_append_per_s: medianOf(ours, 'flush_append_per_s'),
     flush_append_vs_jetstream_default: r('flush_append_per_s'),
+    nats_driver_append_per_s: driverMedian('append_per_s'),
+    nats_driver_append_vs_raw: vsRaw('append_per_s'),
+    nats_driver_consume_ack_per_s: driverMedian('consume_ack_per_s'),
+    nats_driver_consume_vs_raw: vsRaw('consume_ack_per_s'),
     jetstream: theirs ? Object.fromEntries(keys.map(([k]) => [k, medianOf(theirs, k)])) : null,
     streams_many: scale.streams,
     [`streams_${quick ? '100k' : '1M'}_rss_mib`]: scale.rss_streams_mib,

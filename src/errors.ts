@@ -88,6 +88,7 @@ export const ERROR_CODES = [
   'ERR_STORAGE_CORRUPT',
   'ERR_STORAGE_FAILED',
   'ERR_STORAGE_BUSY',
+  'ERR_STREAM_UNSUPPORTED',
   // orchestrator (the callsign command line)
   'ERR_USAGE',
   'ERR_NO_HOME',

@@ -106,6 +106,14 @@ export {
 } from './streams/drivers.ts';
 export { type StreamHostSettings, type StreamHostSummary, streamHost } from './streams/host.ts';
 export {
+  type MirrorOptions,
+  type MirrorProgress,
+  type MirrorSource,
+  mirrorStream,
+  storeSource,
+} from './streams/mirror.ts';
+export { MIRROR_SEQUENCE } from './streams/mirror-plan.ts';
+export {
   type AppendInit,
   openProducer,
   Producer,

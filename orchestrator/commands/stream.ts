@@ -25,6 +25,7 @@ import {
   choiceOf,
   common,
   nameOf,
+  prefixed,
   print,
   realms,
   targets,
@@ -55,6 +56,7 @@ export function streamCommands(io: HostIo): CommandModule<object, Args>[] {
             'purge',
             'delete',
             'serve',
+            'mirror',
           ] as const,
           demandOption: true,
         })
@@ -99,6 +101,15 @@ export function streamCommands(io: HostIo): CommandModule<object, Args>[] {
           requiresArg: true,
           describe: 'serve: how far the listings reach (default host)',
         })
+        .option('to', {
+          type: 'string',
+          requiresArg: true,
+          describe: 'mirror: the replicated stream (default: the same name)',
+        })
+        .option('once', {
+          type: 'boolean',
+          describe: 'mirror: copy what is there, then stop',
+        })
         .option('debug-level', {
           type: 'string',
           requiresArg: true,
@@ -120,6 +131,8 @@ export function streamCommands(io: HostIo): CommandModule<object, Args>[] {
         'scope',
         'debug-level',
         'debugLevel',
+        'to',
+        'once',
       ]);
       const action = String(args.action);
       if (action === 'serve') {
@@ -181,6 +194,16 @@ export function streamCommands(io: HostIo): CommandModule<object, Args>[] {
           await view(args, io, t);
         } else if (action === 'purge') {
           await purge(args, io, t);
+        } else if (action === 'mirror') {
+          const { runMirror } = await import('../stream/mirror-command.ts');
+          const to = typeof args.to === 'string' ? { to: args.to } : {};
+          const natsOptions = prefixed(args, 'mirror');
+          const once = args.once === true;
+          await runMirror(
+            { stream: nameOf(args), ...to, once, json: args.json === true, natsOptions },
+            io,
+            t,
+          );
         } else {
           const r = (await t.manage('delete', nameOf(args))) as { deleted: boolean };
           if (!r.deleted)

@@ -70,7 +70,7 @@ export function choiceOf(args: Args): { choice: StoreChoice; stream: Record<stri
   };
 }
 
-/** Refuses options that are neither known nor `--driver.*` / `--stream.*`. */
+/** Refuses options that are neither known nor `--driver.*` / `--stream.*` / `--mirror.*`. */
 export function checkOptions(args: Args, known: readonly string[]): void {
   const allowed = new Set([
     ...known,
@@ -87,7 +87,7 @@ export function checkOptions(args: Args, known: readonly string[]): void {
     'version',
   ]);
   for (const k of Object.keys(args)) {
-    if (allowed.has(k) || k.startsWith('driver.') || k.startsWith('stream.')) continue;
+    if (allowed.has(k) || /^(driver|stream|mirror)\./.test(k)) continue;
     if (/[A-Z]/.test(k) && allowed.has(k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`))) continue;
     throw new CallsignError('ERR_USAGE', `unknown option --${k}`);
   }
@@ -101,6 +101,8 @@ export async function targetOf(args: Args, io: HostIo): Promise<StreamTarget> {
   if (typeof args.listing === 'string')
     return serverTarget(args.listing, await realm(), io, seconds);
   const { choice } = choiceOf(args);
+  // A nats store is on its servers: every process reaches it.
+  if (choice.driver === 'nats') return directTarget(choice, undefined);
   if (choice.driver !== 'lmdb') {
     throw new CallsignError(
       'ERR_USAGE',
@@ -133,7 +135,7 @@ export const common = (y: Argv) =>
     .option('driver', {
       type: 'string',
       requiresArg: true,
-      describe: 'the store driver: lmdb (default) or memory',
+      describe: 'the store driver: lmdb (default), memory or nats',
     })
     .option('stream-config', {
       type: 'string',

@@ -11,10 +11,12 @@ import { CallsignError } from '../errors.ts';
 import { lmdbBackend } from './lmdb-backend.ts';
 import { LogStore } from './log-store.ts';
 import { memoryBackend } from './memory-backend.ts';
+import { openNatsStore } from './nats/nats-store.ts';
+import { NATS_OPTIONS, natsSettings } from './nats/settings.ts';
 import type { StreamStore, StreamStoreInit } from './store.ts';
 
-/** The drivers this build has. `nats` (JetStream) is to come. */
-export const STREAM_DRIVERS = ['lmdb', 'memory'] as const;
+/** The drivers this build has: `nats` keeps streams on NATS JetStream servers. */
+export const STREAM_DRIVERS = ['lmdb', 'memory', 'nats'] as const;
 /** The name of a stream store driver. */
 export type StreamDriver = (typeof STREAM_DRIVERS)[number];
 
@@ -24,7 +26,9 @@ export interface OpenStreamStoreInit extends StreamStoreInit {
   readonly driver?: string;
   /**
    * The driver's options: for lmdb `path` (default {@link defaultStreamPath}) and
-   * `checkpointMs` (how often LMDB commits what the journal holds, default 100).
+   * `checkpointMs` (how often LMDB commits what the journal holds, default 100);
+   * `servers`, `replicas`, `storage`, `prefix` for nats (default from
+   * `CALLSIGN_NATS_SERVERS` or the home's `nats.json`: see `natsSettings`).
    */
   readonly options?: Readonly<Record<string, unknown>>;
 }
@@ -54,7 +58,11 @@ export function defaultStreamPath(env: NodeJS.ProcessEnv = process.env): string 
 export async function openStreamStore(init: OpenStreamStoreInit = {}): Promise<StreamStore> {
   const driver = init.driver ?? 'lmdb';
   const options = { ...(init.options ?? {}) };
-  const known: Record<StreamDriver, string[]> = { lmdb: ['path', 'checkpointMs'], memory: [] };
+  const known: Record<StreamDriver, readonly string[]> = {
+    lmdb: ['path', 'checkpointMs'],
+    memory: [],
+    nats: NATS_OPTIONS,
+  };
   if (!STREAM_DRIVERS.includes(driver as StreamDriver)) {
     throw new CallsignError(
       'ERR_INVALID_SETTINGS',
@@ -69,6 +77,15 @@ export async function openStreamStore(init: OpenStreamStoreInit = {}): Promise<S
     );
   }
   if (driver === 'memory') return new LogStore(memoryBackend(), init);
+  if (driver === 'nats') {
+    if (init.now) {
+      throw new CallsignError(
+        'ERR_INVALID_SETTINGS',
+        'the nats driver takes time from its servers: it has no clock of its own to give',
+      );
+    }
+    return openNatsStore(natsSettings(options));
+  }
   const path = options.path === undefined ? defaultStreamPath() : String(options.path);
   const checkpointMs =
     options.checkpointMs === undefined ? undefined : Number(options.checkpointMs);

@@ -6,9 +6,16 @@ import { expect, it } from 'vitest';
 import { CallsignError } from '../../src/errors.ts';
 import { deliveriesOf, storedRecordsOf } from '../../src/streams/record-batch.ts';
 import type { AppendResult } from '../../src/streams/store.ts';
-import { bytes, openFor, type StreamStoreSetup, testClock, text } from './describe-stream-store.ts';
+import {
+  bytes,
+  featureTest,
+  openFor,
+  type StreamStoreSetup,
+  testClock,
+  text,
+} from './describe-stream-store.ts';
 
-export function describeStreamBatches(setup: () => StreamStoreSetup): void {
+export function describeStreamBatches(setup: () => StreamStoreSetup, driver: string): void {
   const world = async () => {
     const clock = testClock();
     const s = setup();
@@ -80,65 +87,78 @@ export function describeStreamBatches(setup: () => StreamStoreSetup): void {
     expect(past.next).toBe(11);
   });
 
-  it('pullBatch delivers packed what pull would, stops at maxBytes, and counts deliveries', async () => {
-    const { store, clock } = await world();
-    await store.createStream({ name: 'p' });
-    for (let i = 1; i <= 6; i++) await store.append('p', { data: bytes(`${i}`.padEnd(100, '-')) });
-    await store.createConsumer('p', { name: 'c', start: 'earliest', ackWaitMs: 1000 });
-    const first = await store.pullBatch('p', 'c', { max: 10, maxBytes: 150 });
-    expect(first.count).toBeGreaterThanOrEqual(1);
-    expect(first.count).toBeLessThan(6);
-    const ds = deliveriesOf('p', 'c', first);
-    expect(ds[0]).toMatchObject({ stream: 'p', consumer: 'c', sequence: 1, deliveryCount: 1 });
-    const rest = deliveriesOf('p', 'c', await store.pullBatch('p', 'c', { max: 10 }));
-    expect([...ds, ...rest].map((d) => d.sequence)).toEqual([1, 2, 3, 4, 5, 6]);
-    clock.advance(1500);
-    const again = deliveriesOf(
-      'p',
-      'c',
-      await store.pullBatch('p', 'c', { max: 1, metadataOnly: true }),
-    );
-    expect(again[0]).toMatchObject({ sequence: 1, deliveryCount: 2, size: 100 });
-    expect(again[0]?.data.byteLength).toBe(0);
-  });
-
-  it('ackRange acknowledges what is pending in a range, leaves the rest, and the position is kept', async () => {
-    const { store, clock, setup: s } = await world();
-    await store.createStream({ name: 'a', partitions: 2 });
-    for (let i = 1; i <= 8; i++)
-      await store.append('a', { data: bytes(`${i}`) }, { partition: i % 2 });
-    await store.createConsumer('a', { name: 'c', start: 'earliest', ackWaitMs: 1000 });
-    expect((await store.pull('a', 'c', { max: 100 })).length).toBe(8);
-    expect(await store.ackRange('a', 'c', 0, 1, 3)).toBe(3);
-    expect(await store.ackRange('a', 'c', 0, 1, 3)).toBe(0);
-    expect(await store.ackRange('a', 'c', 1, 2, 2)).toBe(1);
-    await expect(store.ackRange('a', 'c', 5, 1, 2)).rejects.toMatchObject({
-      code: 'ERR_INVALID_PARTITION',
-    });
-    clock.advance(1500);
-    const due = await store.pull('a', 'c', { max: 100 });
-    expect(due.map((d) => `${d.partition}:${d.sequence}`).sort()).toEqual([
-      '0:4',
-      '1:1',
-      '1:3',
-      '1:4',
-    ]);
-    const positions = (await store.consumerInfo('a', 'c')).positions;
-    expect(positions.map((q) => [q.ackFloor, q.pending])).toEqual([
-      [3, 1],
-      [0, 3],
-    ]);
-    if (s.persistent) {
-      await store.close();
-      const again = await openFor(s, clock);
+  featureTest(
+    driver,
+    setup,
+    'pull-batch-on-test-clock',
+    'pullBatch delivers packed what pull would, stops at maxBytes, and counts deliveries',
+    async () => {
+      const { store, clock } = await world();
+      await store.createStream({ name: 'p' });
+      for (let i = 1; i <= 6; i++)
+        await store.append('p', { data: bytes(`${i}`.padEnd(100, '-')) });
+      await store.createConsumer('p', { name: 'c', start: 'earliest', ackWaitMs: 1000 });
+      const first = await store.pullBatch('p', 'c', { max: 10, maxBytes: 150 });
+      expect(first.count).toBeGreaterThanOrEqual(1);
+      expect(first.count).toBeLessThan(6);
+      const ds = deliveriesOf('p', 'c', first);
+      expect(ds[0]).toMatchObject({ stream: 'p', consumer: 'c', sequence: 1, deliveryCount: 1 });
+      const rest = deliveriesOf('p', 'c', await store.pullBatch('p', 'c', { max: 10 }));
+      expect([...ds, ...rest].map((d) => d.sequence)).toEqual([1, 2, 3, 4, 5, 6]);
       clock.advance(1500);
-      const after = await again.pull('a', 'c', { max: 100 });
-      expect(after.map((d) => `${d.partition}:${d.sequence}`).sort()).toEqual([
+      const again = deliveriesOf(
+        'p',
+        'c',
+        await store.pullBatch('p', 'c', { max: 1, metadataOnly: true }),
+      );
+      expect(again[0]).toMatchObject({ sequence: 1, deliveryCount: 2, size: 100 });
+      expect(again[0]?.data.byteLength).toBe(0);
+    },
+  );
+
+  featureTest(
+    driver,
+    setup,
+    'ack-range-on-test-clock',
+    'ackRange acknowledges what is pending in a range, leaves the rest, and the position is kept',
+    async () => {
+      const { store, clock, setup: s } = await world();
+      await store.createStream({ name: 'a', partitions: 2 });
+      for (let i = 1; i <= 8; i++)
+        await store.append('a', { data: bytes(`${i}`) }, { partition: i % 2 });
+      await store.createConsumer('a', { name: 'c', start: 'earliest', ackWaitMs: 1000 });
+      expect((await store.pull('a', 'c', { max: 100 })).length).toBe(8);
+      expect(await store.ackRange('a', 'c', 0, 1, 3)).toBe(3);
+      expect(await store.ackRange('a', 'c', 0, 1, 3)).toBe(0);
+      expect(await store.ackRange('a', 'c', 1, 2, 2)).toBe(1);
+      await expect(store.ackRange('a', 'c', 5, 1, 2)).rejects.toMatchObject({
+        code: 'ERR_INVALID_PARTITION',
+      });
+      clock.advance(1500);
+      const due = await store.pull('a', 'c', { max: 100 });
+      expect(due.map((d) => `${d.partition}:${d.sequence}`).sort()).toEqual([
         '0:4',
         '1:1',
         '1:3',
         '1:4',
       ]);
-    }
-  });
+      const positions = (await store.consumerInfo('a', 'c')).positions;
+      expect(positions.map((q) => [q.ackFloor, q.pending])).toEqual([
+        [3, 1],
+        [0, 3],
+      ]);
+      if (s.persistent) {
+        await store.close();
+        const again = await openFor(s, clock);
+        clock.advance(1500);
+        const after = await again.pull('a', 'c', { max: 100 });
+        expect(after.map((d) => `${d.partition}:${d.sequence}`).sort()).toEqual([
+          '0:4',
+          '1:1',
+          '1:3',
+          '1:4',
+        ]);
+      }
+    },
+  );
 }

@@ -7,6 +7,7 @@ import { expect, it } from 'vitest';
 import type { Delivery, StreamStore } from '../../src/streams/store.ts';
 import {
   bytes,
+  featureTest,
   openFor,
   refused,
   type StreamStoreSetup,
@@ -31,36 +32,42 @@ async function ackAll(store: StreamStore, ds: Delivery[]) {
     expect(await store.ack(d.stream, d.consumer, d.partition, d.sequence)).toBe(true);
 }
 
-export function describeStreamConsumers(setup: () => StreamStoreSetup): void {
+export function describeStreamConsumers(setup: () => StreamStoreSetup, driver: string): void {
   const world = async () => {
     const clock = testClock();
     const s = setup();
     return { clock, setup: s, store: await openFor(s, clock) };
   };
 
-  it('starts a consumer at new, earliest, latest, a sequence, a time, a time delta, or last per subject', async () => {
-    const { store, clock } = await world();
-    await store.createStream({ name: 's', subjects: ['s.>'] });
-    for (const [i, subject] of ['s.a', 's.b', 's.a', 's.c', 's.b'].entries()) {
-      await store.append('s', { data: bytes(`${i + 1}`), subject });
-      clock.advance(1000);
-    }
-    const start = async (name: string, startAt: unknown) => {
-      await store.createConsumer('s', { name, start: startAt });
-      return texts(await store.pull('s', name, { max: 100 }));
-    };
-    const t0 = clock.now() - 5000;
-    expect(await start('new', 'new')).toEqual([]);
-    expect(await start('earliest', 'earliest')).toEqual(['1', '2', '3', '4', '5']);
-    expect(await start('latest', 'latest')).toEqual(['5']);
-    expect(await start('seq', { sequence: 4 })).toEqual(['4', '5']);
-    expect(await start('time', { time: t0 + 2000 })).toEqual(['3', '4', '5']);
-    expect(await start('delta', '2s')).toEqual(['4', '5']);
-    expect(await start('last', 'last-per-subject')).toEqual(['3', '4', '5']);
-    await store.append('s', { data: bytes('6'), subject: 's.a' });
-    expect(texts(await store.pull('s', 'new', { max: 10 }))).toEqual(['6']);
-    expect(texts(await store.pull('s', 'last', { max: 10 }))).toEqual(['6']);
-  });
+  featureTest(
+    driver,
+    setup,
+    'starts-on-test-clock',
+    'starts a consumer at new, earliest, latest, a sequence, a time, a time delta, or last per subject',
+    async () => {
+      const { store, clock } = await world();
+      await store.createStream({ name: 's', subjects: ['s.>'] });
+      for (const [i, subject] of ['s.a', 's.b', 's.a', 's.c', 's.b'].entries()) {
+        await store.append('s', { data: bytes(`${i + 1}`), subject });
+        clock.advance(1000);
+      }
+      const start = async (name: string, startAt: unknown) => {
+        await store.createConsumer('s', { name, start: startAt });
+        return texts(await store.pull('s', name, { max: 100 }));
+      };
+      const t0 = clock.now() - 5000;
+      expect(await start('new', 'new')).toEqual([]);
+      expect(await start('earliest', 'earliest')).toEqual(['1', '2', '3', '4', '5']);
+      expect(await start('latest', 'latest')).toEqual(['5']);
+      expect(await start('seq', { sequence: 4 })).toEqual(['4', '5']);
+      expect(await start('time', { time: t0 + 2000 })).toEqual(['3', '4', '5']);
+      expect(await start('delta', '2s')).toEqual(['4', '5']);
+      expect(await start('last', 'last-per-subject')).toEqual(['3', '4', '5']);
+      await store.append('s', { data: bytes('6'), subject: 's.a' });
+      expect(texts(await store.pull('s', 'new', { max: 10 }))).toEqual(['6']);
+      expect(texts(await store.pull('s', 'last', { max: 10 }))).toEqual(['6']);
+    },
+  );
 
   it('filters by subject pattern, and refuses bad consumers with codes', async () => {
     const { store } = await world();
@@ -88,38 +95,44 @@ export function describeStreamConsumers(setup: () => StreamStoreSetup): void {
     expect(await store.listConsumers('lab')).toEqual(['deep', 'strain']);
   });
 
-  it('sends again after the ack wait, after a nak (with its delay), never after a term; stops at maxDeliveries', async () => {
-    const { store, clock } = await world();
-    await store.createStream({ name: 'r' });
-    await fill(store, 'r', ['a', 'b', 'c', 'd']);
-    await store.createConsumer('r', {
-      name: 'c',
-      start: 'earliest',
-      ackWaitMs: '5s',
-      maxDeliveries: 2,
-    });
-    const first = await store.pull('r', 'c', { max: 10 });
-    expect(first.map((d) => d.deliveryCount)).toEqual([1, 1, 1, 1]);
-    const [a, b, c] = first as [Delivery, Delivery, Delivery, Delivery];
-    await store.ack('r', 'c', 0, a.sequence);
-    await store.nak('r', 'c', 0, b.sequence, 2000);
-    await store.term('r', 'c', 0, c.sequence);
-    expect(await store.pull('r', 'c', { max: 10 })).toEqual([]);
-    expect(await store.nextRedelivery('r', 'c')).toBe(clock.now() + 2000);
-    clock.advance(2000);
-    expect(
-      (await store.pull('r', 'c', { max: 10 })).map((d) => `${text(d.data)}${d.deliveryCount}`),
-    ).toEqual(['b2']);
-    clock.advance(5000);
-    const again = await store.pull('r', 'c', { max: 10 });
-    expect(again.map((d) => `${text(d.data)}${d.deliveryCount}`)).toEqual(['d2']);
-    clock.advance(5000);
-    // b and d have had their two deliveries: they are left.
-    expect(await store.pull('r', 'c', { max: 10 })).toEqual([]);
-    expect(await store.ack('r', 'c', 0, a.sequence)).toBe(false);
-    const info = await store.consumerInfo('r', 'c');
-    expect(info.positions[0]).toMatchObject({ ackFloor: 4, nextSequence: 5, pending: 0 });
-  });
+  featureTest(
+    driver,
+    setup,
+    'redelivery-on-test-clock',
+    'sends again after the ack wait, after a nak (with its delay), never after a term; stops at maxDeliveries',
+    async () => {
+      const { store, clock } = await world();
+      await store.createStream({ name: 'r' });
+      await fill(store, 'r', ['a', 'b', 'c', 'd']);
+      await store.createConsumer('r', {
+        name: 'c',
+        start: 'earliest',
+        ackWaitMs: '5s',
+        maxDeliveries: 2,
+      });
+      const first = await store.pull('r', 'c', { max: 10 });
+      expect(first.map((d) => d.deliveryCount)).toEqual([1, 1, 1, 1]);
+      const [a, b, c] = first as [Delivery, Delivery, Delivery, Delivery];
+      await store.ack('r', 'c', 0, a.sequence);
+      await store.nak('r', 'c', 0, b.sequence, 2000);
+      await store.term('r', 'c', 0, c.sequence);
+      expect(await store.pull('r', 'c', { max: 10 })).toEqual([]);
+      expect(await store.nextRedelivery('r', 'c')).toBe(clock.now() + 2000);
+      clock.advance(2000);
+      expect(
+        (await store.pull('r', 'c', { max: 10 })).map((d) => `${text(d.data)}${d.deliveryCount}`),
+      ).toEqual(['b2']);
+      clock.advance(5000);
+      const again = await store.pull('r', 'c', { max: 10 });
+      expect(again.map((d) => `${text(d.data)}${d.deliveryCount}`)).toEqual(['d2']);
+      clock.advance(5000);
+      // b and d have had their two deliveries: they are left.
+      expect(await store.pull('r', 'c', { max: 10 })).toEqual([]);
+      expect(await store.ack('r', 'c', 0, a.sequence)).toBe(false);
+      const info = await store.consumerInfo('r', 'c');
+      expect(info.positions[0]).toMatchObject({ ackFloor: 4, nextSequence: 5, pending: 0 });
+    },
+  );
 
   it('keeps at most maxAckPending awaiting acknowledgement', async () => {
     const { store } = await world();

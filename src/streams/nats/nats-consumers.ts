@@ -1,0 +1,362 @@
+/**
+ * The consumers of the `nats` store: one durable pull consumer per
+ * partition, pulled with `no_wait` requests (a pull answers with what is
+ * there now), settled through the reply subjects of the deliveries. The
+ * settlements of one event-loop turn go out together; the last of each
+ * consumer asks JetStream to confirm, which confirms the earlier ones too
+ * (a consumer handles its acknowledgements in order).
+ *
+ * @module
+ */
+import { createInbox, type Msg, type Subscription } from '@nats-io/transport-node';
+import { CallsignError } from '../../errors.ts';
+import { sameConfig } from '../config.ts';
+import {
+  type ConsumerConfig,
+  type ConsumerConfigInput,
+  consumerConfig,
+} from '../consumer-config.ts';
+import { MAX_BATCH_BYTES } from '../log-reads.ts';
+import type { ConsumerInfo, ConsumerPosition, Delivery, PullOptions } from '../store.ts';
+import {
+  type KnownStream,
+  type NatsContext,
+  natsFailure,
+  REQUEST_TIMEOUT_MS,
+} from './connection.ts';
+import { OpenDeliveries, parseAckSubject } from './deliveries.ts';
+import { jetStreamConsumer, parseConsumerDescription } from './mapping.ts';
+import { delivery, millisOfNanos, storedRecord } from './records.ts';
+
+/**
+ * How long a pull waits for JetStream's answer: a `no_wait` pull is answered
+ * at once, but a consumer at its max ack pending (by pullers elsewhere) or
+ * deleted meanwhile does not answer.
+ */
+const PULL_TIMEOUT_MS = 2_000;
+
+/** A settlement waiting to go out. */
+interface Settlement {
+  readonly reply: string;
+  readonly body: string;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+const encoder = new TextEncoder();
+
+/** The consumer (and stream) part of a delivery's reply subject. */
+const groupOf = (reply: string) => reply.split('.').slice(0, -5).join('.');
+
+/** The consumer half of the `nats` store. */
+export class NatsConsumers {
+  readonly #ctx: NatsContext;
+  readonly #open = new OpenDeliveries();
+  readonly #fetches = new Set<Subscription>();
+  readonly #inbox: string;
+  readonly #configs = new Map<string, ConsumerConfig>();
+  #fetchId = 0;
+  #queued = new Map<string, Settlement[]>();
+  #flushing = false;
+  #turn = 0;
+
+  constructor(ctx: NatsContext) {
+    this.#ctx = ctx;
+    this.#inbox = createInbox();
+  }
+
+  async #require(stream: string, name: string): Promise<{ s: KnownStream; info: ConsumerInfo }> {
+    const info = await this.info(stream, name);
+    return { s: await this.#ctx.require(stream), info };
+  }
+
+  async create(stream: string, input: ConsumerConfigInput): Promise<ConsumerInfo> {
+    const s = await this.#ctx.require(stream);
+    const config = consumerConfig(input);
+    const existing = await this.info(stream, config.name).catch((error: CallsignError) => {
+      if (error.code === 'ERR_UNKNOWN_CONSUMER') return undefined;
+      throw error;
+    });
+    if (existing) {
+      if (!sameConfig(existing.config, config)) {
+        throw new CallsignError(
+          'ERR_CONSUMER_EXISTS',
+          `consumer ${config.name} of ${stream} exists with another configuration`,
+        );
+      }
+      return existing;
+    }
+    const created = Date.now();
+    try {
+      // The first partition last: its description is what makes the consumer exist.
+      for (let p = s.config.partitions - 1; p >= 0; p--) {
+        const js = jetStreamConsumer(this.#ctx.layout, s.config, config, p, created);
+        await this.#ctx.jsm.consumers.add(s.names[p] as string, js as never);
+      }
+    } catch (error) {
+      for (const jsName of s.names)
+        await this.#ctx.jsm.consumers.delete(jsName, config.name).catch(() => false);
+      throw natsFailure(error, `create consumer ${config.name} of ${stream}`);
+    }
+    return this.info(stream, config.name);
+  }
+
+  async delete(stream: string, name: string): Promise<boolean> {
+    const s = await this.#ctx.require(stream);
+    for (const open of this.#open.drain(stream, name)) void open;
+    this.#configs.delete(`${stream}\u0000${name}`);
+    let found = false;
+    for (const jsName of s.names) {
+      try {
+        await this.#ctx.jsm.consumers.delete(jsName, name);
+        found = true;
+      } catch (error) {
+        const failure = natsFailure(error, `delete consumer ${name} of ${stream}`);
+        if (failure.code !== 'ERR_UNKNOWN_CONSUMER') throw failure;
+      }
+    }
+    return found;
+  }
+
+  async list(stream: string): Promise<string[]> {
+    const s = await this.#ctx.require(stream);
+    const names: string[] = [];
+    try {
+      for await (const c of this.#ctx.jsm.consumers.list(s.names[0] as string)) {
+        if (parseConsumerDescription(c.config.description)) names.push(c.name);
+      }
+    } catch (error) {
+      throw natsFailure(error, `consumers of ${stream}`);
+    }
+    return names.sort();
+  }
+
+  async info(stream: string, name: string): Promise<ConsumerInfo> {
+    const s = await this.#ctx.require(stream);
+    const positions: ConsumerPosition[] = [];
+    let described: ReturnType<typeof parseConsumerDescription>;
+    try {
+      for (const [p, jsName] of s.names.entries()) {
+        const c = await this.#ctx.jsm.consumers.info(jsName, name);
+        if (p === 0) described = parseConsumerDescription(c.config.description);
+        positions.push({
+          partition: p,
+          ackFloor: c.ack_floor.stream_seq,
+          nextSequence: c.delivered.stream_seq + 1,
+          pending: c.num_ack_pending,
+          waiting: c.num_pending,
+        });
+      }
+    } catch (error) {
+      throw natsFailure(error, `consumer ${name} of ${stream}`);
+    }
+    if (!described) {
+      throw new CallsignError('ERR_UNKNOWN_CONSUMER', `no consumer ${name} of ${stream}`);
+    }
+    this.#configs.set(`${stream}\u0000${name}`, described.config);
+    return { stream, config: described.config, created: described.created, positions };
+  }
+
+  /**
+   * One `no_wait` pull of up to `batch` messages from one partition's
+   * consumer, on an inbox of its own: the messages come with their own
+   * subjects, then (when fewer than `batch`) a status ends the pull.
+   */
+  #fetch(jsName: string, consumer: string, batch: number, maxBytes?: number): Promise<Msg[]> {
+    const reply = `${this.#inbox}.${++this.#fetchId}`;
+    return new Promise<Msg[]>((resolve) => {
+      const got: Msg[] = [];
+      const done = () => {
+        clearTimeout(timer);
+        sub.unsubscribe();
+        this.#fetches.delete(sub);
+        resolve(got);
+      };
+      const sub = this.#ctx.nc.subscribe(reply, {
+        callback: (_err, msg) => {
+          // 404 no messages, 408 request timeout, 409 max ack pending: the pull is over.
+          if ((msg.headers?.code ?? 0) >= 100 && !msg.reply) return done();
+          got.push(msg);
+          if (got.length >= batch) done();
+        },
+      });
+      // A consumer deleted meanwhile answers nothing: the pull ends empty.
+      const timer = setTimeout(done, PULL_TIMEOUT_MS);
+      this.#fetches.add(sub);
+      this.#ctx.nc.publish(
+        `$JS.API.CONSUMER.MSG.NEXT.${jsName}.${consumer}`,
+        encoder.encode(
+          JSON.stringify(
+            maxBytes ? { batch, no_wait: true, max_bytes: maxBytes } : { batch, no_wait: true },
+          ),
+        ),
+        { reply },
+      );
+    });
+  }
+
+  async pull(stream: string, consumer: string, options: PullOptions): Promise<Delivery[]> {
+    const key = `${stream}\u0000${consumer}`;
+    let s: KnownStream;
+    if (this.#configs.has(key)) s = await this.#ctx.require(stream);
+    else s = (await this.#require(stream, consumer)).s;
+    const { ackWaitMs: ackWait, maxAckPending } =
+      this.#configs.get(key) ?? (await this.info(stream, consumer)).config;
+    const all = s.names.map((_, p) => p);
+    const parts = options.partitions
+      ? options.partitions.map((p) => this.#ctx.partition(s, p))
+      : all;
+    const out: Delivery[] = [];
+    const maxBytes = options.maxBytes ?? MAX_BATCH_BYTES;
+    let bytes = 0;
+    const start = this.#turn++;
+    for (let i = 0; i < parts.length && out.length < options.max && bytes < maxBytes; i++) {
+      const p = parts[(start + i) % parts.length] as number;
+      const place = { stream, partition: p, root: s.roots[p] as string, keyed: s.keyed };
+      // What this store holds open counts against maxAckPending: ask for no more.
+      const room = Math.min(
+        options.max - out.length,
+        maxAckPending - this.#open.count(stream, consumer, p),
+      );
+      if (room <= 0) continue;
+      // JetStream stops at max_bytes; a first message larger than it comes alone.
+      const budget = maxBytes - bytes;
+      let got = await this.#fetch(s.names[p] as string, consumer, room, Math.max(budget, 1));
+      if (got.length === 0 && out.length === 0)
+        got = await this.#fetch(s.names[p] as string, consumer, 1);
+      const now = Date.now();
+      for (const m of got) {
+        const info = parseAckSubject(m.reply);
+        if (!info) continue;
+        const record = storedRecord(
+          place,
+          {
+            subject: m.subject,
+            sequence: info.streamSequence,
+            publishTime: millisOfNanos(info.timestampNanos),
+            data: m.data,
+            headers: m.headers,
+          },
+          options.metadataOnly,
+        );
+        this.#open.add(stream, consumer, p, info.streamSequence, {
+          reply: m.reply as string,
+          due: now + ackWait,
+        });
+        out.push(delivery(record, consumer, info.deliveryCount));
+        bytes += record.size;
+      }
+    }
+    return out;
+  }
+
+  nextDue(stream: string, consumer: string): number | undefined {
+    return this.#open.nextDue(stream, consumer);
+  }
+
+  /** Acknowledges (`+ACK`), sends again (`-NAK`, after `delayMs`) or gives up (`+TERM`) a delivery. */
+  settle(
+    stream: string,
+    consumer: string,
+    partition: number,
+    sequence: number,
+    kind: '+ACK' | '-NAK' | '+TERM',
+    delayMs = 0,
+  ): Promise<boolean> {
+    let reply: string;
+    if (kind === '-NAK') {
+      const open = this.#open.take(stream, consumer, partition, sequence);
+      if (!open) return Promise.resolve(false);
+      reply = open.reply;
+      // Kept, with its new due time, until it comes again.
+      this.#open.add(stream, consumer, partition, sequence, { reply, due: Date.now() + delayMs });
+    } else {
+      const open = this.#open.take(stream, consumer, partition, sequence);
+      if (!open) return Promise.resolve(false);
+      reply = open.reply;
+    }
+    const body =
+      kind === '-NAK' && delayMs > 0
+        ? `-NAK ${JSON.stringify({ delay: delayMs * 1_000_000 })}`
+        : kind;
+    return this.#queue(`${stream}\u0000${consumer}\u0000${partition}`, reply, body).then(
+      () => true,
+    );
+  }
+
+  #queue(group: string, reply: string, body: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let list = this.#queued.get(group);
+      if (!list) {
+        list = [];
+        this.#queued.set(group, list);
+      }
+      list.push({ reply, body, resolve, reject });
+      if (!this.#flushing) {
+        this.#flushing = true;
+        setImmediate(() => this.#send());
+      }
+    });
+  }
+
+  #send(): void {
+    this.#flushing = false;
+    const groups = this.#queued;
+    this.#queued = new Map();
+    for (const list of groups.values()) {
+      const last = list[list.length - 1] as Settlement;
+      for (const s of list.slice(0, -1)) this.#ctx.nc.publish(s.reply, encoder.encode(s.body));
+      this.#ctx.nc
+        .request(last.reply, encoder.encode(last.body), { timeout: REQUEST_TIMEOUT_MS })
+        .then(
+          () => {
+            for (const s of list) s.resolve();
+          },
+          (error) => {
+            const failure = natsFailure(error, 'settle a delivery');
+            for (const s of list) s.reject(failure);
+          },
+        );
+    }
+  }
+
+  /** Acknowledges every open delivery of `partition` from `from` to `to`; resolves to how many. */
+  async ackRange(
+    stream: string,
+    consumer: string,
+    partition: number,
+    from: number,
+    to: number,
+  ): Promise<number> {
+    this.#ctx.partition(await this.#ctx.require(stream), partition);
+    const sequences = this.#open.sequences(stream, consumer, partition, from, to);
+    const done = await Promise.all(
+      sequences.map((q) => this.settle(stream, consumer, partition, q, '+ACK')),
+    );
+    return done.filter(Boolean).length;
+  }
+
+  /** Sends every open delivery of a consumer again at once (a failover, a restart). */
+  async resetPending(stream: string, consumer: string): Promise<void> {
+    await Promise.all(
+      this.#open
+        .drain(stream, consumer)
+        .map((open) => this.#queue(groupOf(open.reply), open.reply, '-NAK')),
+    );
+  }
+
+  /** Forgets what was open for a stream that is gone. */
+  forgetStream(stream: string): void {
+    this.#open.drain(stream);
+    for (const key of this.#configs.keys())
+      if (key.startsWith(`${stream}\u0000`)) this.#configs.delete(key);
+  }
+
+  /** Sends every open delivery back, so that the next puller has them at once. */
+  async close(): Promise<void> {
+    const open = this.#open.drainAll();
+    await Promise.allSettled(open.map((o) => this.#queue(groupOf(o.reply), o.reply, '-NAK')));
+    for (const sub of this.#fetches) sub.unsubscribe();
+    this.#fetches.clear();
+  }
+}

@@ -1,0 +1,468 @@
+/**
+ * The `nats` stream store: the storage contract on NATS JetStream. Streams,
+ * appends, reads and purges here; consumers in nats-consumers.ts; how
+ * callsign maps onto JetStream in mapping.ts (and docs/streams.md).
+ *
+ * @module
+ */
+import type { PurgeOpts, StoredMsg } from '@nats-io/jetstream';
+import { type MsgHdrs, headers as natsHeaders, nuid } from '@nats-io/transport-node';
+import { patternTokens, subjectTokens } from '../../directory/subject-pattern.ts';
+import { CallsignError } from '../../errors.ts';
+import type { StreamConfigInput } from '../config.ts';
+import { sameConfig, streamConfig } from '../config.ts';
+import type { ConsumerConfigInput } from '../consumer-config.ts';
+import { choosePartition } from '../partitions.ts';
+import type {
+  AppendItem,
+  AppendOptions,
+  AppendOutcome,
+  AppendResult,
+  ByteRange,
+  ConsumerInfo,
+  Delivery,
+  PartitionInfo,
+  PullOptions,
+  PurgeOptions,
+  ReadOptions,
+  RecordBatch,
+  RecordInput,
+  StoredRecord,
+  StoreEvent,
+  StreamInfo,
+  StreamStore,
+} from '../store.ts';
+import { packDeliveries, packRecords } from './batches.ts';
+import { type KnownStream, NatsContext, natsFailure, REQUEST_TIMEOUT_MS } from './connection.ts';
+import { jetStreamConfig, natsPattern, natsSubject, unsupportedStream } from './mapping.ts';
+import { NatsConsumers } from './nats-consumers.ts';
+import { NatsReads } from './nats-reads.ts';
+import { leaveOutData, recordHeaders } from './records.ts';
+import type { NatsSettings } from './settings.ts';
+
+const unique = () => nuid.next();
+
+/**
+ * Opens the `nats` store on the servers of `settings`.
+ *
+ * @throws CallsignError `ERR_STORAGE_FAILED` when no server answers or JetStream is off
+ */
+export async function openNatsStore(settings: NatsSettings): Promise<StreamStore> {
+  return new NatsStreamStore(await NatsContext.open(settings));
+}
+
+/** The storage contract on JetStream: see the module's documentation. */
+export class NatsStreamStore implements StreamStore {
+  readonly driver = 'nats';
+  readonly #ctx: NatsContext;
+  readonly #consumers: NatsConsumers;
+  readonly #reads: NatsReads;
+  readonly #listeners = new Set<(event: StoreEvent) => void>();
+  readonly #inFlight = new Set<Promise<unknown>>();
+  #closed: Promise<void> | undefined;
+
+  constructor(ctx: NatsContext) {
+    this.#ctx = ctx;
+    this.#consumers = new NatsConsumers(ctx);
+    this.#reads = new NatsReads(ctx);
+  }
+
+  #emit(event: StoreEvent): void {
+    for (const listener of this.#listeners) listener(event);
+  }
+
+  #open(): void {
+    if (this.#closed) throw new CallsignError('ERR_INVALID_STATE', 'the nats store is closed');
+  }
+
+  async createStream(input: StreamConfigInput): Promise<StreamInfo> {
+    this.#open();
+    const config = streamConfig(input);
+    const reason = unsupportedStream(config);
+    if (reason)
+      throw new CallsignError('ERR_STREAM_UNSUPPORTED', `stream ${config.name}: ${reason}`);
+    const existing = await this.#ctx.find(config.name);
+    if (existing) {
+      if (!sameConfig(existing.config, config)) {
+        throw new CallsignError(
+          'ERR_STREAM_EXISTS',
+          `stream ${config.name} exists with another configuration`,
+        );
+      }
+      return this.streamInfo(config.name);
+    }
+    const created = Date.now();
+    // The first partition last: its description is what makes the stream exist.
+    const order = Array.from({ length: config.partitions }, (_, p) => config.partitions - 1 - p);
+    const made: string[] = [];
+    try {
+      for (const p of order) {
+        const js = jetStreamConfig(this.#ctx.layout, config, p, created);
+        await this.#ctx.jsm.streams.add(js as never);
+        made.push(js.name as string);
+      }
+    } catch (error) {
+      for (const name of made) await this.#ctx.jsm.streams.delete(name).catch(() => false);
+      throw natsFailure(error, `create stream ${config.name}`);
+    }
+    this.#ctx.remember(config, created);
+    return this.streamInfo(config.name);
+  }
+
+  async updateStream(input: StreamConfigInput): Promise<StreamInfo> {
+    this.#open();
+    const config = streamConfig(input);
+    const s = await this.#ctx.require(config.name);
+    if (config.partitions !== s.config.partitions) {
+      throw new CallsignError(
+        'ERR_INVALID_STREAM',
+        `stream ${config.name} has ${s.config.partitions} partitions; they cannot change`,
+      );
+    }
+    const reason = unsupportedStream(config);
+    if (reason)
+      throw new CallsignError('ERR_STREAM_UNSUPPORTED', `stream ${config.name}: ${reason}`);
+    try {
+      for (let p = 0; p < config.partitions; p++) {
+        const js = jetStreamConfig(this.#ctx.layout, config, p, s.created);
+        await this.#ctx.jsm.streams.update(js.name as string, js as never);
+      }
+    } catch (error) {
+      this.#ctx.forget(config.name);
+      throw natsFailure(error, `update stream ${config.name}`);
+    }
+    this.#ctx.remember(config, s.created);
+    return this.streamInfo(config.name);
+  }
+
+  async deleteStream(name: string): Promise<boolean> {
+    this.#open();
+    const s = await this.#ctx.find(name);
+    if (!s) return false;
+    this.#consumers.forgetStream(name);
+    this.#ctx.forget(name);
+    try {
+      for (const jsName of s.names) await this.#ctx.jsm.streams.delete(jsName);
+    } catch (error) {
+      const failure = natsFailure(error, `delete stream ${name}`);
+      if (failure.code !== 'ERR_UNKNOWN_STREAM') throw failure;
+    }
+    this.#emit({ kind: 'deleted', stream: name });
+    return true;
+  }
+
+  async listStreams(options: { after?: string; max?: number } = {}): Promise<string[]> {
+    this.#open();
+    const names: string[] = [];
+    const head = `${this.#ctx.layout.prefix}_`;
+    try {
+      for await (const info of this.#ctx.jsm.streams.list()) {
+        if (!info.config.name.startsWith(head) || !info.config.name.endsWith('_p0')) continue;
+        const d = await this.#ctx.find(info.config.name.slice(head.length, -3));
+        if (d) names.push(d.config.name);
+      }
+    } catch (error) {
+      throw natsFailure(error, 'list streams');
+    }
+    names.sort();
+    const after = options.after;
+    const from = after === undefined ? names : names.filter((n) => n > after);
+    return from.slice(0, options.max ?? from.length);
+  }
+
+  async streamInfo(name: string): Promise<StreamInfo> {
+    this.#open();
+    const s = await this.#ctx.require(name);
+    const partitions: PartitionInfo[] = [];
+    let consumers = 0;
+    try {
+      for (const [p, jsName] of s.names.entries()) {
+        const { state } = await this.#ctx.jsm.streams.info(jsName);
+        if (p === 0) consumers = state.consumer_count;
+        const empty = state.messages === 0;
+        partitions.push({
+          partition: p,
+          messages: state.messages,
+          bytes: state.bytes,
+          firstSequence: empty ? 0 : state.first_seq,
+          lastSequence: state.last_seq,
+          ...(empty
+            ? {}
+            : { firstTime: Date.parse(state.first_ts), lastTime: Date.parse(state.last_ts) }),
+        });
+      }
+    } catch (error) {
+      throw natsFailure(error, `stream ${name}`);
+    }
+    return {
+      config: s.config,
+      created: s.created,
+      messages: partitions.reduce((n, p) => n + p.messages, 0),
+      bytes: partitions.reduce((n, p) => n + p.bytes, 0),
+      partitions,
+      consumers,
+    };
+  }
+
+  async hasStream(name: string): Promise<boolean> {
+    this.#open();
+    return (await this.#ctx.find(name)) !== undefined;
+  }
+
+  append(stream: string, record: RecordInput, options: AppendOptions = {}): Promise<AppendResult> {
+    const p = this.#append(stream, record, options);
+    this.#inFlight.add(p);
+    const done = () => this.#inFlight.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  async appendBatch(stream: string, items: readonly AppendItem[]): Promise<AppendOutcome[]> {
+    this.#open();
+    await this.#ctx.require(stream);
+    // Published in order, answered together; each refused on its own.
+    return Promise.all(
+      items.map((item) =>
+        this.append(stream, item.record, item.options).catch((error: unknown) =>
+          natsFailure(error, `append to ${stream}`),
+        ),
+      ),
+    );
+  }
+
+  async #append(
+    stream: string,
+    record: RecordInput,
+    options: AppendOptions,
+  ): Promise<AppendResult> {
+    this.#open();
+    const found = this.#ctx.find(stream);
+    const s = found instanceof Promise ? await found : found;
+    if (!s) throw new CallsignError('ERR_UNKNOWN_STREAM', `no stream ${stream}`);
+    const { subject, partition } = this.#place(s, record, options);
+    let h = recordHeaders(record, s.keyed);
+    if (options.messageId !== undefined || options.expectedLastSequence !== undefined) {
+      h ??= natsHeaders();
+      if (options.messageId !== undefined) h.set('Nats-Msg-Id', options.messageId);
+      if (options.expectedLastSequence !== undefined)
+        h.set('Nats-Expected-Last-Sequence', String(options.expectedLastSequence));
+    }
+    const root = s.roots[partition] as string;
+    try {
+      const ack = await this.#ctx.js.publish(
+        natsSubject(root, subject, s.keyed, record.key, unique),
+        record.data,
+        h ? { headers: h, timeout: REQUEST_TIMEOUT_MS } : { timeout: REQUEST_TIMEOUT_MS },
+      );
+      if (ack.duplicate) {
+        // The first one's place and time.
+        const first = await this.#ctx.jsm.streams.getMessage(s.names[partition] as string, {
+          seq: ack.seq,
+        });
+        const publishTime = first?.time.getTime() ?? Date.now();
+        return { stream, partition, sequence: ack.seq, publishTime, duplicate: true };
+      }
+      this.#emit({ kind: 'appended', stream, partition, sequence: ack.seq });
+      return { stream, partition, sequence: ack.seq, publishTime: Date.now(), duplicate: false };
+    } catch (error) {
+      const failure = natsFailure(error, `append to ${stream}`);
+      if (failure.code !== 'ERR_UNKNOWN_STREAM') throw failure;
+      // No answer: the stream is gone, or JetStream is not answering now (a server restarting).
+      this.#ctx.forget(stream);
+      const still = await Promise.resolve(this.#ctx.find(stream)).catch(
+        () => 'unreachable' as const,
+      );
+      if (still === undefined) throw failure;
+      throw new CallsignError(
+        'ERR_STORAGE_FAILED',
+        `append to ${stream}: JetStream did not answer (is a server restarting?); it was not acknowledged`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** Checks an append and chooses its subject and partition. */
+  #place(
+    s: KnownStream,
+    record: RecordInput,
+    options: AppendOptions,
+  ): { subject: string; partition: number } {
+    if (!(record?.data instanceof Uint8Array)) {
+      throw new CallsignError('ERR_INVALID_MESSAGE', 'an appended message has data as bytes');
+    }
+    const config = s.config;
+    const subject = record.subject ?? config.name;
+    subjectTokens(subject);
+    if (!s.bindings.some((matches) => matches(subject))) {
+      throw new CallsignError(
+        'ERR_SUBJECT_NOT_BOUND',
+        `subject ${subject} is not one of stream ${config.name}'s: ${config.subjects.join(' ')}`,
+      );
+    }
+    const size = record.data.byteLength;
+    const most =
+      config.maxBytes > 0
+        ? Math.min(config.maxBytes, config.maxMessageSize)
+        : config.maxMessageSize;
+    if (size > most) {
+      throw new CallsignError(
+        'ERR_MESSAGE_TOO_LARGE',
+        `a message of ${size} bytes is above stream ${config.name}'s limit of ${most}`,
+      );
+    }
+    const partition = choosePartition(config.partitions, options.partition, record.key, s.turn);
+    if (options.partition === undefined && record.key === undefined) s.turn++;
+    return { subject, partition };
+  }
+
+  async flush(_options?: { sync?: boolean }): Promise<void> {
+    await Promise.allSettled([...this.#inFlight]);
+  }
+
+  async read(stream: string, options: ReadOptions = {}): Promise<StoredRecord[]> {
+    this.#open();
+    const { records } = await this.#reads.page(stream, options);
+    return options.metadataOnly ? records.map(leaveOutData) : records;
+  }
+
+  async readBatch(
+    stream: string,
+    options: ReadOptions = {},
+  ): Promise<RecordBatch & { next: number }> {
+    this.#open();
+    const { records, next } = await this.#reads.page(stream, options);
+    return packRecords(records, options.metadataOnly === true, next) as RecordBatch & {
+      next: number;
+    };
+  }
+
+  get(
+    stream: string,
+    partition: number,
+    sequence: number,
+    range?: ByteRange,
+  ): Promise<StoredRecord> {
+    this.#open();
+    return this.#reads.get(stream, partition, sequence, range);
+  }
+
+  lastOfSubject(
+    stream: string,
+    subject: string,
+    partition?: number,
+  ): Promise<StoredRecord | undefined> {
+    this.#open();
+    return this.#reads.lastOfSubject(stream, subject, partition);
+  }
+
+  async purge(stream: string, options: PurgeOptions = {}): Promise<number> {
+    this.#open();
+    const s = await this.#ctx.require(stream);
+    if (options.filter !== undefined) patternTokens(options.filter);
+    const parts =
+      options.partition === undefined
+        ? s.names.map((_, p) => p)
+        : [this.#ctx.partition(s, options.partition)];
+    let purged = 0;
+    try {
+      for (const p of parts) {
+        const filter =
+          options.filter === undefined || options.filter === '>'
+            ? {}
+            : { filter: natsPattern(s.roots[p] as string, options.filter, s.keyed) };
+        const keep = options.keepFrom === undefined ? {} : { seq: options.keepFrom };
+        const r = await this.#ctx.jsm.streams.purge(
+          s.names[p] as string,
+          { ...filter, ...keep } as PurgeOpts,
+        );
+        purged += r.purged;
+      }
+    } catch (error) {
+      throw natsFailure(error, `purge ${stream}`);
+    }
+    return purged;
+  }
+
+  /** JetStream removes what is past `maxAge` itself, on the servers' clocks. */
+  async expire(): Promise<number> {
+    this.#open();
+    return 0;
+  }
+
+  createConsumer(stream: string, config: ConsumerConfigInput): Promise<ConsumerInfo> {
+    this.#open();
+    return this.#consumers.create(stream, config);
+  }
+  deleteConsumer(stream: string, name: string): Promise<boolean> {
+    this.#open();
+    return this.#consumers.delete(stream, name);
+  }
+  listConsumers(stream: string): Promise<string[]> {
+    this.#open();
+    return this.#consumers.list(stream);
+  }
+  consumerInfo(stream: string, name: string): Promise<ConsumerInfo> {
+    this.#open();
+    return this.#consumers.info(stream, name);
+  }
+  async pull(stream: string, consumer: string, options: PullOptions): Promise<Delivery[]> {
+    this.#open();
+    const ds = await this.#consumers.pull(stream, consumer, options);
+    return options.metadataOnly ? ds.map(leaveOutData) : ds;
+  }
+  async pullBatch(stream: string, consumer: string, options: PullOptions): Promise<RecordBatch> {
+    this.#open();
+    const ds = await this.#consumers.pull(stream, consumer, { ...options, metadataOnly: false });
+    return packDeliveries(ds, options.metadataOnly === true);
+  }
+  async nextRedelivery(stream: string, consumer: string): Promise<number | undefined> {
+    return this.#consumers.nextDue(stream, consumer);
+  }
+  ack(stream: string, consumer: string, partition: number, sequence: number): Promise<boolean> {
+    return this.#consumers.settle(stream, consumer, partition, sequence, '+ACK');
+  }
+  nak(
+    stream: string,
+    consumer: string,
+    partition: number,
+    sequence: number,
+    delayMs = 0,
+  ): Promise<boolean> {
+    return this.#consumers.settle(stream, consumer, partition, sequence, '-NAK', delayMs);
+  }
+  ackRange(
+    stream: string,
+    consumer: string,
+    partition: number,
+    from: number,
+    to: number,
+  ): Promise<number> {
+    return this.#consumers.ackRange(stream, consumer, partition, from, to);
+  }
+  term(stream: string, consumer: string, partition: number, sequence: number): Promise<boolean> {
+    return this.#consumers.settle(stream, consumer, partition, sequence, '+TERM');
+  }
+  resetPending(stream: string, consumer: string): Promise<void> {
+    return this.#consumers.resetPending(stream, consumer);
+  }
+
+  /** Hears of this store's own appends and deletions (not of other processes' on the same servers). */
+  watch(listener: (event: StoreEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Sends every open delivery back (so the next puller has it at once), then drains the connection. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      await this.flush();
+      await this.#consumers.close();
+      await this.#ctx.nc.drain().catch(() => {});
+    })();
+    return this.#closed;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
