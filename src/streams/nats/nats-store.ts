@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { PurgeOpts, StoredMsg } from '@nats-io/jetstream';
-import { type MsgHdrs, headers as natsHeaders, nuid } from '@nats-io/transport-node';
+import type { PurgeOpts } from '@nats-io/jetstream';
+import { headers as natsHeaders, nuid } from '@nats-io/transport-node';
 import { patternTokens, subjectTokens } from '../../directory/subject-pattern.ts';
 import { CallsignError } from '../../errors.ts';
 import type { StreamConfigInput } from '../config.ts';
