@@ -45,7 +45,8 @@ async function setup() {
   const realm = createRealm('bench');
   return {
     params: { realm: Buffer.from(realm.secret).toString('base64') },
-    summary: 'callsign: encrypted (X25519 handshake, AES-256-GCM frames), ws over TCP',
+    summary:
+      'callsign: encrypted (X25519 handshake; ChaCha20-Poly1305 frames up to 32 KiB, AES-256-GCM above), ws over TCP',
     close: async () => {},
   };
 }
@@ -182,7 +183,7 @@ async function connectClient(endpoint: string, params: StackParams): Promise<Sta
 
 export const stack: Stack = {
   name: 'callsign',
-  description: 'callsign actors over an encrypted connection (ws over TCP, batched, AES-256-GCM)',
+  description: 'callsign actors over an encrypted connection (ws over TCP, batched, sealed frames)',
   variants: [{ id: 'actor-send', label: 'actor send, drain every 256 KiB' }],
   available: async () => true,
   setup,

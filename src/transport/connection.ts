@@ -147,8 +147,6 @@ export class Connection implements Channel, Receipt {
       onFrame: (plaintext) => {
         this.counters.framesSent++;
         this.#link.send(this.#sealer.seal(plaintext));
-        // The next frame's cipher is set up now, off the path of the one just sent.
-        this.#sealer.prepare();
       },
     });
     this.#unpacker = new FrameUnpacker({
@@ -339,8 +337,6 @@ export class Connection implements Channel, Receipt {
       this.#packer.control(CONTROL.credit, encodeCredits(this.#receiveFlow.takeCredit()));
     }
     this.#packer.flush();
-    // What was to be sent has gone: set up the decipher of the next frame while waiting for it.
-    this.#opener.prepare();
   }
 
   #control(op: number, payload?: Uint8Array): void {
@@ -354,7 +350,8 @@ export class Connection implements Channel, Receipt {
     this.#keepalive.heard(this.#node.clock.now());
     this.counters.framesReceived++;
     try {
-      const plaintext = this.#opener.open(data);
+      // The link hands over a frame nobody else reads: it is opened where it lies.
+      const plaintext = this.#opener.openInPlace(data);
       this.#unpacker.unpack(plaintext, this.#handler);
     } catch (err) {
       this.#fail(codeOf(err, 'ERR_MALFORMED_FRAME'), toError(err).message);
