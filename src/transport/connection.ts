@@ -51,6 +51,16 @@ export interface Ending {
   reason: string;
 }
 
+/**
+ * Messages posted in one turn are batched into frames of up to this many
+ * bytes (a larger message still goes alone in its frame, up to
+ * maxFrameSize). Larger frames save nothing: AES-256-GCM's set-up is a few
+ * µs per 64 KiB, while the output buffer node:crypto allocates for a 1 MiB
+ * frame costs page faults, and the receiver must gather every frame larger
+ * than a socket read (64 KiB) into one buffer (bench/README.md).
+ */
+const BATCH_FRAME_SIZE = 64 * 1024;
+
 /** Endings after which what was written may not have been read. */
 const LOSSES: ReadonlySet<ErrorCode> = new Set(['ERR_CONNECTION_LOST', 'ERR_KEEPALIVE_TIMEOUT']);
 
@@ -144,6 +154,7 @@ export class Connection implements Channel, Receipt {
     });
     this.#packer = new FramePacker({
       maxFrameSize: init.options.maxFrameSize,
+      targetFrameSize: Math.min(init.options.maxFrameSize, BATCH_FRAME_SIZE),
       onFrame: (plaintext) => {
         this.counters.framesSent++;
         this.#link.send(this.#sealer.seal(plaintext));

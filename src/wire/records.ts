@@ -30,6 +30,13 @@ const MAX_HEADER = 1 + 3 * 10 + 1 + 4;
 export interface FramePackerInit {
   /** The largest frame plaintext, in bytes. */
   maxFrameSize: number;
+  /**
+   * Records are batched into a frame up to this many bytes; a record that
+   * would take the frame past it starts the next frame, and a record larger
+   * than it goes alone in its frame (up to `maxFrameSize`). Default:
+   * `maxFrameSize`.
+   */
+  targetFrameSize?: number;
   /** Called with each finished frame plaintext (valid only during the call). */
   onFrame: (plaintext: Uint8Array) => void;
 }
@@ -40,6 +47,7 @@ export interface FramePackerInit {
  */
 export class FramePacker {
   readonly #max: number;
+  readonly #target: number;
   readonly #onFrame: (plaintext: Uint8Array) => void;
   readonly #frame: Writer;
   readonly #initial: number;
@@ -52,6 +60,8 @@ export class FramePacker {
   constructor(init: FramePackerInit) {
     if (init.maxFrameSize < 1024) throw new RangeError('maxFrameSize must be at least 1024');
     this.#max = init.maxFrameSize;
+    this.#target = Math.min(init.targetFrameSize ?? init.maxFrameSize, init.maxFrameSize);
+    if (!(this.#target >= 1024)) throw new RangeError('targetFrameSize must be at least 1024');
     this.#onFrame = init.onFrame;
     // Room for a whole frame and one more record, so a frame buffer never grows twice.
     this.#initial = init.maxFrameSize + 64 * 1024;
@@ -103,15 +113,15 @@ export class FramePacker {
   }
 
   /**
-   * Ends the message begun. One that no longer fits its frame moves to the
-   * next (the frame before it is sent first); one larger than a frame is cut
-   * into fragments.
+   * Ends the message begun. One that takes its frame past the target size
+   * moves to the next (the frame before it is sent first); one larger than a
+   * frame is cut into fragments.
    */
   commitMessage(): void {
     const open = this.#takeOpen();
     const w = this.#frame;
     const size = w.length - this.#bodyStart;
-    if (w.length <= this.#max) {
+    if (w.length <= this.#target || (this.#recordStart === 0 && w.length <= this.#max)) {
       w.patchU32(this.#lengthAt, size);
       return;
     }
@@ -180,8 +190,10 @@ export class FramePacker {
     this.#frame.reset();
   }
 
+  /** Sends the frame first if `bytes` more would take it past the target size. */
   #room(bytes: number): void {
-    if (this.#frame.length + bytes > this.#max) this.flush();
+    const length = this.#frame.length;
+    if (length > 0 && length + bytes > this.#target) this.flush();
   }
 
   #fragments(to: number, from: number, body: Uint8Array): void {
