@@ -16,9 +16,10 @@ import {
   encodeType,
 } from '../wire/control.ts';
 import { FramePacker, FrameUnpacker, type RecordHandler } from '../wire/records.ts';
-import type { FrameOpener, FrameSealer } from '../wire/seal.ts';
+import { FRAME_OVERHEAD, type FrameOpener, type FrameSealer } from '../wire/seal.ts';
 import { addressCodec } from './address-codec.ts';
 import { ReceiveFlow, type Windows } from './flow.ts';
+import { FrameBuffers } from './frame-buffers.ts';
 import { KeepAlive } from './keepalive.ts';
 import type { Link, LinkEnding } from './link.ts';
 import { Outbox } from './outbox.ts';
@@ -106,6 +107,7 @@ export class Connection implements Channel, Receipt {
   readonly #onOpen: (connection: Connection) => void;
   readonly #handler: RecordHandler;
   readonly #outbox: Outbox;
+  readonly #buffers = new FrameBuffers();
   readonly #receiveFlow: ReceiveFlow;
   readonly #keepalive: KeepAlive;
   #keepaliveTimer: unknown;
@@ -157,7 +159,13 @@ export class Connection implements Channel, Receipt {
       targetFrameSize: Math.min(init.options.maxFrameSize, BATCH_FRAME_SIZE),
       onFrame: (plaintext) => {
         this.counters.framesSent++;
-        this.#link.send(this.#sealer.seal(plaintext));
+        const buffer = this.#buffers.take(plaintext.length + FRAME_OVERHEAD);
+        if (buffer === undefined) {
+          this.#link.send(this.#sealer.seal(plaintext));
+          return;
+        }
+        const buffers = this.#buffers;
+        this.#link.send(this.#sealer.seal(plaintext, buffer), () => buffers.giveBack(buffer));
       },
     });
     this.#unpacker = new FrameUnpacker({
@@ -301,6 +309,7 @@ export class Connection implements Channel, Receipt {
     this.#closing = true;
     this.#node.clock.clear(this.#keepaliveTimer);
     this.#unpacker.release();
+    this.#buffers.release();
     const code = ending.code ?? 'ERR_CLOSED';
     this.#outbox.end(code, LOSSES.has(code));
     this.#onEnd(this, ending);

@@ -136,13 +136,15 @@ export class FrameSealer {
   }
 
   /**
-   * Seals one frame. The returned buffer is new and owned by the caller.
+   * Seals one frame. The returned buffer is new and owned by the caller, or,
+   * when `into` is given and has room for `plaintext.length + 24` bytes, a
+   * view of the start of `into` (which must not overlap `plaintext`).
    *
    * @throws CallsignError `ERR_FRAME_TOO_LARGE` when `plaintext` is longer
    *   than `maxFrameSize` (nothing is consumed; the sealer stays usable),
    *   `ERR_CLOSED` after 2^64 frames.
    */
-  seal(plaintext: Uint8Array): Buffer {
+  seal(plaintext: Uint8Array, into?: Buffer): Buffer {
     if (this.#exhausted) {
       throw new CallsignError('ERR_CLOSED', 'frame sealer is exhausted (2^64 frames); reconnect');
     }
@@ -164,7 +166,11 @@ export class FrameSealer {
       this.#low = low + 1;
     }
     setNonce(this.#nonce, high, low);
-    const frame = Buffer.allocUnsafe(COUNTER_LENGTH + length + TAG_LENGTH);
+    const size = COUNTER_LENGTH + length + TAG_LENGTH;
+    const frame =
+      into !== undefined && into.byteLength >= size
+        ? into.subarray(0, size)
+        : Buffer.allocUnsafe(size);
     frame.writeUInt32BE(high, 0);
     frame.writeUInt32BE(low, 4);
     this.#keys.for(length).seal(frame, plaintext, this.#nonce);

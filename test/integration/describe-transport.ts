@@ -51,7 +51,7 @@ function recording(inner: LinkTransport) {
   const wrap = (link: Link): Link => {
     links.push(link);
     const send = link.send.bind(link);
-    link.send = (frame: Uint8Array) => {
+    link.send = (frame: Uint8Array, written?: () => void) => {
       if (tamperNext && frame.length > 24) {
         tamperNext = false;
         const bad = frame.slice();
@@ -59,7 +59,7 @@ function recording(inner: LinkTransport) {
         send(bad);
         return;
       }
-      send(frame);
+      send(frame, written);
     };
     return link;
   };
@@ -204,6 +204,27 @@ export function describeTransport(name: string, setup: () => TransportSetup) {
       expect(srv.events.findIndex((e) => e instanceof Blob)).toBeLessThan(
         srv.events.findIndex((e) => e instanceof Note),
       );
+    });
+
+    it('carries many frames of 4 to 64 KiB in flight at once, each intact', async () => {
+      const { s, make } = world();
+      const a = make('a');
+      const b = make('b');
+      const srv = await server(a.node, s.endpoint(), () => {});
+      // Sealed frames of these sizes go into buffers the connection fills again once written.
+      const sizes = Array.from({ length: 300 }, (_, i) => 4096 + ((i * 7919) % (60 * 1024)));
+      const blob = (i: number) => new Uint8Array(sizes[i]!).map((_, j) => (i * 131 + j * 7) & 0xff);
+      await client(b.node, srv.endpoint, async (self, server) => {
+        for (let i = 0; i < sizes.length; i++) {
+          self.send(new Blob({ data: blob(i) }), server);
+          if (i % 50 === 49) await drain(self, server);
+        }
+      });
+      await until(() => srv.events.filter((e) => e instanceof Blob).length === sizes.length);
+      const got = srv.events.filter((e): e is Blob => e instanceof Blob);
+      got.forEach((m, i) => {
+        expect(Buffer.from(m.data).equals(Buffer.from(blob(i))), `blob ${i}`).toBe(true);
+      });
     });
 
     it.each(['connector', 'listener'])(

@@ -238,6 +238,19 @@ describe('FrameSealer / FrameOpener', () => {
     expect(new TextDecoder().decode(opener.open(sealer.seal(text('still'))))).toBe('still');
   });
 
+  it('seals into a buffer given, when it has room, and opens the same', () => {
+    const { sealer, opener } = pair();
+    const into = Buffer.alloc(200);
+    const frame = sealer.seal(text('into a given buffer'), into);
+    expect(frame.buffer).toBe(into.buffer);
+    expect(frame.byteOffset).toBe(into.byteOffset);
+    expect(new TextDecoder().decode(opener.open(frame))).toBe('into a given buffer');
+    const small = Buffer.alloc(10);
+    const elsewhere = sealer.seal(text('too long for it'), small);
+    expect(elsewhere.buffer).not.toBe(small.buffer);
+    expect(new TextDecoder().decode(opener.open(elsewhere))).toBe('too long for it');
+  });
+
   it('does not let a caller change a sealed frame by reusing the plaintext buffer', () => {
     const { sealer, opener } = pair();
     const plaintext = text('original');
