@@ -7,15 +7,20 @@ import type { Node } from '../runtime/node.ts';
 import {
   CONTROL,
   decodeClose,
-  decodeCredits,
   decodeOpen,
   decodeType,
   encodeClose,
-  encodeCredits,
   encodeOpen,
   encodeType,
+  readCredits,
+  writeCredit,
 } from '../wire/control.ts';
-import { FramePacker, FrameUnpacker, type RecordHandler } from '../wire/records.ts';
+import {
+  FramePacker,
+  FrameUnpacker,
+  MAX_CONTROL_PAYLOAD,
+  type RecordHandler,
+} from '../wire/records.ts';
 import { FRAME_OVERHEAD, type FrameOpener, type FrameSealer } from '../wire/seal.ts';
 import { addressCodec } from './address-codec.ts';
 import { ReceiveFlow, type Windows } from './flow.ts';
@@ -61,6 +66,9 @@ export interface Ending {
  * than a socket read (64 KiB) into one buffer (bench/README.md).
  */
 const BATCH_FRAME_SIZE = 64 * 1024;
+
+/** The most bytes one destination's credit takes in a CREDIT record (three varuints). */
+const MAX_CREDIT_BYTES = 30;
 
 /** Endings after which what was written may not have been read. */
 const LOSSES: ReadonlySet<ErrorCode> = new Set(['ERR_CONNECTION_LOST', 'ERR_KEEPALIVE_TIMEOUT']);
@@ -254,7 +262,7 @@ export class Connection implements Channel, Receipt {
     const typeName = info.typeName;
     if (this.#outbox.mayGo(from, to, size)) {
       this.counters.messagesSent++;
-      this.#outbox.sent({ from, to, typeName }, size);
+      this.#outbox.sent(from, to, typeName, size);
       packer.commitMessage();
       this.#scheduleFlush();
       return true;
@@ -298,7 +306,7 @@ export class Connection implements Channel, Receipt {
 
   #write(item: Waiting): void {
     this.counters.messagesSent++;
-    this.#outbox.sent(item, item.body.length);
+    this.#outbox.sent(item.from, item.to, item.typeName, item.body.length);
     this.#packer.message(item.to, item.from, item.body);
     this.#scheduleFlush();
   }
@@ -347,14 +355,32 @@ export class Connection implements Channel, Receipt {
   #scheduleFlush(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    setImmediate(() => this.#flush());
+    setImmediate(this.#flushLater);
   }
+
+  readonly #flushLater = () => this.#flush();
+
+  /** Credit the peer gave back for actor `to`. */
+  readonly #takeCredit = (to: number, messages: number, bytes: number) =>
+    this.#outbox.credit(to, messages, bytes);
+
+  /** Writes credit owed for actor `to` into the CREDIT record begun, starting another when full. */
+  readonly #giveCredit = (to: number, messages: number, bytes: number) => {
+    const packer = this.#packer;
+    if (packer.bodyLength > MAX_CONTROL_PAYLOAD - MAX_CREDIT_BYTES) {
+      packer.endControl();
+      packer.beginControl(CONTROL.credit);
+    }
+    writeCredit(packer.writer, to, messages, bytes);
+  };
 
   #flush(): void {
     this.#flushScheduled = false;
     if (this.#linkEnded) return;
     if (this.#receiveFlow.hasCredit) {
-      this.#packer.control(CONTROL.credit, encodeCredits(this.#receiveFlow.takeCredit()));
+      this.#packer.beginControl(CONTROL.credit);
+      this.#receiveFlow.takeCredit(this.#giveCredit);
+      this.#packer.endControl();
     }
     this.#packer.flush();
   }
@@ -425,7 +451,8 @@ export class Connection implements Channel, Receipt {
         this.#types.define(decodeType(payload));
         return;
       case CONTROL.credit: {
-        this.#outbox.credit(decodeCredits(payload));
+        readCredits(payload, this.#takeCredit);
+        this.#outbox.credited();
         return;
       }
       default:

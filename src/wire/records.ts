@@ -25,6 +25,8 @@ const FIRST = 1;
 const LAST = 2;
 /** The most header bytes a record can need besides its body. */
 const MAX_HEADER = 1 + 3 * 10 + 1 + 4;
+/** The largest payload of a control record written with {@link FramePacker.beginControl}. */
+export const MAX_CONTROL_PAYLOAD = 512;
 
 /** Options of {@link FramePacker}. */
 export interface FramePackerInit {
@@ -107,9 +109,14 @@ export class FramePacker {
     return w;
   }
 
-  /** Bytes of body written since {@link FramePacker.beginMessage}. */
+  /** Bytes of body (or control payload) written since {@link FramePacker.beginMessage} ({@link FramePacker.beginControl}). */
   get bodyLength(): number {
     return this.#frame.length - this.#bodyStart;
+  }
+
+  /** The writer of the record begun. */
+  get writer(): Writer {
+    return this.#frame;
   }
 
   /**
@@ -168,6 +175,30 @@ export class FramePacker {
     if (!open) throw new RangeError('no message begun');
     this.#open = undefined;
     return open;
+  }
+
+  /**
+   * Starts a control record and gives the writer to write its payload into,
+   * straight into the frame (at most {@link MAX_CONTROL_PAYLOAD} bytes); then
+   * call {@link FramePacker.endControl}.
+   */
+  beginControl(op: number): Writer {
+    this.#room(MAX_CONTROL_PAYLOAD + MAX_HEADER);
+    const w = this.#frame;
+    w.u8(RECORD.control);
+    w.u8(op);
+    this.#lengthAt = w.length;
+    w.u32(0);
+    this.#bodyStart = w.length;
+    return w;
+  }
+
+  /** Ends the control record begun. */
+  endControl(): void {
+    const w = this.#frame;
+    const length = w.length - this.#bodyStart;
+    if (length > MAX_CONTROL_PAYLOAD) throw new RangeError('control payload too large');
+    w.patchU32(this.#lengthAt, length);
   }
 
   /** Adds one control record. */

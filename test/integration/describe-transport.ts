@@ -35,6 +35,7 @@ import type { Connection } from '../../src/internal.ts';
 
 class Note extends defineMessage('test.compliance.Note', { n: t.int, text: t.string }) {}
 class Blob extends defineMessage('test.compliance.Blob', { data: t.bytes }) {}
+class Crowd extends defineMessage('test.compliance.Crowd', { actors: t.array(t.address) }) {}
 
 /** What an implementation gives the suite. */
 export interface TransportSetup {
@@ -225,6 +226,47 @@ export function describeTransport(name: string, setup: () => TransportSetup) {
       got.forEach((m, i) => {
         expect(Buffer.from(m.data).equals(Buffer.from(blob(i))), `blob ${i}`).toBe(true);
       });
+    });
+
+    it('gives credit back to hundreds of actors at once, and each window opens again', async () => {
+      const { s, make } = world({
+        windows: { actorMessages: 2, actorBytes: 1 << 20, connectionBytes: 16 << 20 },
+      });
+      const a = make('a');
+      const b = make('b');
+      const COUNT = 300;
+      const srv = await server(a.node, s.endpoint(), (self, m) => {
+        if (!(m instanceof Note)) return;
+        // Actors that each take what comes and answer it: their credit goes back in one turn.
+        const actors = Array.from({ length: COUNT }, () =>
+          self.create(async (me: ActorContext) => {
+            for (;;) {
+              const n = await me.select(Note, Stop);
+              if (n instanceof Stop) return;
+              me.reply(n);
+            }
+          }),
+        );
+        self.reply(new Crowd({ actors }));
+      });
+      const out = await client(b.node, srv.endpoint, async (self, server) => {
+        self.send(new Note({ n: 0, text: 'crowd' }), server);
+        const { actors } = await self.select(Crowd);
+        let answers = 0;
+        // Three rounds of two messages per actor: each round needs the credit of the one before.
+        for (let round = 0; round < 3; round++) {
+          for (const actor of actors) {
+            self.send(new Note({ n: 1, text: 'x' }), actor);
+            self.send(new Note({ n: 2, text: 'y' }), actor);
+          }
+          for (let i = 0; i < 2 * actors.length; i++) {
+            await self.select(Note);
+            answers++;
+          }
+        }
+        return answers;
+      });
+      expect(out).toEqual({ value: 3 * 2 * COUNT });
     });
 
     it.each(['connector', 'listener'])(
