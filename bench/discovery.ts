@@ -1,7 +1,8 @@
 /**
- * Discovery on one host: how long from publish to Available, and from
- * SIGKILL of a publisher process to Dropped at its subscriber, through a host
- * directory; then the directory's scale (bench/discovery-scale.ts).
+ * Discovery on one host: how long from publish to Available (on a node that
+ * runs already, on a new node, and in a process that has just started), and
+ * from SIGKILL of a publisher process to Dropped at its subscriber, through a
+ * host directory; then the directory's scale (bench/discovery-scale.ts).
  *
  *   npm run bench:discovery [-- --quick]
  *
@@ -34,6 +35,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes('--quick');
 const AVAILABLE_RUNS = quick ? 30 : 200;
 const KILL_RUNS = quick ? 5 : 20;
+const FIRST_RUNS = quick ? 10 : 30;
 
 const dir = mkdtempSync(join(tmpdir(), 'callsign-bench-'));
 const realm = createRealm('bench');
@@ -55,7 +57,7 @@ await new Promise<string>((resolve) => {
 });
 
 /** A subscriber actor on its own node that reports each Available and Dropped with its time. */
-const events: { kind: 'available' | 'dropped'; name: string; at: number }[] = [];
+const events: { kind: 'available' | 'dropped'; name: string; at: number; epoch: number }[] = [];
 const subscriberNode = makeNode('subscriber');
 subscriberNode.spawn(async (self: ActorContext) => {
   subscribe(self, /bench-.*/);
@@ -66,6 +68,7 @@ subscriberNode.spawn(async (self: ActorContext) => {
       kind: m instanceof Available ? 'available' : 'dropped',
       name: m.name,
       at: performance.now(),
+      epoch: performance.timeOrigin + performance.now(),
     });
   }
 });
@@ -140,6 +143,34 @@ for (let i = 0; i < KILL_RUNS; i++) {
     child.kill('SIGKILL');
   }
 }
+// The first publish of a process that has just started: publish() → Available at the
+// subscriber that waits already. Both clocks are epoch milliseconds at high resolution.
+const firstMs: number[] = [];
+for (let i = 0; i < FIRST_RUNS; i++) {
+  const name = `bench-f-${i}`;
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(here, 'discovery/first-publisher.ts'), `--name=${name}`],
+    {
+      env: { ...process.env, CALLSIGN_REALM: realmFile, CALLSIGN_HOST: endpoint },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  );
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  try {
+    await until(() => events.some((e) => e.kind === 'available' && e.name === name), 20_000);
+    await until(() => /publish-at (\S+)\n/.test(out));
+    const at = Number(/publish-at (\S+)\n/.exec(out)?.[1]);
+    const available = events.find((e) => e.kind === 'available' && e.name === name);
+    firstMs.push((available?.epoch as number) - at);
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
 await subscriberNode.stop();
 await directory.stop();
 rmSync(dir, { recursive: true, force: true });
@@ -176,6 +207,7 @@ const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
 const a = sorted(availableMs);
 const d = sorted(droppedMs);
 const c = sorted(coldMs);
+const f = sorted(firstMs);
 const fmt = (v: number) => v.toFixed(2);
 console.log('\nDiscovery on one host (ms; lower is better)\n');
 console.log('| measure | runs | p50 | p90 | max | goal |');
@@ -187,6 +219,9 @@ console.log(
   `| publish → Available, new node | ${c.length} | ${fmt(percentile(c, 50))} | ${fmt(percentile(c, 90))} | ${fmt(c.at(-1) as number)} | |`,
 );
 console.log(
+  `| publish → Available, first publish of a new process | ${f.length} | ${fmt(percentile(f, 50))} | ${fmt(percentile(f, 90))} | ${fmt(f.at(-1) as number)} | p50 < 15 |`,
+);
+console.log(
   `| SIGKILL → Dropped | ${d.length} | ${fmt(percentile(d, 50))} | ${fmt(percentile(d, 90))} | ${fmt(d.at(-1) as number)} | p50 < 100 |`,
 );
 console.log(
@@ -194,6 +229,7 @@ console.log(
     profile: quick ? 'quick' : 'full',
     available_p50_ms: Number(fmt(percentile(a, 50))),
     available_new_node_p50_ms: Number(fmt(percentile(c, 50))),
+    first_publish_available_p50_ms: Number(fmt(percentile(f, 50))),
     dropped_after_kill_p50_ms: Number(fmt(percentile(d, 50))),
     listings: scale.listings,
     listings_1M_rss_mib: scale.listings === 1_000_000 ? scale.listings_rss_mib : null,

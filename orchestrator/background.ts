@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { CallsignError, ERROR_CODES, type ErrorCode, isCallsignError } from '../src/errors.ts';
+import { sleep } from '../src/index.ts';
 import type { LogLevel } from '../src/runtime/log.ts';
-import { sleep } from '../src/runtime/repeating-task.ts';
 import { assertSocketPath } from './group-directory.ts';
 import {
   cleanUpDeadGroup,

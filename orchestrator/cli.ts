@@ -27,6 +27,7 @@ import { explainMisuse, unknownCommand } from './commands/misuse.ts';
 import { networkCommands } from './commands/network.ts';
 import { pingCommands } from './commands/ping.ts';
 import { roleCommands } from './commands/roles.ts';
+import { streamCommands } from './commands/stream.ts';
 import { errnoOf } from './files.ts';
 import { packageVersion } from './package-files.ts';
 
@@ -41,6 +42,7 @@ export const COMMAND_FAMILIES: readonly CommandFamily[] = [
   directoryCommands,
   networkCommands,
   pingCommands,
+  (cli) => streamCommands(cli.io),
 ];
 
 /** Codes of failures that are not misuse: they exit with {@link EXIT_FAILURE}. */

@@ -2,7 +2,7 @@
 import { mkdir } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { CallsignError } from '../src/errors.ts';
-import { loadOrCreateRealm, MAX_REALM_NAME_LENGTH } from '../src/wire/realm.ts';
+import { loadOrCreateRealm, MAX_REALM_NAME_LENGTH } from '../src/internal.ts';
 import { errnoOf, writeJsonAtomic } from './files.ts';
 import { HOME_FILE_KIND, HOME_FILE_VERSION, Home } from './home.ts';
 

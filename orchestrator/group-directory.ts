@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { CallsignError } from '../src/errors.ts';
-import { sleep } from '../src/runtime/repeating-task.ts';
+import { sleep } from '../src/index.ts';
 import type { Home } from './home.ts';
 import { ownProgram } from './package-files.ts';
 

@@ -1,13 +1,19 @@
 import { appendFileSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { CallsignError, type ErrorCode, isCallsignError } from '../src/errors.ts';
-import { hostEndpoint } from '../src/pubsub/well-known.ts';
+import { parseEndpoint } from '../src/index.ts';
+import {
+  hostEndpoint,
+  loadOrCreateRealm,
+  parseRealm,
+  REALM_ENV,
+  realmFingerprint,
+  resolveRealmPath,
+} from '../src/internal.ts';
 import type { LogLevel } from '../src/runtime/log.ts';
-import { parseEndpoint } from '../src/transport/endpoint.ts';
-import { REALM_ENV, resolveRealmPath } from '../src/wire/realm.ts';
 import {
   createExclusively,
   daemonEnv,
@@ -291,7 +297,7 @@ export async function startHost(
   }
   daemon.child.unref();
   io.stdout(
-    `started the host directory (pid ${pid}) at ${paths.endpoint}\nrealm ${realm.file} (${realm.from}); log ${paths.logFile}\n`,
+    `started the host directory (pid ${pid}) at ${paths.endpoint}\n${await describeRealm(realm)}\nlog ${paths.logFile}\n`,
   );
   return 0;
 }
@@ -375,6 +381,33 @@ export function formatHostStatus(status: HostStatus): string {
     ['log', status.log],
   ];
   return `host directory running\n${rows.map(([k, v]) => `  ${(k ?? '').padEnd(11)}${v}\n`).join('')}`;
+}
+
+/**
+ * Which realm a directory serves, and from where, as `host start` says it:
+ * only nodes of that realm file meet there, so a home's realm comes with
+ * what programs outside the home need to use it.
+ */
+export async function describeRealm(realm: RealmChoice): Promise<string> {
+  let named = '';
+  try {
+    const r =
+      realm.from === 'default'
+        ? await loadOrCreateRealm(realm.file)
+        : parseRealm(await readFile(realm.file, 'utf8'));
+    named = ` ${r.name} (fingerprint ${realmFingerprint(r)})`;
+  } catch {
+    // The directory reports a bad realm file itself.
+  }
+  const from =
+    realm.from === 'home'
+      ? `the home at ${realm.home?.dir ?? dirname(realm.file)}`
+      : realm.from === 'CALLSIGN_REALM'
+        ? 'CALLSIGN_REALM'
+        : "this user's default";
+  const line = `realm${named}: ${realm.file} (${from})`;
+  if (realm.from === 'default') return line;
+  return `${line}\nonly nodes of this realm meet here: start programs outside it with CALLSIGN_REALM=${realm.file}`;
 }
 
 /** A killed directory leaves its socket behind: removed when nobody answers there. */

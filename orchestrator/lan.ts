@@ -2,8 +2,8 @@ import { appendFileSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CallsignError, isCallsignError } from '../src/errors.ts';
+import { parseEndpoint } from '../src/index.ts';
 import type { LogLevel } from '../src/runtime/log.ts';
-import { parseEndpoint } from '../src/transport/endpoint.ts';
 import {
   createExclusively,
   daemonEnv,

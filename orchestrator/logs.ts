@@ -1,6 +1,6 @@
 import { open, stat } from 'node:fs/promises';
 import { CallsignError } from '../src/errors.ts';
-import { sleep } from '../src/runtime/repeating-task.ts';
+import { sleep } from '../src/index.ts';
 import { errnoOf } from './files.ts';
 
 /** The time at the start of a log line, as nodes and the orchestrator write it. */

@@ -4,21 +4,27 @@
  * themselves (`DirectoryEnquiry` → `DirectoryReport`) and prints them.
  * Documented in docs/cli.md.
  */
-import { readFile } from 'node:fs/promises';
-import { DirectoryEnquiry, DirectoryReport } from '../src/directory/protocol.ts';
+import { open, readFile } from 'node:fs/promises';
 import { toError } from '../src/errors.ts';
 import {
   Abandoned,
+  type ActorContext,
   Closed,
   Connected,
+  configureTransport,
+  connect,
+  generateNodeKeys,
+  Node,
   NotConnected,
+  type Realm,
   SelectTimer,
-} from '../src/messages/standard.ts';
-import type { ActorContext } from '../src/runtime/context.ts';
-import { Node } from '../src/runtime/node.ts';
-import { configureTransport, connect } from '../src/transport/transport.ts';
-import { generateNodeKeys } from '../src/wire/keys.ts';
-import { loadOrCreateRealm, parseRealm, type Realm } from '../src/wire/realm.ts';
+} from '../src/index.ts';
+import {
+  DirectoryEnquiry,
+  DirectoryReport,
+  loadOrCreateRealm,
+  parseRealm,
+} from '../src/internal.ts';
 import { errnoOf } from './files.ts';
 import {
   acceptsConnections,
@@ -43,6 +49,8 @@ export interface ListingReport {
 /** A search as `network --json` prints it. */
 export interface SearchReport {
   pattern: string;
+  /** How it matches: `name`, `regex` or `subject`. */
+  kind: string;
   regex: boolean;
   flags: string | null;
   scope: string;
@@ -66,7 +74,24 @@ export interface DirectoryDescription {
   listings: ListingReport[];
   searches: SearchReport[];
   routes: number;
+  /** Why the directory above refuses this one, while it does (its realm, say). */
+  refusedAbove: { code: string; reason: string } | null;
+  /** Connections this directory refused lately, by code (from its log; the host directory's only). */
+  refusedConnections: RefusedConnections[];
+  /** Its node's counters of messages that reached no actor, those above zero. */
+  undelivered: Record<string, number>;
 }
+
+/** Connections a directory refused with one code in the last {@link REFUSALS_MINUTES} minutes. */
+export interface RefusedConnections {
+  code: string;
+  count: number;
+  /** The last one: when, from where, and why. */
+  last: { at: string; from: string; reason: string };
+}
+
+/** How far back `network` looks for refused connections in the host directory's log. */
+const REFUSALS_MINUTES = 10;
 
 /** A directory that runs but did not answer. */
 export interface UnreachableDirectory {
@@ -87,6 +112,8 @@ interface Target {
   level: 'group' | 'host';
   endpoint: string;
   realmFile: string;
+  /** Its log, where the connections it refused are written. */
+  logFile: string | undefined;
   /** Read as a home's file (never created), or as a node reads it (created if missing). */
   strict: boolean;
 }
@@ -105,6 +132,7 @@ export async function readNetwork(realm: RealmChoice, io: HostIo): Promise<Netwo
       level: 'group',
       endpoint: home.groupEndpoint,
       realmFile: home.realmFile,
+      logFile: undefined,
       strict: true,
     });
   }
@@ -117,6 +145,7 @@ export async function readNetwork(realm: RealmChoice, io: HostIo): Promise<Netwo
         level: 'host',
         endpoint: paths.endpoint,
         realmFile: own ? record.realmFile : realm.file,
+        logFile: paths.logFile,
         strict: own ? record.realmFrom === 'home' : realm.from === 'home',
       });
     }
@@ -133,6 +162,7 @@ export async function readNetwork(realm: RealmChoice, io: HostIo): Promise<Netwo
           realm: r.name,
           realmFile: target.realmFile,
           sameRealmAsHome: homeRealm ? sameRealm(homeRealm, r) : null,
+          refusedConnections: target.logFile ? await readRefusals(target.logFile) : [],
         };
       } catch (err) {
         return {
@@ -182,9 +212,28 @@ export function formatNetwork(report: NetworkReport, io: Pick<HostIo, 'env'>): s
     lines.push(`  searches (${d.searches.length})`);
     for (const s of d.searches) {
       const pattern = s.regex ? `/${s.pattern}/${s.flags ?? ''}` : s.pattern;
-      lines.push(`    ${pattern}  ${s.regex ? 'regex' : 'exact'}  ${s.scope}  ${s.where}`);
+      const kind = s.kind === 'name' ? 'exact' : s.kind;
+      lines.push(`    ${pattern}  ${kind}  ${s.scope}  ${s.where}`);
     }
     lines.push(`  routes ${d.routes}`);
+    if (d.refusedAbove) {
+      lines.push(
+        `  refused by the directory above: ${d.refusedAbove.reason} (${d.refusedAbove.code}); nothing here reaches beyond ${d.level}`,
+      );
+    }
+    for (const r of d.refusedConnections) {
+      const hint =
+        r.code === 'ERR_WRONG_REALM'
+          ? `: nodes of another realm; this directory's realm file is ${d.realmFile}`
+          : '';
+      lines.push(
+        `  refused ${r.count} connection(s) in the last ${REFUSALS_MINUTES} min with ${r.code}${hint} (last at ${r.last.at} from ${r.last.from}: ${r.last.reason})`,
+      );
+    }
+    const undelivered = Object.entries(d.undelivered);
+    if (undelivered.length > 0) {
+      lines.push(`  undelivered ${undelivered.map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    }
   }
   for (const u of report.unreachable) {
     lines.push(`${u.level} directory ${u.endpoint}: did not answer: ${u.reason} (${u.code})`);
@@ -192,7 +241,10 @@ export function formatNetwork(report: NetworkReport, io: Pick<HostIo, 'env'>): s
   return `${lines.map((l) => `${l}\n`).join('')}`;
 }
 
-type Answer = Omit<DirectoryDescription, 'realm' | 'realmFile' | 'sameRealmAsHome'>;
+type Answer = Omit<
+  DirectoryDescription,
+  'realm' | 'realmFile' | 'sameRealmAsHome' | 'refusedConnections'
+>;
 
 /**
  * Connects to the directory at `endpoint` from a node of its own (in
@@ -237,12 +289,15 @@ async function askDirectory(
       })),
       searches: r.searches.map((s) => ({
         pattern: s.pattern,
-        regex: s.regex,
+        kind: s.kind,
+        regex: s.kind === 'regex',
         flags: s.flags ?? null,
         scope: s.scope,
         where: s.subscriber.where,
       })),
       routes: r.routes,
+      refusedAbove: r.refusedCode ? { code: r.refusedCode, reason: r.refusedReason ?? '' } : null,
+      undelivered: Object.fromEntries(Object.entries(r.counters).filter(([, n]) => n > 0)),
     } satisfies Answer;
   });
   try {
@@ -250,6 +305,47 @@ async function askDirectory(
   } finally {
     await stopWithin(node, 2000);
   }
+}
+
+/**
+ * The connections a directory refused lately, by code, from the lines its
+ * transport writes to its log (`connection from <where> to <endpoint>
+ * refused: <why> (<CODE>)`). Reads the last 256 KiB at most.
+ */
+export async function readRefusals(
+  logFile: string,
+  now: number = Date.now(),
+): Promise<RefusedConnections[]> {
+  let text: string;
+  try {
+    const handle = await open(logFile, 'r');
+    try {
+      const { size } = await handle.stat();
+      const length = Math.min(size, 256 * 1024);
+      const buffer = Buffer.alloc(length);
+      await handle.read(buffer, 0, length, size - length);
+      text = buffer.toString('utf8');
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return [];
+  }
+  const since = now - REFUSALS_MINUTES * 60_000;
+  const byCode = new Map<string, RefusedConnections>();
+  const line = /^(\S+) \? \S+ - connection from (\S+) to \S+ refused: (.*) \((ERR_[A-Z0-9_]+)\)$/;
+  for (const l of text.split('\n')) {
+    const m = line.exec(l);
+    if (!m) continue;
+    const [, at = '', from = '', reason = '', code = ''] = m;
+    if (!(Date.parse(at) >= since)) continue;
+    const seen = byCode.get(code);
+    if (seen) {
+      seen.count++;
+      seen.last = { at, from, reason };
+    } else byCode.set(code, { code, count: 1, last: { at, from, reason } });
+  }
+  return [...byCode.values()];
 }
 
 /** Reads a realm file: a home's must be there; another is created if missing, as nodes do. */

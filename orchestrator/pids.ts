@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
-import { sleep } from '../src/runtime/repeating-task.ts';
+import { setTimeout as delay } from 'node:timers/promises';
 
 /**
  * What tells a process apart from a later one that got the same pid: its
@@ -45,7 +45,7 @@ export async function waitUntilGone(pid: number, identity: string | undefined, m
   const deadline = Date.now() + ms;
   while (isRunning(pid, identity)) {
     if (Date.now() >= deadline) return false;
-    await sleep(50);
+    await delay(50);
   }
   return true;
 }

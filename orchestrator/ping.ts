@@ -6,18 +6,25 @@
  */
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import type { Scope } from '../src/directory/scope.ts';
 import { CallsignError } from '../src/errors.ts';
-import { Ack, Enquiry, SelectTimer } from '../src/messages/standard.ts';
-import { configureDirectory, subscribe } from '../src/pubsub/api.ts';
-import { Available, NotAvailable, NotSubscribed } from '../src/pubsub/messages.ts';
-import { NodeDirectory } from '../src/pubsub/node-directory.ts';
-import type { ActorAddress } from '../src/runtime/address.ts';
-import type { ActorContext } from '../src/runtime/context.ts';
-import { Node } from '../src/runtime/node.ts';
-import { configureTransport } from '../src/transport/transport.ts';
-import { generateNodeKeys } from '../src/wire/keys.ts';
-import { loadOrCreateRealm, parseRealm, type Realm } from '../src/wire/realm.ts';
+import {
+  Ack,
+  type ActorAddress,
+  type ActorContext,
+  Available,
+  configureDirectory,
+  configureTransport,
+  Enquiry,
+  generateNodeKeys,
+  Node,
+  NotAvailable,
+  NotSubscribed,
+  type Realm,
+  type Scope,
+  SelectTimer,
+  subscribe,
+} from '../src/index.ts';
+import { loadOrCreateRealm, parseRealm, remoteDirectoryOf } from '../src/internal.ts';
 import {
   acceptsConnections,
   type HostIo,
@@ -99,7 +106,7 @@ export async function ping(init: PingInit, io: HostIo): Promise<number> {
         name: m.name,
         scope: m.scope,
         session: performance.now() - started,
-        remote: publisher && NodeDirectory.of(node).remoteDirectoryOf(self.address, publisher),
+        remote: publisher && remoteDirectoryOf(self, publisher),
       };
     };
     subscribe(self, search, { scope });

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { CallsignError } from '../src/errors.ts';
-import type { Settings } from '../src/runtime/settings.ts';
+import type { Settings } from '../src/index.ts';
 import { COMPILED } from './package-files.ts';
 
 /**

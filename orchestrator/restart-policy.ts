@@ -1,4 +1,4 @@
-import { type BackoffInit, backoffDelays } from '../src/runtime/repeating-task.ts';
+import { type BackoffInit, backoffDelays } from '../src/index.ts';
 
 /** Options of {@link RestartPolicy}; the defaults are {@link DEFAULT_RESTART_POLICY}. */
 export interface RestartPolicyInit extends BackoffInit {

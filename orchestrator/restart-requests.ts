@@ -10,7 +10,7 @@ import { rmSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CallsignError } from '../src/errors.ts';
-import { sleep } from '../src/runtime/repeating-task.ts';
+import { sleep } from '../src/index.ts';
 import { errnoOf } from './files.ts';
 import {
   acquireGroup,

@@ -1,8 +1,8 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { CallsignError } from '../src/errors.ts';
-import type { Settings } from '../src/runtime/settings.ts';
-import { REALM_ENV } from '../src/wire/realm.ts';
+import type { Settings } from '../src/index.ts';
+import { REALM_ENV } from '../src/internal.ts';
 import { errnoOf, readJsonObject, writeJsonAtomic } from './files.ts';
 import { HOME_ENV, type Home } from './home.ts';
 import { printSettings, settingArguments, settingKey } from './program.ts';

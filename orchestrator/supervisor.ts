@@ -3,9 +3,9 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { CallsignError, isCallsignError } from '../src/errors.ts';
+import { sleep } from '../src/index.ts';
+import { loadOrCreateNodeKeys } from '../src/internal.ts';
 import type { LogLevel } from '../src/runtime/log.ts';
-import { sleep } from '../src/runtime/repeating-task.ts';
-import { loadOrCreateNodeKeys } from '../src/wire/keys.ts';
 import {
   assertSocketPath,
   GROUP_DIRECTORY_PROGRAM,

@@ -71,6 +71,22 @@ export const ERROR_CODES = [
   'ERR_PUBLISHER_ENDED',
   'ERR_SUBSCRIBER_ENDED',
   'ERR_ROUTE_REMOVED',
+  // streams
+  'ERR_INVALID_SUBJECT',
+  'ERR_INVALID_STREAM',
+  'ERR_UNKNOWN_STREAM',
+  'ERR_STREAM_EXISTS',
+  'ERR_STREAM_FULL',
+  'ERR_SUBJECT_NOT_BOUND',
+  'ERR_WRONG_LAST_SEQUENCE',
+  'ERR_INVALID_PARTITION',
+  'ERR_NO_SUCH_RECORD',
+  'ERR_INVALID_CONSUMER',
+  'ERR_UNKNOWN_CONSUMER',
+  'ERR_CONSUMER_EXISTS',
+  'ERR_CONSUMER_BUSY',
+  'ERR_STORAGE_CORRUPT',
+  'ERR_STORAGE_FAILED',
   // orchestrator (the callsign command line)
   'ERR_USAGE',
   'ERR_NO_HOME',
@@ -95,6 +111,30 @@ export const ERROR_CODES = [
 
 /** One of the stable error codes in {@link ERROR_CODES}. */
 export type ErrorCode = (typeof ERROR_CODES)[number];
+
+declare const unknownCode: unique symbol;
+
+/**
+ * A code this version does not list, received from a peer of a newer
+ * version. It is kept as it came (so it can be shown and passed on), but it
+ * cannot be written by hand: only {@link ErrorCode}s can.
+ */
+export type UnknownErrorCode = string & { readonly [unknownCode]: true };
+
+/**
+ * The type of an error code that crosses the wire (the `code` of
+ * NotPublished, Dropped, NotConnected, ...): one of {@link ErrorCode} when
+ * sending; when receiving, possibly a newer peer's code, which decodes
+ * without failing. {@link isErrorCode} tells the two apart.
+ */
+export type WireErrorCode = ErrorCode | UnknownErrorCode;
+
+const KNOWN_CODES: ReadonlySet<string> = new Set(ERROR_CODES);
+
+/** True when `code` is one of this version's {@link ERROR_CODES}. */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && KNOWN_CODES.has(code);
+}
 
 /** The base of every error callsign raises. */
 export class CallsignError extends Error {

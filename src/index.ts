@@ -5,7 +5,20 @@
  */
 
 export { SCOPES, type Scope } from './directory/scope.ts';
-export { CallsignError, ERROR_CODES, type ErrorCode, isCallsignError } from './errors.ts';
+export {
+  isValidSubject,
+  isValidSubjectPattern,
+  subjectMatches,
+} from './directory/subject-pattern.ts';
+export {
+  CallsignError,
+  ERROR_CODES,
+  type ErrorCode,
+  isCallsignError,
+  isErrorCode,
+  type UnknownErrorCode,
+  type WireErrorCode,
+} from './errors.ts';
 export * from './messages/index.ts';
 export {
   clear,
@@ -14,6 +27,8 @@ export {
   type PublishOptions,
   publish,
   retract,
+  type Search,
+  type SessionOverflow,
   type SubscribeOptions,
   subscribe,
 } from './pubsub/api.ts';
@@ -41,7 +56,13 @@ export {
   type SelectResult,
   type TimerOptions,
 } from './runtime/context.ts';
-export { type CreateNodeOptions, createNode, runNode } from './runtime/create-node.ts';
+export {
+  type CreateNodeOptions,
+  createNode,
+  directoryFromEnvironment,
+  type NodeProcess,
+  runNode,
+} from './runtime/create-node.ts';
 export { LOG_LEVELS, Logger, type LogLevel, memorySink, streamSink } from './runtime/log.ts';
 export {
   defineMachine,
@@ -58,8 +79,50 @@ export {
   type SpawnOptions,
 } from './runtime/node.ts';
 export { EXIT_CODES } from './runtime/output.ts';
-export { backoffDelays, retry, sleep } from './runtime/repeating-task.ts';
+export {
+  type BackoffInit,
+  backoffDelays,
+  RetrySchedule,
+  type RetryScheduleInit,
+  retry,
+  sleep,
+} from './runtime/repeating-task.ts';
 export { parseSettings, type Settings } from './runtime/settings.ts';
+export {
+  type ConsumerConfig,
+  type ConsumerMode,
+  type DiscardPolicy,
+  type Durability,
+  parseDuration,
+  type RetentionKind,
+  type StartPosition,
+  type StreamConfig,
+} from './streams/config.ts';
+export { Consumer, type ConsumerOptions, openConsumer } from './streams/consumer.ts';
+export {
+  defaultStreamPath,
+  type OpenStreamStoreInit,
+  openStreamStore,
+  STREAM_DRIVERS,
+} from './streams/drivers.ts';
+export { type StreamHostSettings, type StreamHostSummary, streamHost } from './streams/host.ts';
+export {
+  type AppendInit,
+  openProducer,
+  Producer,
+  type ProducerOptions,
+} from './streams/producer.ts';
+export { ConsumerActive, StreamDelivery } from './streams/protocol.ts';
+export type {
+  AppendOptions,
+  AppendResult,
+  ConsumerInfo,
+  Delivery,
+  RecordInput,
+  StoredRecord,
+  StreamInfo,
+  StreamStore,
+} from './streams/store.ts';
 export { type Endpoint, formatEndpoint, parseEndpoint } from './transport/endpoint.ts';
 export type {
   Link,

@@ -33,10 +33,12 @@ export async function natsServerVersion(): Promise<string | undefined> {
 export interface NatsServerInit {
   /** How long to wait for `Server is ready`. Default 10 s. */
   readonly readyTimeoutMs?: number;
+  /** Run JetStream (`-js`) with file storage in this folder (`-sd`). */
+  readonly jetStreamDir?: string;
 }
 
 /** Starts once on a port that was free a moment ago. */
-async function startOnce(readyTimeoutMs: number): Promise<NatsServer> {
+async function startOnce(readyTimeoutMs: number, jetStreamDir?: string): Promise<NatsServer> {
   const port = await freePort();
   let markReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => {
@@ -45,7 +47,13 @@ async function startOnce(readyTimeoutMs: number): Promise<NatsServer> {
   const child = TrackedChild.spawn({
     label: 'nats-server',
     command: 'nats-server',
-    args: ['--addr', '127.0.0.1', '--port', String(port)],
+    args: [
+      '--addr',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      ...(jetStreamDir ? ['-js', '-sd', jetStreamDir] : []),
+    ],
     onStderrLine: (line) => {
       if (line.includes('Server is ready')) markReady();
       else if (/\[(WRN|ERR|FTL)\]/.test(line)) process.stderr.write(`[nats-server] ${line}\n`);
@@ -76,7 +84,7 @@ export async function startNatsServer(init: NatsServerInit = {}): Promise<NatsSe
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      return await startOnce(readyTimeoutMs);
+      return await startOnce(readyTimeoutMs, init.jetStreamDir);
     } catch (error) {
       lastError = error;
       if (!String(error).includes('address already in use')) break;

@@ -13,7 +13,7 @@ export const homeCommands: CommandFamily = (cli) => [
         describe: "the realm's name (default: the current folder's name)",
       }),
     handler: async (args) => {
-      const { createRealm } = await import('../../src/wire/realm.ts');
+      const { createRealm } = await import('../../src/index.ts');
       const { createHome } = await import('../create-home.ts');
       const { resolveHomeDir } = await import('../home.ts');
       if (args.realm !== undefined) {

@@ -16,7 +16,9 @@ createNode(
     return directoryService(self, {
       level: 'group',
       endpoint: settings.endpoint,
-      parent: settings.host || (process.env.CALLSIGN_NO_HOST === '1' ? undefined : hostEndpoint()),
+      parent:
+        settings.host ||
+        (process.env.CALLSIGN_NO_HOST === '1' ? undefined : hostEndpoint(process.env)),
     });
   },
   { factorySettings, name: 'group-directory' },

@@ -18,17 +18,24 @@ import {
   type DirectoryServiceSettings,
   directoryService,
   hostEndpoint,
+  loadOrCreateRealm,
+  realmFingerprint,
+  resolveRealmPath,
 } from '../../src/internal.ts';
-import { loadOrCreateRealm, realmFingerprint, resolveRealmPath } from '../../src/wire/realm.ts';
 import { type LanDirectoryFinder, lanDirectoryFinder } from '../lan/finder.ts';
 
 const factorySettings = { endpoint: '' };
 
 createNode(
   async (self, settings: typeof factorySettings) => {
-    const endpoint = settings.endpoint || hostEndpoint();
+    const endpoint = settings.endpoint || hostEndpoint(process.env);
     const parsed = parseEndpoint(endpoint);
     if (parsed.kind === 'unix') mkdirSync(dirname(parsed.path), { recursive: true, mode: 0o700 });
+    const realmFile = resolveRealmPath(process.env);
+    const realm = await loadOrCreateRealm(realmFile);
+    const fingerprint = realmFingerprint(realm);
+    // Which realm: only nodes of this realm file can use this directory.
+    self.console(`realm ${realm.name} (fingerprint ${fingerprint}) from ${realmFile}`);
     const service: DirectoryServiceSettings = { level: 'host', endpoint };
     let finder: LanDirectoryFinder | undefined;
     const fixed = process.env.CALLSIGN_LAN;
@@ -37,15 +44,23 @@ createNode(
     } else if (fixed) {
       service.parent = fixed;
     } else {
-      const fingerprint = realmFingerprint(await loadOrCreateRealm(resolveRealmPath()));
       const lan = lanDirectoryFinder({
         fingerprint,
         onError: (err) => self.warning(`mDNS: ${err.message} (a multicast route? docs/lan.md)`),
       });
       finder = lan;
       let said: string | undefined;
+      const others = new Set<string>();
       service.findParent = async (signal) => {
         const found = await lan.find(signal);
+        for (const c of lan.candidates()) {
+          if (c.sameRealm || c.realm === fingerprint || others.has(c.name) || others.size >= 64)
+            continue;
+          others.add(c.name);
+          self.console(
+            `LAN directory ${c.name} at ${c.endpoint ?? 'no IPv4 address'} is of another realm (fingerprint ${c.realm || 'none'}): ignored`,
+          );
+        }
         if (found !== said) {
           said = found;
           self.console(
@@ -54,7 +69,8 @@ createNode(
         }
         return found;
       };
-      service.parentFailed = (lost) => lan.failed(lost);
+      service.parentFailed = (lost, code) => lan.failed(lost, code);
+      service.parentConnected = (at) => lan.succeeded(at);
     }
     try {
       return await directoryService(self, service);

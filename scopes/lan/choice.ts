@@ -17,6 +17,33 @@ export const LAN_ANNOUNCE_VERSION = '1';
 /** A LAN directory id: what it is told apart by, and what the choice sorts on. */
 export const LAN_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,39}$/;
 
+/**
+ * Codes with which a connection to an announced LAN directory fails when it
+ * is not one of this realm (it announces the public fingerprint without the
+ * secret) or cannot complete the realm handshake: such an announcement is
+ * passed over for much longer than one that merely did not answer.
+ */
+const HANDSHAKE_FAILURES: ReadonlySet<string> = new Set([
+  'ERR_WRONG_REALM',
+  'ERR_HANDSHAKE_FAILED',
+  'ERR_PROTOCOL_VERSION',
+  'ERR_PEER_KEY_MISMATCH',
+  'ERR_PEER_NOT_TRUSTED',
+]);
+
+/** True when a connection failed with `code` because the realm handshake did not complete. */
+export function failedHandshake(code: string | undefined): boolean {
+  return code !== undefined && HANDSHAKE_FAILURES.has(code);
+}
+
+/**
+ * How long an endpoint whose handshake failed `times` times in a row is
+ * passed over: `baseMs`, doubling each time, at most `maxMs`.
+ */
+export function distrustMs(times: number, baseMs: number, maxMs: number): number {
+  return Math.min(maxMs, baseMs * 2 ** Math.max(0, times - 1));
+}
+
 /** A LAN directory as the finder saw it announced. */
 export interface LanCandidate {
   /** Its `id` (TXT), the sort key of the choice. */

@@ -8,13 +8,29 @@
  *
  * Its realm is the one its transport uses: the file `CALLSIGN_REALM`, else
  * the user's default. It announces the realm's fingerprint, never its secret.
+ * It also watches the LAN for the other LAN directories of its realm: when
+ * one with a lower id is there (after a partition healed), it hands its host
+ * directories over to it. On a loopback endpoint (tests) it is not announced.
  */
 import { rename, writeFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { Bonjour } from 'bonjour-service';
 import { CallsignError, createNode, parseEndpoint } from '../../src/index.ts';
-import { directoryService } from '../../src/internal.ts';
-import { loadOrCreateRealm, realmFingerprint, resolveRealmPath } from '../../src/wire/realm.ts';
-import { announceLanDirectory, type LanAnnouncement, newLanDirectoryId } from './announce.ts';
-import { LAN_ID_PATTERN } from './choice.ts';
+import {
+  directoryService,
+  loadOrCreateRealm,
+  realmFingerprint,
+  resolveRealmPath,
+} from '../../src/internal.ts';
+import {
+  announceLanDirectory,
+  distinctErrors,
+  type LanAnnouncement,
+  newLanDirectoryId,
+  watchErrors,
+} from './announce.ts';
+import { compareIds, LAN_ID_PATTERN } from './choice.ts';
+import { type LanDirectoryFinder, lanDirectoryFinder } from './finder.ts';
 
 const factorySettings = {
   /** Where to listen: all interfaces, any free port by default. */
@@ -34,52 +50,73 @@ createNode(
         `--id must match ${LAN_ID_PATTERN}, not ${JSON.stringify(id)}`,
       );
     }
-    const fingerprint = realmFingerprint(await loadOrCreateRealm(resolveRealmPath()));
+    const realmFile = resolveRealmPath(process.env);
+    const fingerprint = realmFingerprint(await loadOrCreateRealm(realmFile));
+    const endpoint = settings.endpoint || '0.0.0.0:0';
+    const parsed = parseEndpoint(endpoint);
+    const onLan = parsed.kind === 'tcp' && !isLoopback(parsed.host);
+    const onError = distinctErrors((err) =>
+      self.warning(`mDNS: ${err.message} (a multicast route? docs/lan.md)`),
+    );
+    const bonjour = onLan ? new Bonjour({}, onError) : undefined;
+    if (bonjour) watchErrors(bonjour, onError);
+    const finder: LanDirectoryFinder | undefined = bonjour
+      ? lanDirectoryFinder({ fingerprint, bonjour, onError })
+      : undefined;
     let announcement: LanAnnouncement | undefined;
     let ready: Promise<void> = Promise.resolve();
+    const record = (listened: string, port: number, name: string) => {
+      if (!settings.readyFile) return;
+      const value = { endpoint: listened, port, id, name, fingerprint, pid: process.pid };
+      ready = writeAtomically(settings.readyFile, value).catch((err: unknown) =>
+        self.warning(`cannot write ${settings.readyFile}: ${String(err)}`),
+      );
+    };
     try {
       return await directoryService(self, {
         level: 'lan',
-        endpoint: settings.endpoint || '0.0.0.0:0',
-        onListening(endpoint) {
-          const parsed = parseEndpoint(endpoint);
-          if (parsed.kind !== 'tcp') {
-            self.warning(`listening on ${endpoint}, not TCP: not announced on the LAN`);
+        endpoint,
+        onListening(listened) {
+          const at = parseEndpoint(listened);
+          if (at.kind !== 'tcp') {
+            self.warning(`listening on ${listened}, not TCP: not announced on the LAN`);
             return;
           }
-          announcement = announceLanDirectory({
-            port: parsed.port,
-            fingerprint,
-            id,
-            onError: (err) => self.warning(`mDNS: ${err.message} (a multicast route? docs/lan.md)`),
-          });
-          self.console(
-            `announced ${announcement.name} on port ${parsed.port} (realm fingerprint ${fingerprint})`,
-          );
-          if (settings.readyFile) {
-            const record = {
-              endpoint,
-              port: parsed.port,
-              id,
-              name: announcement.name,
-              fingerprint,
-              pid: process.pid,
-            };
-            ready = writeAtomically(settings.readyFile, record).catch((err: unknown) =>
-              self.warning(`cannot write ${settings.readyFile}: ${String(err)}`),
-            );
+          if (!bonjour) {
+            self.console(`on loopback (${listened}): not announced on the LAN`);
+            record(listened, at.port, `callsign-lan-${id}`);
+            return;
           }
+          announcement = announceLanDirectory({ port: at.port, fingerprint, id, bonjour });
+          self.console(
+            `announced ${announcement.name} on port ${at.port} (realm fingerprint ${fingerprint}, ${realmFile})`,
+          );
+          record(listened, at.port, announcement.name);
         },
+        // A LAN directory of the realm with a lower id, seen (again) on the LAN.
+        findPreferred: finder
+          ? async () => {
+              const chosen = finder.candidates().find((c) => c.chosen);
+              return chosen && compareIds(chosen.id, id) < 0 ? chosen.endpoint : undefined;
+            }
+          : undefined,
+        preferredFailed: (lost, code) => finder?.failed(lost, code),
       });
     } finally {
       await ready;
       // A goodbye on the LAN first, so that hosts choose again at once when
       // their connections close.
       await announcement?.stop();
+      await finder?.close();
+      if (bonjour) await new Promise<void>((resolve) => bonjour.destroy(() => resolve()));
     }
   },
   { factorySettings, name: 'lan-directory' },
 );
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+}
 
 async function writeAtomically(path: string, value: unknown): Promise<void> {
   const temporary = `${path}.${process.pid}.tmp`;

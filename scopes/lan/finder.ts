@@ -18,6 +18,8 @@ import { distinctErrors, mdnsOf, watchErrors } from './announce.ts';
 import {
   candidateEndpoint,
   chooseLanDirectory,
+  distrustMs,
+  failedHandshake,
   isFresh,
   isOfRealm,
   isSetAside,
@@ -35,12 +37,21 @@ export interface LanFinderInit {
   refreshMs?: number;
   /** How long `failed(endpoint)` sets a directory aside, in ms (default 3000). */
   setAsideMs?: number;
+  /**
+   * How long a directory whose realm handshake failed (`failed(endpoint,
+   * 'ERR_WRONG_REALM')`, ...) is passed over, in ms: doubling at each failure
+   * in a row, up to `distrustMaxMs`. Defaults 60 000 and 600 000.
+   */
+  distrustMs?: number;
+  distrustMaxMs?: number;
   /** A directory not heard from for this long (ms) is used only if no other is (default 5 × refreshMs). */
   staleAfterMs?: number;
   /** How long `find` waits for a directory to appear when it knows none, in ms (default 1000). */
   waitMs?: number;
   /** Told about mDNS socket errors. */
   onError?: (err: Error) => void;
+  /** The time in ms, for set-asides and freshness; `Date.now` by default (tests pass their own). */
+  now?: () => number;
 }
 
 /** A LAN directory the finder knows of, as `candidates()` shows it. */
@@ -67,8 +78,15 @@ export interface LanDirectoryFinder {
    * aborts), then `undefined`.
    */
   find(signal?: AbortSignal): Promise<string | undefined>;
-  /** A connection to `endpoint` failed or was lost: set it aside for `setAsideMs`. */
-  failed(endpoint: string): void;
+  /**
+   * A connection to `endpoint` failed or was lost (with `code`, if known):
+   * set it aside for `setAsideMs`, or much longer when its realm handshake
+   * failed (see `distrustMs`), so that an announcement of the realm's
+   * fingerprint by someone without its secret cannot keep delaying hosts.
+   */
+  failed(endpoint: string, code?: string): void;
+  /** A connection to `endpoint` completed its handshake: it is trusted again. */
+  succeeded(endpoint: string): void;
   /** Every LAN directory seen (of any realm), lowest id first. */
   candidates(): LanCandidateView[];
   /** Stops browsing (and closes the mDNS socket if it made it). Safe to call twice. */
@@ -87,7 +105,12 @@ export interface LanDirectoryFinder {
  */
 export function lanDirectoryFinder(init: LanFinderInit): LanDirectoryFinder {
   const refreshMs = init.refreshMs ?? 1_000;
+  const now = init.now ?? Date.now;
   const setAsideMs = init.setAsideMs ?? 3_000;
+  const distrustBaseMs = init.distrustMs ?? 60_000;
+  const distrustMaxMs = init.distrustMaxMs ?? 600_000;
+  /** Endpoints whose handshake failed, and how many times in a row. */
+  const distrusted = new Map<string, number>();
   const staleAfterMs = init.staleAfterMs ?? 5 * refreshMs;
   const waitMs = init.waitMs ?? 1_000;
   const onError = distinctErrors(init.onError ?? (() => {}));
@@ -103,12 +126,12 @@ export function lanDirectoryFinder(init: LanFinderInit): LanDirectoryFinder {
   const heard = new Map<string, number>();
   const mdns = mdnsOf(bonjour);
   const onResponse = (packet: MdnsPacket) => {
-    const now = Date.now();
+    const at = now();
     for (const rr of [...(packet?.answers ?? []), ...(packet?.additionals ?? [])]) {
       if (rr?.type !== 'SRV' || typeof rr.name !== 'string' || (rr.ttl ?? 0) <= 0) continue;
       const name = rr.name.toLowerCase();
       // Only ours: the LAN's printers and speakers answer on the same socket.
-      if (name.endsWith(`.${browserName}`)) heard.set(name, now);
+      if (name.endsWith(`.${browserName}`)) heard.set(name, at);
     }
   };
   mdns?.on('response', onResponse);
@@ -122,9 +145,9 @@ export function lanDirectoryFinder(init: LanFinderInit): LanDirectoryFinder {
   browser.on('up', wake);
   browser.on('srv-update', wake);
   browser.on('txt-update', wake);
-  let lastQuery = Date.now();
+  let lastQuery = now();
   const query = () => {
-    lastQuery = Date.now();
+    lastQuery = now();
     // What browser.update() does, with a callback: bonjour-service drops the
     // error of a query that cannot be sent (ENETUNREACH without a multicast
     // route), and the host should say why it finds nothing.
@@ -156,11 +179,11 @@ export function lanDirectoryFinder(init: LanFinderInit): LanDirectoryFinder {
   }
 
   const choose = (): string | undefined => {
-    const now = Date.now();
-    for (const [endpoint, until] of setAside) if (until <= now) setAside.delete(endpoint);
+    const at = now();
+    for (const [endpoint, until] of setAside) if (until <= at) setAside.delete(endpoint);
     const chosen = chooseLanDirectory(
       snapshot().map((s) => s.candidate),
-      { fingerprint, setAside, now, staleAfterMs },
+      { fingerprint, setAside, now: at, staleAfterMs },
     );
     return chosen && candidateEndpoint(chosen);
   };
@@ -170,9 +193,9 @@ export function lanDirectoryFinder(init: LanFinderInit): LanDirectoryFinder {
       if (isClosed) return undefined;
       // A directory that answered since the last query is known by now; ask
       // again anyway if it has been a while, so that the answer is current.
-      if (Date.now() - lastQuery > Math.min(250, refreshMs)) query();
-      const now = choose();
-      if (now !== undefined || signal?.aborted) return now;
+      if (now() - lastQuery > Math.min(250, refreshMs)) query();
+      const chosen = choose();
+      if (chosen !== undefined || signal?.aborted) return chosen;
       return new Promise<string | undefined>((resolve) => {
         const done = () => {
           clearTimeout(limit);
@@ -192,11 +215,20 @@ export function lanDirectoryFinder(init: LanFinderInit): LanDirectoryFinder {
         signal?.addEventListener('abort', done, { once: true });
       });
     },
-    failed(endpoint) {
-      setAside.set(endpoint, Date.now() + setAsideMs);
+    failed(endpoint, code) {
+      let ms = setAsideMs;
+      if (failedHandshake(code)) {
+        const times = (distrusted.get(endpoint) ?? 0) + 1;
+        if (distrusted.size < 1024 || distrusted.has(endpoint)) distrusted.set(endpoint, times);
+        ms = Math.max(setAsideMs, distrustMs(times, distrustBaseMs, distrustMaxMs));
+      }
+      setAside.set(endpoint, now() + ms);
+    },
+    succeeded(endpoint) {
+      distrusted.delete(endpoint);
     },
     candidates() {
-      const now = Date.now();
+      const at = now();
       const chosen = choose();
       return snapshot()
         .map(({ service, candidate: c }) => {
@@ -206,8 +238,8 @@ export function lanDirectoryFinder(init: LanFinderInit): LanDirectoryFinder {
             endpoint,
             name: service.name,
             sameRealm: isOfRealm(c, fingerprint),
-            fresh: isFresh(c, { now, staleAfterMs }),
-            setAside: isSetAside(c, { setAside, now }),
+            fresh: isFresh(c, { now: at, staleAfterMs }),
+            setAside: isSetAside(c, { setAside, now: at }),
             chosen: endpoint !== undefined && endpoint === chosen,
           };
         })

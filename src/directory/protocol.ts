@@ -1,4 +1,5 @@
 import { defineMessage, t } from '../messages/index.ts';
+import { SEARCH_KINDS } from './entries.ts';
 import { SCOPES } from './scope.ts';
 
 /**
@@ -39,7 +40,7 @@ export class SubscriberInfo extends defineMessage('callsign.dir.SubscriberInfo',
 export class SearchInfo extends defineMessage('callsign.dir.SearchInfo', {
   id: t.string,
   pattern: t.string,
-  regex: t.bool,
+  kind: t.enumOf(SEARCH_KINDS),
   flags: t.optional(t.string),
   scope,
   subscriber: t.message(SubscriberInfo),
@@ -68,10 +69,20 @@ export class Sync extends defineMessage('callsign.dir.Sync', {
 export class ListingAccepted extends defineMessage('callsign.dir.ListingAccepted', {
   id: t.string,
 }) {}
+/**
+ * True when a ListingRefused with `code` withdraws the listing (a duplicate,
+ * an invalid listing): every directory below forgets it. Any other code (the
+ * directory above refused the one below: wrong realm, version) leaves it
+ * held where it was accepted, to be put up again when the refusal ends.
+ */
+export function withdrawsListing(code: string): boolean {
+  return code === 'ERR_DUPLICATE_LISTING' || code === 'ERR_INVALID_LISTING';
+}
+
 /** Parent → child: the listing is refused. */
 export class ListingRefused extends defineMessage('callsign.dir.ListingRefused', {
   id: t.string,
-  code: t.string,
+  code: t.errorCode,
   reason: t.string,
 }) {}
 /** Parent → child, toward the subscriber: a search matched a listing at `level`. */
@@ -98,6 +109,11 @@ export class DirectoryReport extends defineMessage('callsign.dir.DirectoryReport
   listings: t.array(t.message(ListingInfo)),
   searches: t.array(t.message(SearchInfo)),
   routes: t.uint,
+  /** Why the directory above refused this one, while it does (`ERR_WRONG_REALM`, ...). */
+  refusedCode: t.optional(t.errorCode),
+  refusedReason: t.optional(t.string),
+  /** The directory's node counters of messages that did not reach an actor, by name. */
+  counters: t.record(t.uint),
 }) {}
 
 /** Parent → child, after a Sync: every route of the synced tables has been sent. */
@@ -107,6 +123,23 @@ export class SyncComplete extends defineMessage('callsign.dir.SyncComplete', { l
  * `level` may be stale until UpstreamSynced. Sessions already open go on.
  */
 export class UpstreamLost extends defineMessage('callsign.dir.UpstreamLost', { level: scope }) {}
+/**
+ * Directory → children: the directory above refused this one (wrong realm,
+ * version, trust), so nothing reaches beyond `level` until it accepts: the
+ * children tell every actor whose listing or search reaches further.
+ */
+export class UpstreamRefused extends defineMessage('callsign.dir.UpstreamRefused', {
+  level: scope,
+  code: t.errorCode,
+  reason: t.string,
+}) {}
+/**
+ * Directory → children: connect to the directory at `endpoint` instead of
+ * this one (a LAN directory that found a preferred one of its realm after a
+ * partition healed). Routes from above are stale until the children have
+ * synced there; sessions go on.
+ */
+export class Handover extends defineMessage('callsign.dir.Handover', { endpoint: t.string }) {}
 /** Directory → children: its parent is back and synced; routes above `level` not sent again since UpstreamLost are gone. */
 export class UpstreamSynced extends defineMessage('callsign.dir.UpstreamSynced', {
   level: scope,

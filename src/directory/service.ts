@@ -1,28 +1,35 @@
-import { existsSync } from 'node:fs';
 import { codeOf, toError } from '../errors.ts';
 import type { Message } from '../messages/registry.ts';
 import {
   Abandoned,
   Accepted,
   Closed,
-  Connected,
   Listening,
-  NotConnected,
   NotListening,
   Stop,
 } from '../messages/standard.ts';
 import type { ActorAddress } from '../runtime/address.ts';
 import type { ActorContext } from '../runtime/context.ts';
-import { backoffDelays } from '../runtime/repeating-task.ts';
-import { formatEndpoint, parseEndpoint } from '../transport/endpoint.ts';
-import { connect, listen } from '../transport/transport.ts';
-import { listingEntry, listingInfo, searchEntry, searchInfo } from './convert.ts';
+import type { NodeCounters } from '../runtime/node.ts';
+import { listen } from '../transport/transport.ts';
+import {
+  hostOf,
+  listingEntry,
+  listingInfo,
+  routeMessage,
+  searchEntry,
+  searchInfo,
+  withHost,
+} from './convert.ts';
 import type { ListingEntry, SearchEntry } from './entries.ts';
+import { HandoverWatch } from './handover.ts';
+import { isRefusal, type ParentEvent, ParentLink } from './parent-link.ts';
 import {
   DeleteListing,
   DeleteSearch,
   DirectoryEnquiry,
   DirectoryReport,
+  Handover,
   ListingAccepted,
   ListingRefused,
   PutListing,
@@ -32,7 +39,9 @@ import {
   Sync,
   SyncComplete,
   UpstreamLost,
+  UpstreamRefused,
   UpstreamSynced,
+  withdrawsListing,
 } from './protocol.ts';
 import { type Scope, scopeRank } from './scope.ts';
 import { DirectoryTable, type RouteChange } from './table.ts';
@@ -51,8 +60,18 @@ export interface DirectoryServiceSettings {
    * fails). Undefined means none for now: ask again a little later.
    */
   findParent?: (signal: AbortSignal) => Promise<string | undefined>;
-  /** Told when a connection above failed or was lost, so `findParent` can look elsewhere. */
-  parentFailed?: (endpoint: string) => void;
+  /** Told when a connection above failed or was lost, with its code, so `findParent` can look elsewhere. */
+  parentFailed?: (endpoint: string, code: string) => void;
+  /** Told when a connection above is made (its handshake completed). */
+  parentConnected?: (endpoint: string) => void;
+  /**
+   * Finds a directory of this realm that is preferred to this one (for a LAN
+   * directory: one with a lower id, seen again after a partition healed):
+   * this directory then hands its children over to it (docs/lan.md).
+   */
+  findPreferred?: (signal: AbortSignal) => Promise<string | undefined>;
+  /** Told when a preferred directory could not be reached or refused this one. */
+  preferredFailed?: (endpoint: string, code: string) => void;
   /** Told the real endpoint once listening. */
   onListening?: (endpoint: string) => void;
 }
@@ -70,7 +89,9 @@ interface Link {
  * of the nodes and directories below (its links), matches them, sends routes
  * down toward subscribers, forwards what reaches further to its parent, and
  * withdraws a link's entries when it goes away. Any node of the realm may
- * connect; bad input from one closes or skips only what it must.
+ * connect; bad input from one closes or skips only what it must. When the
+ * directory above refuses it, it tells its links (UpstreamRefused) and
+ * refuses what would have to go there.
  */
 export async function directoryService(
   self: ActorContext,
@@ -81,41 +102,54 @@ export async function directoryService(
   const linksById = new Map<string, Link>();
   /** Listings forwarded up and waiting for the parent's answer: id → the link that put them. */
   const pending = new Map<string, string>();
-  let parent: ActorAddress | undefined;
-  let listened = '';
   let linkSeq = 0;
-  let stopped = false;
+  /** The last refusal logged, so that retries do not repeat it. */
+  let toldRefusal = '';
 
   listen(self, settings.endpoint);
   const l = await self.select(Listening, NotListening);
   if (l instanceof NotListening)
     throw new Error(`cannot listen on ${settings.endpoint}: ${l.reason} (${l.code})`);
-  listened = l.endpoint;
+  const listened = l.endpoint;
   settings.onListening?.(listened);
   self.console(`${settings.level} directory listening on ${listened}`);
 
   const send = (m: Message, to: ActorAddress) => self.send(m, to);
+  const toLinks = (m: Message) => {
+    for (const link of links.values()) send(m, link.address);
+  };
+
+  const upward = settings.parent !== undefined || settings.findParent !== undefined;
+  const parentLink = upward
+    ? new ParentLink(self, {
+        endpoint: settings.parent,
+        find: settings.findParent,
+        failed: settings.parentFailed,
+      })
+    : undefined;
+  const parent = () => parentLink?.parent;
+
+  const handover = settings.findPreferred
+    ? new HandoverWatch(self, { find: settings.findPreferred, failed: settings.preferredFailed })
+    : undefined;
 
   const dispatch = (changes: RouteChange[]) => {
     for (const c of changes) {
       const link = linksById.get(c.searchLink);
-      if (!link) continue;
-      if (c.kind === 'add') {
-        send(
-          new RouteAdded({
-            searchId: c.search.id,
-            listing: listingInfo(c.listing),
-            level: c.level,
-          }),
-          link.address,
-        );
-      } else {
-        send(
-          new RouteRemoved({ searchId: c.search.id, listingId: c.listing.id, level: c.level }),
-          link.address,
-        );
-      }
+      if (link) send(routeMessage(c), link.address);
     }
+  };
+
+  /** The answer to a listing that reaches further than this directory while no parent holds it. */
+  const answerWithoutParent = (id: string): Message => {
+    const refusal = parentLink?.refusal;
+    return refusal
+      ? new ListingRefused({
+          id,
+          code: refusal.code,
+          reason: `the directory above this ${settings.level} directory refused it: ${refusal.reason}`,
+        })
+      : new ListingAccepted({ id });
   };
 
   const putListing = (link: Link, given: ListingEntry) => {
@@ -138,25 +172,29 @@ export async function directoryService(
       return;
     }
     dispatch(result.changes);
-    if (parent && table.shouldForward(entry)) {
+    const up = parent();
+    if (!table.shouldForward(entry)) send(new ListingAccepted({ id: entry.id }), link.address);
+    else if (up) {
       pending.set(entry.id, link.id);
-      send(new PutListing({ listing: listingInfo(entry) }), parent);
-    } else {
-      send(new ListingAccepted({ id: entry.id }), link.address);
-    }
+      send(new PutListing({ listing: listingInfo(entry) }), up);
+    } else if (parentLink && !parentLink.settled) {
+      // The first attempt above is still going: answered when it ends.
+      pending.set(entry.id, link.id);
+    } else send(answerWithoutParent(entry.id), link.address);
   };
 
   const putSearch = (link: Link, entry: SearchEntry) => {
     if (scopeRank(entry.scope) < scopeRank(settings.level)) return;
     dispatch(table.putSearch(link.id, entry));
-    if (parent && table.shouldForward(entry))
-      send(new PutSearch({ search: searchInfo(entry) }), parent);
+    const up = parent();
+    if (up && table.shouldForward(entry)) send(new PutSearch({ search: searchInfo(entry) }), up);
   };
 
   const removeLink = (link: Link) => {
     links.delete(link.address);
     linksById.delete(link.id);
-    const forwarded = parent
+    const up = parent();
+    const forwarded = up
       ? {
           listings: [...table.listings()].filter(
             ([id, e]) => id === link.id && table.shouldForward(e),
@@ -167,40 +205,48 @@ export async function directoryService(
         }
       : { listings: [], searches: [] };
     dispatch(table.removeLink(link.id));
-    if (parent) {
-      for (const [, e] of forwarded.listings) send(new DeleteListing({ id: e.id }), parent);
-      for (const [, e] of forwarded.searches) send(new DeleteSearch({ id: e.id }), parent);
+    if (up) {
+      for (const [, e] of forwarded.listings) send(new DeleteListing({ id: e.id }), up);
+      for (const [, e] of forwarded.searches) send(new DeleteSearch({ id: e.id }), up);
     }
     self.trace(`${link.where} left; ${table.stats().listings} listing(s) held`);
   };
 
   const handleChild = (m: Message, link: Link) => {
+    const up = parent();
     if (m instanceof PutListing) putListing(link, listingEntry(m.listing));
     else if (m instanceof PutSearch) putSearch(link, searchEntry(m.search));
     else if (m instanceof DeleteListing) {
       const held = table.getListing(m.id);
       dispatch(table.deleteListing(link.id, m.id));
-      if (parent && held?.[0] === link.id && table.shouldForward(held[1]))
-        send(new DeleteListing({ id: m.id }), parent);
+      if (up && held?.[0] === link.id && table.shouldForward(held[1]))
+        send(new DeleteListing({ id: m.id }), up);
     } else if (m instanceof DeleteSearch) {
       const held = table.getSearch(m.id);
       dispatch(table.deleteSearch(link.id, m.id));
-      if (parent && held?.[0] === link.id && table.shouldForward(held[1]))
-        send(new DeleteSearch({ id: m.id }), parent);
+      if (up && held?.[0] === link.id && table.shouldForward(held[1]))
+        send(new DeleteSearch({ id: m.id }), up);
     } else if (m instanceof Sync) {
       link.where = m.where;
       for (const e of m.listings) putListing(link, listingEntry(e));
       for (const e of m.searches) putSearch(link, searchEntry(e));
       send(new SyncComplete({ level: settings.level }), link.address);
+      const refusal = parentLink?.refusal;
+      if (refusal) send(refusedAbove(refusal.code, refusal.reason), link.address);
     }
   };
+
+  const refusedAbove = (code: UpstreamRefused['code'], reason: string) =>
+    new UpstreamRefused({ level: settings.level, code, reason });
 
   const handleParent = (m: Message) => {
     if (m instanceof ListingAccepted || m instanceof ListingRefused) {
       const linkId = pending.get(m.id);
       pending.delete(m.id);
       const link = linkId ? linksById.get(linkId) : undefined;
-      if (m instanceof ListingRefused) dispatch(table.deleteListing(linkId ?? '', m.id));
+      if (m instanceof ListingRefused && withdrawsListing(m.code)) {
+        dispatch(table.deleteListing(linkId ?? '', m.id));
+      }
       if (link) send(m, link.address);
     } else if (m instanceof RouteAdded || m instanceof RouteRemoved) {
       // Toward the subscriber: down the link its search came from.
@@ -208,50 +254,124 @@ export async function directoryService(
       const link = held ? linksById.get(held[0]) : undefined;
       if (link) send(m, link.address);
     } else if (m instanceof SyncComplete) {
-      for (const link of links.values())
-        send(new UpstreamSynced({ level: settings.level }), link.address);
+      toLinks(new UpstreamSynced({ level: settings.level }));
     } else if (m instanceof UpstreamLost || m instanceof UpstreamSynced) {
-      for (const link of links.values()) send(m, link.address);
+      toLinks(m);
+    } else if (m instanceof UpstreamRefused) {
+      // Refused further up: what reaches beyond that level reaches nothing.
+      toLinks(m);
     }
   };
 
-  // The parent link: connected in the background, re-synced when it comes back.
-  let parentEndpoint = settings.parent ? formatEndpoint(parseEndpoint(settings.parent)) : undefined;
-  let parentAttempt: (() => void) | undefined;
-  const stopping = new AbortController();
-  const connectParent = async () => {
-    if (!parentEndpoint && !settings.findParent) return;
-    const delays = backoffDelays({ initialMs: 100, maxMs: 1000 });
-    while (!stopped) {
-      if (settings.findParent) {
-        const found = await settings.findParent(stopping.signal).catch(() => undefined);
-        if (stopped) break;
-        if (!found) {
-          await pause(500);
-          continue;
+  /** Answers what waited for a parent that is gone: held by every directory that is there now. */
+  const answerPending = () => {
+    for (const [id, linkId] of pending) {
+      const link = linksById.get(linkId);
+      if (link) send(answerWithoutParent(id), link.address);
+    }
+    pending.clear();
+  };
+
+  const onParent = (event: ParentEvent) => {
+    switch (event.kind) {
+      case 'connected': {
+        const snapshot = table.snapshot();
+        send(
+          new Sync({
+            where: `${settings.level} directory ${listened}`,
+            listings: snapshot.listings.map(listingInfo),
+            searches: snapshot.searches.map(searchInfo),
+          }),
+          event.parent,
+        );
+        for (const e of snapshot.listings) pending.set(e.id, table.getListing(e.id)?.[0] ?? '');
+        toldRefusal = '';
+        settings.parentConnected?.(event.endpoint);
+        self.console(`connected to the directory above at ${event.endpoint}`);
+        return;
+      }
+      case 'lost':
+        self.warning(
+          `lost the directory above (${event.endpoint}); routes from there may be stale`,
+        );
+        toLinks(new UpstreamLost({ level: settings.level }));
+        answerPending();
+        return;
+      case 'moving':
+        self.console(`handed over from ${event.from} to the directory above at ${event.to}`);
+        toLinks(new UpstreamLost({ level: settings.level }));
+        return;
+      case 'settled':
+        answerPending();
+        return;
+      case 'failed': {
+        if (!event.refused) {
+          self.trace(`no directory above at ${event.endpoint}: ${event.reason} (${event.code})`);
+          answerPending();
+          return;
         }
-        parentEndpoint = formatEndpoint(parseEndpoint(found));
+        const told = `${event.endpoint} ${event.code}`;
+        if (told !== toldRefusal) {
+          toldRefusal = told;
+          self.warning(
+            `the directory above at ${event.endpoint} refused this ${settings.level} directory: ${event.reason} (${event.code}); nothing reaches beyond ${settings.level} until it accepts`,
+          );
+        }
+        answerPending();
+        toLinks(refusedAbove(event.code, event.reason));
+        return;
       }
-      const target = parentEndpoint as string;
-      const p = parseEndpoint(target);
-      if (p.kind === 'unix' && !existsSync(p.path)) {
-        await pause(delays.next().value);
-        continue;
-      }
-      await new Promise<void>((resolve) => {
-        parentAttempt = resolve;
-        connect(self, target, { seconds: 5 });
-      });
-      await pause(parent ? 0 : delays.next().value);
+      default:
+        return;
     }
   };
-  const parentLoop = connectParent();
+
+  const report = () => {
+    const refusal = parentLink?.refusal;
+    return new DirectoryReport({
+      level: settings.level,
+      endpoint: listened,
+      parent: parent() ? parentLink?.endpoint : undefined,
+      children: [...links.values()].map((x) => x.where),
+      listings: [...table.listings()].map(([, e]) => listingInfo(e)),
+      searches: [...table.searches()].map(([, e]) => searchInfo(e)),
+      routes: table.stats().routes,
+      refusedCode: refusal?.code,
+      refusedReason: refusal?.reason,
+      counters: countersOf(self.node.counters),
+    });
+  };
+
+  const started = parentLink?.start();
+  if (started) onParent(started);
+  handover?.start();
 
   for (;;) {
     const m = await self.select();
     const from = self.returnAddress;
     try {
       if (m instanceof Stop) break;
+      const event = parentLink?.handle(m, from);
+      if (event) {
+        onParent(event);
+        continue;
+      }
+      const watched = handover?.handle(m, from, links.size > 0);
+      if (watched) {
+        if (watched.kind === 'hand-over') {
+          self.console(
+            `handing ${links.size} child(ren) over to the preferred directory at ${watched.endpoint}`,
+          );
+          toLinks(new Handover({ endpoint: watched.endpoint }));
+        } else if (watched.kind === 'probe-failed') {
+          // Unreachable is news only while a partition lasts; a refusal is an impostor or a misconfiguration.
+          const text = `a preferred directory at ${watched.endpoint} did not take this one: ${watched.reason} (${watched.code})`;
+          if (isRefusal(watched.code) || watched.code === 'ERR_HANDSHAKE_FAILED')
+            self.warning(text);
+          else self.debug(text);
+        }
+        continue;
+      }
       if (m instanceof Accepted && from) {
         const link: Link = {
           id: `link-${++linkSeq}`,
@@ -262,49 +382,11 @@ export async function directoryService(
         links.set(from, link);
         linksById.set(link.id, link);
       } else if ((m instanceof Abandoned || m instanceof Closed) && from) {
-        if (parent?.equals(from)) {
-          parent = undefined;
-          self.warning(
-            `lost the directory above (${parentEndpoint}); routes from there may be stale`,
-          );
-          if (parentEndpoint) settings.parentFailed?.(parentEndpoint);
-          for (const link of links.values())
-            send(new UpstreamLost({ level: settings.level }), link.address);
-          parentAttempt?.();
-        } else {
-          const link = links.get(from);
-          if (link) removeLink(link);
-        }
-      } else if (m instanceof Connected && from && m.endpoint === parentEndpoint) {
-        parent = from;
-        const snapshot = table.snapshot();
-        send(
-          new Sync({
-            where: `${settings.level} directory ${listened}`,
-            listings: snapshot.listings.map(listingInfo),
-            searches: snapshot.searches.map(searchInfo),
-          }),
-          from,
-        );
-        for (const e of snapshot.listings) pending.set(e.id, table.getListing(e.id)?.[0] ?? '');
-      } else if (m instanceof NotConnected && m.endpoint === parentEndpoint) {
-        settings.parentFailed?.(m.endpoint);
-        parentAttempt?.();
+        const link = links.get(from);
+        if (link) removeLink(link);
       } else if (m instanceof DirectoryEnquiry && from) {
-        const snapshot = [...table.listings()].map(([, e]) => listingInfo(e));
-        send(
-          new DirectoryReport({
-            level: settings.level,
-            endpoint: listened,
-            parent: parent ? parentEndpoint : undefined,
-            children: [...links.values()].map((x) => x.where),
-            listings: snapshot,
-            searches: [...table.searches()].map(([, e]) => searchInfo(e)),
-            routes: table.stats().routes,
-          }),
-          from,
-        );
-      } else if (from && parent?.equals(from)) {
+        send(report(), from);
+      } else if (from && parent()?.equals(from)) {
         handleParent(m);
       } else if (from) {
         const link = links.get(from);
@@ -317,31 +399,15 @@ export async function directoryService(
       );
     }
   }
-  stopped = true;
-  stopping.abort();
-  parentAttempt?.();
-  await parentLoop;
+  parentLink?.stop();
+  handover?.stop();
   return { level: settings.level, endpoint: listened };
 }
 
-/** The host part of `ip:port` (IPv4-mapped IPv6 addresses as plain IPv4). */
-function hostOf(remote: string): string | undefined {
-  const p = parseEndpoint(remote);
-  if (p.kind !== 'tcp') return undefined;
-  return p.host.startsWith('::ffff:') ? p.host.slice(7) : p.host;
-}
-
-/** A listing whose wildcard endpoints (`0.0.0.0:port`, `[::]:port`) name `host` instead. */
-function withHost(entry: ListingEntry, host: string): ListingEntry {
-  const wildcard = /^(?:0\.0\.0\.0|\[::\]):(\d+)$/;
-  if (!entry.publisher.endpoints.some((e) => wildcard.test(e))) return entry;
-  const endpoints = entry.publisher.endpoints.map((e) => {
-    const m = wildcard.exec(e);
-    return m ? formatEndpoint({ kind: 'tcp', host, port: Number(m[1]) }) : e;
-  });
-  return { ...entry, publisher: { ...entry.publisher, endpoints } };
-}
-
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+/** A node's counters as one record of numbers: `undelivered` by code as `undelivered ERR_...`. */
+function countersOf(counters: NodeCounters): Record<string, number> {
+  const { undelivered, ...rest } = counters;
+  const out: Record<string, number> = { ...rest };
+  for (const [code, n] of Object.entries(undelivered)) out[`undelivered ${code}`] = n ?? 0;
+  return out;
 }

@@ -20,7 +20,8 @@ import {
   sameListing,
   sameSearch,
 } from './entries.ts';
-import { RegexSearchIndex } from './regex-search-index.ts';
+import { NameHolders } from './name-holders.ts';
+import { PatternSearches } from './pattern-searches.ts';
 import type { RouteChange } from './route.ts';
 import { type Scope, scopeRank } from './scope.ts';
 import { compileSearchPattern, type SearchPattern } from './search-pattern.ts';
@@ -45,8 +46,8 @@ interface LinkTable {
 interface HeldListing {
   readonly entry: ListingEntry;
   readonly link: LinkTable;
-  /** The regular-expression searches it is routed to (exact ones are found by name). */
-  regexRoutes: Set<HeldSearch> | undefined;
+  /** The pattern searches (regex, subject) it is routed to (exact ones are found by name). */
+  patternRoutes: Set<HeldSearch> | undefined;
 }
 
 interface HeldSearch {
@@ -54,19 +55,17 @@ interface HeldSearch {
   readonly link: LinkTable;
   /** The compiled pattern of a regular-expression search. */
   readonly pattern: SearchPattern | undefined;
-  /** The listings a regular-expression search is routed to. */
+  /** The listings a pattern search (regex, subject) is routed to. */
   readonly routes: Set<HeldListing> | undefined;
 }
-
-/** Listings holding one name: one, or several that all say `multi`. */
-type NameHolders = HeldListing | HeldListing[];
 
 /**
  * The listings and searches one directory holds, the links they came in
  * through, and the routes between them.
  *
- * - A search matches a listing when the names are equal (exact) or when the
- *   regular expression matches the whole name.
+ * - A search matches a listing when the names are equal (exact), when the
+ *   regular expression matches the whole name, or when the subject pattern
+ *   matches the name (a subject: dot-separated tokens).
  * - A listing and a search that came in through the same child link are not
  *   matched here: the directory below did. `LOCAL` entries match each other.
  * - A name is held by one listing, or by several that all say `multi`.
@@ -89,11 +88,11 @@ export class DirectoryTable {
   readonly #rank: number;
   readonly #links = new Map<LinkId, LinkTable>();
   readonly #listings = new Map<string, HeldListing>();
-  readonly #names = new Map<string, NameHolders>();
+  readonly #names = new NameHolders<HeldListing>();
   readonly #searches = new Map<string, HeldSearch>();
   /** Exact searches by the name they look for. */
   readonly #exact = new Map<string, Set<HeldSearch>>();
-  readonly #regex = new RegexSearchIndex<HeldSearch>();
+  readonly #patterns = new PatternSearches<HeldSearch, HeldListing>();
   #routeCount = 0;
 
   constructor(level: Scope) {
@@ -119,7 +118,7 @@ export class DirectoryTable {
     if (held !== undefined && held.link.id === link && sameListing(held.entry, listing)) {
       return { accepted: true, changes: [] };
     }
-    const holder = this.#holderOf(listing);
+    const holder = this.#names.holderOf(listing);
     if (holder !== undefined) return { accepted: false, holder: holder.entry, changes: [] };
     const changes: RouteChange[] = [];
     if (held !== undefined) this.#dropListing(held, changes);
@@ -149,7 +148,8 @@ export class DirectoryTable {
     assertSearch(search, this.level);
     const held = this.#searches.get(search.id);
     if (held !== undefined && held.link.id === link && sameSearch(held.entry, search)) return [];
-    const pattern = search.regex ? compileSearchPattern(search.pattern, search.flags) : undefined;
+    const pattern =
+      search.kind === 'regex' ? compileSearchPattern(search.pattern, search.flags) : undefined;
     const changes: RouteChange[] = [];
     if (held !== undefined) this.#dropSearch(held, changes);
     this.#addSearch(this.#linkTable(link), search, pattern, changes);
@@ -206,11 +206,9 @@ export class DirectoryTable {
         for (const listing of search.routes) out.push(this.#change('add', search, listing));
         continue;
       }
-      const holders = this.#names.get(search.entry.pattern);
-      if (holders === undefined) continue;
-      for (const listing of Array.isArray(holders) ? holders : [holders]) {
+      this.#names.each(search.entry.pattern, (listing) => {
         if (linked(search.link, listing.link)) out.push(this.#change('add', search, listing));
-      }
+      });
     }
     return out;
   }
@@ -262,17 +260,6 @@ export class DirectoryTable {
     if (table.listings.size === 0 && table.searches.size === 0) this.#links.delete(table.id);
   }
 
-  /** The listing that keeps `listing` from taking its name, if any. */
-  #holderOf(listing: ListingEntry): HeldListing | undefined {
-    const holders = this.#names.get(listing.name);
-    if (holders === undefined) return undefined;
-    for (const held of Array.isArray(holders) ? holders : [holders]) {
-      if (held.entry.id === listing.id) continue;
-      if (!(listing.multi && held.entry.multi)) return held;
-    }
-    return undefined;
-  }
-
   #change(kind: 'add' | 'remove', search: HeldSearch, listing: HeldListing): RouteChange {
     return {
       kind,
@@ -284,22 +271,20 @@ export class DirectoryTable {
     };
   }
 
-  #addRegexRoute(search: HeldSearch, listing: HeldListing, changes: RouteChange[]): void {
+  #addPatternRoute(search: HeldSearch, listing: HeldListing, changes: RouteChange[]): void {
     search.routes?.add(listing);
-    if (listing.regexRoutes === undefined) listing.regexRoutes = new Set();
-    listing.regexRoutes.add(search);
+    if (listing.patternRoutes === undefined) listing.patternRoutes = new Set();
+    listing.patternRoutes.add(search);
     changes.push(this.#change('add', search, listing));
   }
 
   #addListing(link: LinkTable, entry: ListingEntry, changes: RouteChange[]): void {
-    const listing: HeldListing = { entry, link, regexRoutes: undefined };
+    const listing: HeldListing = { entry, link, patternRoutes: undefined };
     const before = changes.length;
     this.#listings.set(entry.id, listing);
     link.listings.add(listing);
-    const holders = this.#names.get(entry.name);
-    if (holders === undefined) this.#names.set(entry.name, listing);
-    else if (Array.isArray(holders)) holders.push(listing);
-    else this.#names.set(entry.name, [holders, listing]);
+    this.#names.add(listing);
+    this.#patterns.addListing(listing);
 
     const exact = this.#exact.get(entry.name);
     if (exact !== undefined) {
@@ -307,15 +292,9 @@ export class DirectoryTable {
         if (linked(search.link, link)) changes.push(this.#change('add', search, listing));
       }
     }
-    if (this.#regex.size > 0) {
-      const name = entry.name;
-      this.#regex.candidates(name, (search) => {
-        if (!linked(search.link, link) || !(search.pattern as SearchPattern).regex.test(name)) {
-          return;
-        }
-        this.#addRegexRoute(search, listing, changes);
-      });
-    }
+    this.#patterns.matching(entry.name, (search) => {
+      if (linked(search.link, link)) this.#addPatternRoute(search, listing, changes);
+    });
     this.#routeCount += changes.length - before;
   }
 
@@ -325,14 +304,8 @@ export class DirectoryTable {
     this.#listings.delete(entry.id);
     link.listings.delete(listing);
     this.#releaseLink(link);
-    const holders = this.#names.get(entry.name);
-    if (holders === listing) {
-      this.#names.delete(entry.name);
-    } else if (Array.isArray(holders)) {
-      const rest = holders.filter((held) => held !== listing);
-      if (rest.length === 0) this.#names.delete(entry.name);
-      else this.#names.set(entry.name, rest.length === 1 ? (rest[0] as HeldListing) : rest);
-    }
+    this.#names.remove(listing);
+    this.#patterns.deleteListing(listing);
 
     const exact = this.#exact.get(entry.name);
     if (exact !== undefined) {
@@ -340,12 +313,12 @@ export class DirectoryTable {
         if (linked(search.link, link)) changes.push(this.#change('remove', search, listing));
       }
     }
-    if (listing.regexRoutes !== undefined) {
-      for (const search of listing.regexRoutes) {
+    if (listing.patternRoutes !== undefined) {
+      for (const search of listing.patternRoutes) {
         search.routes?.delete(listing);
         changes.push(this.#change('remove', search, listing));
       }
-      listing.regexRoutes = undefined;
+      listing.patternRoutes = undefined;
     }
     this.#routeCount -= changes.length - before;
   }
@@ -360,67 +333,53 @@ export class DirectoryTable {
       entry,
       link,
       pattern,
-      routes: pattern === undefined ? undefined : new Set(),
+      routes: entry.kind === 'name' ? undefined : new Set(),
     };
     this.#searches.set(entry.id, search);
     link.searches.add(search);
     const before = changes.length;
 
-    if (pattern === undefined) {
+    if (entry.kind === 'name') {
       let exact = this.#exact.get(entry.pattern);
       if (exact === undefined) {
         exact = new Set();
         this.#exact.set(entry.pattern, exact);
       }
       exact.add(search);
-      const holders = this.#names.get(entry.pattern);
-      if (holders !== undefined) {
-        for (const listing of Array.isArray(holders) ? holders : [holders]) {
-          if (linked(link, listing.link)) changes.push(this.#change('add', search, listing));
-        }
-      }
+      this.#names.each(entry.pattern, (listing) => {
+        if (linked(link, listing.link)) changes.push(this.#change('add', search, listing));
+      });
     } else {
-      this.#regex.add(search, pattern);
-      const { regex, prefix, suffix } = pattern;
-      // A literal prefix or suffix is cheaper to check than the regex (other
-      // literal text is not: `includes` costs about what a failing test does).
-      for (const name of this.#names.keys()) {
-        if (prefix !== '' && !name.startsWith(prefix)) continue;
-        if (suffix !== '' && !name.endsWith(suffix)) continue;
-        if (!regex.test(name)) continue;
-        const holders = this.#names.get(name) as NameHolders;
-        for (const listing of Array.isArray(holders) ? holders : [holders]) {
-          if (linked(link, listing.link)) this.#addRegexRoute(search, listing, changes);
-        }
-      }
+      this.#patterns.add(search);
+      const each = (name: string, visit: (l: HeldListing) => void) => this.#names.each(name, visit);
+      this.#patterns.listingsOf(search, this.#names.names(), each, (listing) => {
+        if (linked(link, listing.link)) this.#addPatternRoute(search, listing, changes);
+      });
     }
     this.#routeCount += changes.length - before;
   }
 
   #dropSearch(search: HeldSearch, changes: RouteChange[]): void {
-    const { entry, link, pattern } = search;
+    const { entry, link } = search;
     const before = changes.length;
     this.#searches.delete(entry.id);
     link.searches.delete(search);
     this.#releaseLink(link);
 
-    if (pattern === undefined) {
+    if (entry.kind === 'name') {
       const exact = this.#exact.get(entry.pattern);
       if (exact !== undefined) {
         exact.delete(search);
         if (exact.size === 0) this.#exact.delete(entry.pattern);
       }
-      const holders = this.#names.get(entry.pattern);
-      if (holders !== undefined) {
-        for (const listing of Array.isArray(holders) ? holders : [holders]) {
-          if (linked(link, listing.link)) changes.push(this.#change('remove', search, listing));
-        }
-      }
+      this.#names.each(entry.pattern, (listing) => {
+        if (linked(link, listing.link)) changes.push(this.#change('remove', search, listing));
+      });
     } else {
-      this.#regex.delete(search);
+      this.#patterns.delete(search);
       for (const listing of search.routes ?? []) {
-        listing.regexRoutes?.delete(search);
-        if (listing.regexRoutes?.size === 0) listing.regexRoutes = undefined;
+        listing.patternRoutes?.delete(search);
+        if (listing.patternRoutes?.size === 0) listing.patternRoutes = undefined;
         changes.push(this.#change('remove', search, listing));
       }
       search.routes?.clear();

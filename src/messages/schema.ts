@@ -1,4 +1,4 @@
-import { CallsignError } from '../errors.ts';
+import { CallsignError, type WireErrorCode } from '../errors.ts';
 import type { Address } from './address.ts';
 import type { MessageClass } from './registry.ts';
 
@@ -177,6 +177,9 @@ const bytesType = make<Uint8Array>({ kind: 'bytes', minSize: 1 });
 const dateType = make<Date>({ kind: 'date', minSize: 1 });
 const anyType = make<unknown>({ kind: 'any', minSize: 1 });
 const addressType = make<Address>({ kind: 'address', minSize: 1 });
+// On the wire an error code is a string: a code added by a newer version
+// decodes as it is, where an enum would fail or, worse, renumber.
+const errorCodeType = make<WireErrorCode>({ kind: 'string', minSize: 1 });
 
 /**
  * The field types. Every field of a schema is one of these.
@@ -193,6 +196,7 @@ const addressType = make<Address>({ kind: 'address', minSize: 1 });
  * | `t.date` | `Date` (valid) | zigzag varint of milliseconds |
  * | `t.any` | `unknown` (JSON-like) | 1 tag byte + value |
  * | `t.address` | `Address` | the context's `AddressCodec` |
+ * | `t.errorCode` | `WireErrorCode` | as `t.string` |
  * | `t.array(T)` | `T[]` | varuint count + items |
  * | `t.map(K, V)` | `Map<K, V>` | varuint count + key/value pairs |
  * | `t.record(V)` | `Record<string, V>` | varuint count + key/value pairs |
@@ -226,6 +230,12 @@ export const t = {
   any: anyType,
   /** An {@link Address}, written and read by the `AddressCodec` of the codec context. */
   address: addressType,
+  /**
+   * A stable error code (`ERR_...`, src/errors.ts). Written as a string: a
+   * message is built only with a code this version lists, and a newer peer's
+   * code decodes without failing (see `WireErrorCode`, `isErrorCode`).
+   */
+  errorCode: errorCodeType,
 
   /** An array of `item`. */
   array<T>(itemType: FieldType<T>): FieldType<T[]> {

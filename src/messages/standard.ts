@@ -131,7 +131,7 @@ export class Listening extends defineMessage('callsign.Listening', { endpoint: t
  */
 export class NotListening extends defineMessage('callsign.NotListening', {
   endpoint: t.string,
-  code: t.string,
+  code: t.errorCode,
   reason: t.string,
 }) {}
 
@@ -152,7 +152,7 @@ export class Connected extends defineMessage('callsign.Connected', {
  */
 export class NotConnected extends defineMessage('callsign.NotConnected', {
   endpoint: t.string,
-  code: t.string,
+  code: t.errorCode,
   reason: t.string,
 }) {}
 
@@ -175,7 +175,7 @@ export class Accepted extends defineMessage('callsign.Accepted', {
  */
 export class Closed extends defineMessage('callsign.Closed', {
   endpoint: t.string,
-  code: t.optional(t.string),
+  code: t.optional(t.errorCode),
   reason: t.optional(t.string),
 }) {}
 
@@ -187,6 +187,6 @@ export class Closed extends defineMessage('callsign.Closed', {
  */
 export class Abandoned extends defineMessage('callsign.Abandoned', {
   endpoint: t.string,
-  code: t.string,
+  code: t.errorCode,
   reason: t.string,
 }) {}

@@ -3,25 +3,37 @@ import type { Address } from '../messages/address.ts';
 import { ActorAddress } from '../runtime/address.ts';
 import type { ActorBase } from '../runtime/context.ts';
 import type { Node } from '../runtime/node.ts';
+import { NodeDirectory } from './node-directory.ts';
 import {
-  NodeDirectory,
   type NodeDirectoryInit,
+  overflowOf,
   type PublishOptions,
+  type Search,
+  type SessionOverflow,
   type SubscribeOptions,
-} from './node-directory.ts';
+  searchPattern,
+  searchSpec,
+} from './options.ts';
+import { ClearRequest, PublishRequest, RetractRequest, SubscribeRequest } from './requests.ts';
 
 /**
- * Chooses the directory above `node` before its first publish or subscribe
- * (by default it comes from the environment: `CALLSIGN_GROUP`, else the host
- * directory). Mostly for tests and embedding several nodes in one process.
+ * Chooses the directory above `node` before its first publish or subscribe.
+ * By default it is the host directory's well-known endpoint; `createNode`
+ * sets it from the environment (`CALLSIGN_GROUP`, `CALLSIGN_HOST`,
+ * `CALLSIGN_NO_HOST`). Mostly for tests and embedding several nodes in one
+ * process.
+ *
+ * @throws CallsignError `ERR_INVALID_STATE` after the node's first publish,
+ *   subscribe, clear or retract: the directory runs by then.
  */
 export function configureDirectory(node: Node, init: NodeDirectoryInit): void {
-  NodeDirectory.of(node, init);
+  NodeDirectory.configure(node, init);
 }
 
 /**
  * Publishes `name` for this actor. The actor receives Published (or
- * NotPublished with a code, e.g. ERR_DUPLICATE_LISTING), then Delivered for
+ * NotPublished with a code, e.g. ERR_DUPLICATE_LISTING, or ERR_WRONG_REALM
+ * when a directory within its scope refused this node), then Delivered for
  * each subscriber session, with `returnAddress` set to the subscriber.
  *
  * @example
@@ -31,36 +43,75 @@ export function configureDirectory(node: Node, init: NodeDirectoryInit): void {
  * ```
  */
 export function publish(self: ActorBase, name: string, options: PublishOptions = {}): void {
-  void NodeDirectory.of(self.node).publish(self.address, name, options);
+  const request = new PublishRequest({
+    name,
+    scope: options.scope ?? 'host',
+    multi: options.multi ?? false,
+    interest: options.interest ?? false,
+    ...overflowFields(options.overflow),
+  });
+  NodeDirectory.of(self.node).ask(request, self.address);
 }
 
 /**
- * Subscribes this actor to a name (exact) or a regular expression (matching
- * whole names). The actor receives Subscribed at once, then Available for
- * each matching listing, with `returnAddress` set to the publisher.
+ * Subscribes this actor to a name (exact), a regular expression (matching
+ * whole names) or a subject pattern (`{ subject: 'lab.*.temperature' }`,
+ * matching names that are dot-separated subjects; `*` is one token, `>` the
+ * rest). The actor receives Subscribed at once (NotSubscribed with
+ * ERR_INVALID_SEARCH for a bad pattern), then Available for each matching
+ * listing, with `returnAddress` set to the publisher.
+ *
+ * @example
+ * ```ts
+ * subscribe(self, 'hello-welcome');
+ * subscribe(self, /device-\d+/);
+ * subscribe(self, { subject: 'lab.*.temperature' });
+ * ```
  */
-export function subscribe(
-  self: ActorBase,
-  search: string | RegExp,
-  options: SubscribeOptions = {},
-): void {
-  void NodeDirectory.of(self.node).subscribe(self.address, search, options);
+export function subscribe(self: ActorBase, search: Search, options: SubscribeOptions = {}): void {
+  const spec = searchSpec(search);
+  const request = new SubscribeRequest({
+    kind: spec.kind,
+    pattern: searchPattern(spec),
+    flags: spec.kind === 'regex' ? spec.flags : undefined,
+    scope: options.scope ?? 'host',
+    ...overflowFields(options.overflow),
+  });
+  NodeDirectory.of(self.node).ask(request, self.address);
+}
+
+function overflowFields(o: SessionOverflow | undefined) {
+  const chosen = overflowOf(o);
+  return { overflow: chosen?.policy, overflowLimit: chosen?.limit };
 }
 
 /**
  * Ends this actor's session with `other` (the `returnAddress` of its
  * Available or Delivered): Cleared here, Dropped there. Returns false when
- * there is no such session.
+ * there is no such session now.
  */
 export function clear(self: ActorBase, other: Address): boolean {
   if (!(other instanceof ActorAddress))
     throw new CallsignError('ERR_NO_SUCH_ACTOR', `not an actor address: ${String(other)}`);
-  return NodeDirectory.of(self.node).clear(self.address, other);
+  const directory = NodeDirectory.of(self.node);
+  const open = directory.hasSession(self.address, other);
+  directory.ask(new ClearRequest({ other }), self.address);
+  return open;
 }
 
 /** Withdraws everything this actor published and subscribed; it receives Retracted. */
 export function retract(self: ActorBase): void {
-  NodeDirectory.of(self.node).retract(self.address);
+  NodeDirectory.of(self.node).ask(new RetractRequest(), self.address);
 }
 
-export type { NodeDirectoryInit, PublishOptions, SubscribeOptions };
+/**
+ * The directory actor of the other node in the session between `self` and
+ * `other` (undefined within one process, or without such a session): it
+ * answers Enquiry with Ack, which is how `callsign ping` times round trips.
+ */
+export function remoteDirectoryOf(self: ActorBase, other: Address): ActorAddress | undefined {
+  if (!(other instanceof ActorAddress)) return undefined;
+  return NodeDirectory.peek(self.node)?.remoteDirectoryOf(self.address, other);
+}
+
+export type { NodeDirectoryInit, PublishOptions, Search, SessionOverflow, SubscribeOptions };

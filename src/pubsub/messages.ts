@@ -1,3 +1,4 @@
+import { SEARCH_KINDS } from '../directory/entries.ts';
 import { SCOPES } from '../directory/scope.ts';
 import { defineMessage, t } from '../messages/index.ts';
 
@@ -19,13 +20,16 @@ export class Published extends defineMessage('callsign.Published', {
 export class NotPublished extends defineMessage('callsign.NotPublished', {
   name: t.string,
   scope,
-  code: t.string,
+  code: t.errorCode,
   reason: t.string,
 }) {}
 
 /** Reply to subscribe, at once. */
 export class Subscribed extends defineMessage('callsign.Subscribed', {
   search: t.string,
+  /** How the search matches names: `name` (exactly), `regex` or `subject` (a subject pattern). */
+  kind: t.enumOf(SEARCH_KINDS),
+  /** True for a regular expression (the same as `kind === 'regex'`). */
   regex: t.bool,
   scope,
 }) {}
@@ -33,7 +37,7 @@ export class Subscribed extends defineMessage('callsign.Subscribed', {
 /** Reply to subscribe when the search is invalid (a bad regular expression, say). */
 export class NotSubscribed extends defineMessage('callsign.NotSubscribed', {
   search: t.string,
-  code: t.string,
+  code: t.errorCode,
   reason: t.string,
 }) {}
 
@@ -48,7 +52,7 @@ export class Available extends defineMessage('callsign.Available', {
 export class NotAvailable extends defineMessage('callsign.NotAvailable', {
   search: t.string,
   name: t.string,
-  code: t.string,
+  code: t.errorCode,
   reason: t.string,
 }) {}
 
@@ -58,7 +62,7 @@ export class Delivered extends defineMessage('callsign.Delivered', { name: t.str
 /** A session ended on the other side, or was lost; `returnAddress` is the other party. */
 export class Dropped extends defineMessage('callsign.Dropped', {
   name: t.string,
-  code: t.string,
+  code: t.errorCode,
   reason: t.string,
 }) {}
 

@@ -26,13 +26,13 @@ export class SessionOpened extends defineMessage('callsign.ps.SessionOpened', {
 /** Publisher node → subscriber node: no such listing here (any more). */
 export class SessionRefused extends defineMessage('callsign.ps.SessionRefused', {
   sessionId: t.string,
-  code: t.string,
+  code: t.errorCode,
   reason: t.string,
 }) {}
 
 /** Either node → the other: the session has ended on this side. */
 export class EndSession extends defineMessage('callsign.ps.EndSession', {
   sessionId: t.string,
-  code: t.string,
+  code: t.errorCode,
   reason: t.string,
 }) {}

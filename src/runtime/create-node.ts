@@ -1,6 +1,9 @@
 import { basename } from 'node:path';
 import { isCallsignError, toError } from '../errors.ts';
 import { Stop } from '../messages/standard.ts';
+import { configureDirectory } from '../pubsub/api.ts';
+import type { NodeDirectoryInit } from '../pubsub/options.ts';
+import { parentEndpoint } from '../pubsub/well-known.ts';
 import { Logger, streamSink } from './log.ts';
 import { type ActorKind, faultedFrom, Node } from './node.ts';
 import { EXIT_CODES, exitCodeFor, formatOutput } from './output.ts';
@@ -18,9 +21,28 @@ export interface CreateNodeOptions<S extends Settings> {
   stopSeconds?: number;
 }
 
+/**
+ * What the environment says about a node's directory: the directory above
+ * (`CALLSIGN_GROUP`, set for every role of a group, else `CALLSIGN_HOST` or
+ * the host directory's well-known endpoint; none with `CALLSIGN_NO_HOST=1`)
+ * and how its actors are described (`CALLSIGN_ROLE`, else the program's
+ * name). This and the command line are the only readers of the environment.
+ */
+export function directoryFromEnvironment(
+  env: NodeJS.ProcessEnv,
+  programName: string,
+): NodeDirectoryInit {
+  return {
+    parent: parentEndpoint(env) ?? null,
+    where: `${env.CALLSIGN_ROLE || programName} (pid ${process.pid})`,
+  };
+}
+
 /** What {@link runNode} needs from its process, so tests can run it in memory. */
 export interface NodeProcess {
   argv: readonly string[];
+  /** The environment the node's directory is configured from. Default: none (the defaults). */
+  env?: NodeJS.ProcessEnv;
   stdout: { write(s: string): unknown };
   stderr: { write(s: string): unknown };
   /** Subscribes to SIGINT/SIGTERM; returns an unsubscribe function. */
@@ -48,6 +70,7 @@ export async function createNode<S extends Settings>(
 ): Promise<never> {
   const code = await runNode(main, options, {
     argv: options.argv ?? process.argv.slice(2),
+    env: process.env,
     stdout: process.stdout,
     stderr: process.stderr,
     onSignal(handler) {
@@ -96,6 +119,7 @@ export async function runNode<S extends Settings>(
   }
   const logger = new Logger(parsed.debugLevel, streamSink(proc.stderr));
   const node = new Node({ name: programName, logger });
+  configureDirectory(node, directoryFromEnvironment(proc.env ?? {}, programName));
   const { address, result } = node.start(main, parsed.settings, { name: programName });
   let signals = 0;
   let forced: ((code: number) => void) | undefined;

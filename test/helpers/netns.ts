@@ -1,14 +1,18 @@
 /**
  * A simulated LAN on one Linux machine, for tests that need callsign
  * processes on several hosts: one switch (a bridge in its own network
- * namespace) and N hosts (one network namespace each, `eth0` on a veth to the
- * switch, an address in 10.77.0.0/24 and the multicast route mDNS needs).
+ * namespace), or several joined in a row by trunks, and N hosts (one network
+ * namespace each, `eth0` on a veth to its switch, an address in
+ * 10.77.0.0/24 and the multicast route mDNS needs).
  *
  * ```ts
  * await using lan = await startLan({ hosts: 3 });
  * const echo = lan.spawn('h2', ['node', 'echo.js']);
  * await lan.cable('h1', 'down');
  * await lan.loss(30);
+ *
+ * await using split = await startLan({ hosts: 4, switches: [['h1', 'h2'], ['h3', 'h4']] });
+ * await split.trunk('down'); // h1, h2 and h3, h4 no longer reach each other
  * ```
  *
  * Needs root, iproute2 (`ip`), nftables (`nft`) and util-linux (`unshare`).
@@ -98,6 +102,12 @@ export interface LanInit {
   hosts: number | readonly string[];
   /** A short label (`[a-z0-9]{1,12}`) in the namespace names, to tell labs apart. */
   name?: string;
+  /**
+   * The hosts of each switch, when there are several: every host on exactly
+   * one, the switches joined in a row by trunks (switch i to switch i + 1 by
+   * trunk i). Default: one switch for all hosts.
+   */
+  switches?: readonly (readonly string[])[];
   /** How long processes still running at teardown get after SIGTERM before SIGKILL (ms). */
   killGraceMs?: number;
 }
@@ -139,6 +149,13 @@ export interface Lan extends AsyncDisposable {
    * Resolves when the change has taken effect.
    */
   cable(host: string, state: 'down' | 'up'): Promise<void>;
+  /**
+   * Pulls (`down`) or re-plugs (`up`) trunk `index` (default 0), between
+   * switch `index` and switch `index + 1`: the hosts on either side stop
+   * (or start again) reaching each other. Resolves when the change has taken
+   * effect.
+   */
+  trunk(state: 'down' | 'up', index?: number): Promise<void>;
   /** Drops `percent` (0–100) of the frames crossing the switch, at random; 0 ends the loss. */
   loss(percent: number): Promise<void>;
   /** Kills what still runs in the lab and deletes its namespaces; safe to call twice. */
@@ -227,10 +244,22 @@ export async function startLan(init: LanInit): Promise<Lan> {
   const name = init.name ?? 'lab';
   if (!LAB_NAME.test(name)) throw new RangeError(`bad lab name ${JSON.stringify(name)}`);
 
+  const switches = init.switches?.map((hs) => [...hs]) ?? [hosts];
+  const placed = switches.flat();
+  if (
+    switches.length === 0 ||
+    switches.some((hs) => hs.length === 0) ||
+    placed.length !== hosts.length ||
+    new Set(placed).size !== hosts.length ||
+    placed.some((h) => !hosts.includes(h))
+  ) {
+    throw new RangeError('switches must put every host on exactly one switch, none empty');
+  }
+
   await sweepStaleLabs(tools);
 
   const prefix = `${LAN_PREFIX}-${process.pid}-${randomBytes(3).toString('hex')}-${name}`;
-  const lab = new LabImpl(tools, prefix, hosts, init.killGraceMs ?? 1_000);
+  const lab = new LabImpl(tools, prefix, hosts, switches, init.killGraceMs ?? 1_000);
   try {
     onTestFinished(() => lab.stop(), 30_000);
   } catch {
@@ -268,6 +297,7 @@ class LabImpl implements Lan {
     readonly tools: LanTools,
     readonly prefix: string,
     readonly hosts: readonly string[],
+    readonly switches: readonly (readonly string[])[],
     readonly killGraceMs: number,
   ) {
     this.switchNamespace = `${prefix}-${SWITCH}`;
@@ -294,19 +324,30 @@ class LabImpl implements Lan {
           { cause: err },
         );
       }
-      // A plain L2 switch: no STP (ports forward at once), multicast flooded
-      // to every port (no IGMP snooping surprises).
-      const switchLines = [
-        'link set lo up',
-        'link add br0 type bridge stp_state 0 mcast_snooping 0',
-        'link set br0 up',
-      ];
-      for (const h of this.hosts) {
+      // Plain L2 switches: no STP (ports forward at once), multicast flooded
+      // to every port (no IGMP snooping surprises); one bridge each, in the
+      // one switch namespace, trunks between neighbours.
+      const switchLines = ['link set lo up'];
+      this.switches.forEach((hosts, i) => {
         switchLines.push(
-          `link add ${port(h)} type veth peer name eth0 netns ${this.namespace(h)}`,
-          `link set ${port(h)} master br0 up`,
+          `link add br${i} type bridge stp_state 0 mcast_snooping 0`,
+          `link set br${i} up`,
         );
-      }
+        for (const h of hosts) {
+          switchLines.push(
+            `link add ${port(h)} type veth peer name eth0 netns ${this.namespace(h)}`,
+            `link set ${port(h)} master br${i} up`,
+          );
+        }
+        if (i > 0) {
+          const [a, b] = trunkEnds(i - 1);
+          switchLines.push(
+            `link add ${a} type veth peer name ${b}`,
+            `link set ${a} master br${i - 1} up`,
+            `link set ${b} master br${i} up`,
+          );
+        }
+      });
       await tool(ip, ['-n', this.switchNamespace, '-batch', '-'], switchLines.join('\n'));
       await Promise.all(
         this.hosts.map((h) =>
@@ -431,6 +472,27 @@ class LabImpl implements Lan {
     });
   }
 
+  async trunk(state: 'down' | 'up', index = 0): Promise<void> {
+    if (state !== 'down' && state !== 'up') throw new RangeError(`trunk state ${state}`);
+    if (!Number.isInteger(index) || index < 0 || index >= this.switches.length - 1) {
+      throw new RangeError(`no trunk ${index}: this lab has ${this.switches.length - 1}`);
+    }
+    const { ip } = this.tools;
+    const ns = this.switchNamespace;
+    const [a, b] = trunkEnds(index);
+    await tool(ip, ['-n', ns, 'link', 'set', a, state]);
+    await until(`trunk ${index} to be ${state}`, 5_000, async () => {
+      const ends = await Promise.all(
+        [a, b].map(
+          async (end) => (await tool(ip, ['-n', ns, '-d', '-o', 'link', 'show', end])).stdout,
+        ),
+      );
+      const carrier = ends.map((text) => /[<,]LOWER_UP[,>]/.test(text));
+      if (state === 'down') return !carrier[0] && !carrier[1];
+      return ends.every((text, i) => carrier[i] && /bridge_slave state forwarding/.test(text));
+    });
+  }
+
   async loss(percent: number): Promise<void> {
     if (this.#stopped) throw new Error(`lab ${this.prefix} is torn down`);
     if (!Number.isFinite(percent) || percent < 0 || percent > 100) {
@@ -487,6 +549,11 @@ class LabImpl implements Lan {
 
 function port(host: string): string {
   return `p-${host}`;
+}
+
+/** The two ends of trunk `index`: on switch `index`, and on switch `index + 1`. */
+function trunkEnds(index: number): [string, string] {
+  return [`t${index}a`, `t${index}b`];
 }
 
 // ----------------------------------------------------------------- teardown

@@ -23,6 +23,8 @@ const COMMANDS = [
   'lan',
   'network',
   'ping',
+  'stream',
+  'consumer',
   'completion',
 ];
 

@@ -143,7 +143,7 @@ describe('connections between two nodes in one process', () => {
       await self.select(Stop);
     });
     await until(() => events.some((e) => e instanceof Note));
-    const blob = events.find((e) => e instanceof Blob) as InstanceType<typeof Blob>;
+    const blob = events.find((e) => e instanceof Blob) as Blob;
     expect(blob.data.length).toBe(data.length);
     expect(Buffer.compare(Buffer.from(blob.data), Buffer.from(data))).toBe(0);
     // Order is kept: the blob came before the note.
@@ -208,7 +208,7 @@ describe('connections between two nodes in one process', () => {
     });
     await expect(result).resolves.toBe('Closed: done here');
     await until(() => events.some((e) => e instanceof Abandoned));
-    const abandoned = events.find((e) => e instanceof Abandoned) as InstanceType<typeof Abandoned>;
+    const abandoned = events.find((e) => e instanceof Abandoned) as Abandoned;
     expect(abandoned.code).toBe('ERR_CLOSED');
     expect(events.some((e) => e instanceof Accepted)).toBe(true);
   });
@@ -284,7 +284,7 @@ describe('bad input from the network', () => {
     ping[ping.length - 1]! ^= 1;
     raw.send(ping);
     await until(() => events.some((e) => e instanceof Abandoned));
-    const abandoned = events.find((e) => e instanceof Abandoned) as InstanceType<typeof Abandoned>;
+    const abandoned = events.find((e) => e instanceof Abandoned) as Abandoned;
     expect(abandoned.code).toBe('ERR_FRAME_FORGED');
     expect(await friend.roundTrip(8)).toBe(8);
   });

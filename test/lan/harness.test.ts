@@ -173,6 +173,30 @@ describe('the lan harness', () => {
     expect(routes(lan, 'h1')).toEqual(routesBefore);
   });
 
+  it('joins two switches with a trunk: pulled, the two sides stop reaching each other; plugged back, they do again', async () => {
+    await using lan = await startLan({ hosts: 3, name: 'trunk', switches: [['h1', 'h2'], ['h3']] });
+    const echoes = lan.hosts.map((h) => lan.startProgram(h, LISTEN, ['--echo']));
+    await Promise.all(echoes.map((e) => e.waitFor(/listening/)));
+    const at = (h: string) => `${lan.address(h)}:7000`;
+    expect(await probe(lan, 'h1', at('h3'), 5_000)).toBe(true);
+
+    await lan.trunk('down');
+    const [across, back, sameSide] = await Promise.all([
+      probe(lan, 'h1', at('h3'), 1_500),
+      probe(lan, 'h3', at('h2'), 1_500),
+      probe(lan, 'h1', at('h2'), 5_000),
+    ]);
+    expect(sameSide).toBe(true);
+    expect(across).toBe(false);
+    expect(back).toBe(false);
+    // The hosts keep their carrier: only the switches are apart.
+    expect(hostLink(lan, 'h3')).not.toMatch(/NO-CARRIER/);
+
+    await lan.trunk('up');
+    expect(await probe(lan, 'h3', at('h1'), 10_000)).toBe(true);
+    await expect(lan.trunk('down', 1)).rejects.toThrow(/no trunk 1/);
+  });
+
   it('drops a visible share of datagrams at 50% loss and none at 0%', async () => {
     await using lan = await startLan({ hosts: 2 });
     const to = `--to=${lan.address('h2')}:7000`;

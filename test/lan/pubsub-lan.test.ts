@@ -178,8 +178,13 @@ describe('publish/subscribe across a LAN found by mDNS', () => {
     );
     await strangerHost.waitFor(/host directory listening on/);
     const stranger = w.lan.startProgram('h3', WATCH, ['--debug-level=CONSOLE'], otherEnv);
-    // Long enough for mDNS to show it the LAN directory several times over.
-    await new Promise((r) => setTimeout(r, 5000));
+    // Its host directory has seen the LAN directory, and passed it over.
+    await strangerHost.waitFor(
+      /LAN directory callsign-lan-\S+ at \S+ is of another realm .*: ignored/,
+    );
+    // A subscriber of the realm started after the stranger finds the listing: time enough.
+    const late = w.start('h3', WATCH);
+    await late.waitFor(/available lab-service lan/, 20_000);
     expect(stranger.stderr).not.toMatch(/available/);
     // Its host directory ignored the announcement (another realm's fingerprint)
     // rather than trying and being refused.

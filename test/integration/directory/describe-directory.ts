@@ -1,4 +1,4 @@
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import {
   type ActorAddress,
   type ActorContext,
@@ -13,15 +13,19 @@ import {
   defineMessage,
   generateNodeKeys,
   Interested,
+  Logger,
+  memorySink,
   Node,
   NotInterested,
   NotPublished,
+  NotSubscribed,
   Published,
   publish,
   type Realm,
   Retracted,
   retract,
   type Scope,
+  type Search,
   Stop,
   Subscribed,
   subscribe,
@@ -41,6 +45,8 @@ export interface DirectorySetup {
   start(realm: Realm): Promise<string>;
   /** Stops the directory, as a crash would (connections end). */
   stop(): Promise<void>;
+  /** Called once after the suite, when the directory is stopped. */
+  dispose?(): void;
 }
 
 /** Events an actor saw, in order, for assertions. */
@@ -52,11 +58,20 @@ type Seen = { events: string[]; peer?: ActorAddress };
  */
 export function describeDirectory(name: string, setup: () => DirectorySetup) {
   describe(`directory compliance: ${name}`, () => {
+    // One directory for the suite (the tests use names of their own), so that
+    // each test does not wait for a directory process to start.
+    const realm = createRealm('compliance');
+    const s = setup();
+    let endpoint = '';
+    beforeAll(async () => {
+      endpoint = await s.start(realm);
+    }, 30_000);
+    afterAll(async () => {
+      await s.stop();
+      s.dispose?.();
+    });
+
     async function world() {
-      const realm = createRealm('compliance');
-      const s = setup();
-      const endpoint = await s.start(realm);
-      onTestFinished(() => s.stop());
       const node = (label: string) => {
         const n = new Node({ name: label });
         configureTransport(n, { realm, keys: generateNodeKeys() });
@@ -64,7 +79,7 @@ export function describeDirectory(name: string, setup: () => DirectorySetup) {
         onTestFinished(() => n.stop());
         return n;
       };
-      return { s, realm, node };
+      return { s, realm, node, endpoint };
     }
 
     /** A publisher that answers Ask with Answer and records what it sees. */
@@ -101,7 +116,7 @@ export function describeDirectory(name: string, setup: () => DirectorySetup) {
     }
 
     /** A subscriber that records Available/Dropped and can ask its peer. */
-    function subscriber(n: Node, search: string | RegExp, scope: Scope) {
+    function subscriber(n: Node, search: Search, scope: Scope) {
       const seen: Seen & { names: string[] } = { events: [], names: [] };
       const address = n.spawn(async (self: ActorContext) => {
         subscribe(self, search, { scope });
@@ -136,8 +151,8 @@ export function describeDirectory(name: string, setup: () => DirectorySetup) {
       const { node } = await world();
       const a = node('a');
       const b = node('b');
-      const pub = publisher(a, 'hello-welcome', setup().scope);
-      const sub = subscriber(b, 'hello-welcome', setup().scope);
+      const pub = publisher(a, 'hello-welcome', s.scope);
+      const sub = subscriber(b, 'hello-welcome', s.scope);
       await until(
         () => sub.seen.events.includes('Available') && pub.seen.events.includes('Delivered'),
       );
@@ -150,19 +165,40 @@ export function describeDirectory(name: string, setup: () => DirectorySetup) {
       const { node } = await world();
       const a = node('a');
       const b = node('b');
-      const scope = setup().scope;
-      for (const n of ['device-1', 'device-2', 'devices', 'x-device-3']) publisher(a, n, scope);
+      const scope = s.scope;
+      const first = ['device-1', 'device-2', 'devices', 'x-device-3'].map((n) =>
+        publisher(a, n, scope),
+      );
+      await until(() => first.every((p) => p.seen.events.includes('Published')));
       const sub = subscriber(b, /device-\d+/, scope);
       await until(() => sub.seen.names.length >= 2);
-      await pause(200);
-      expect(sub.seen.names.sort()).toEqual(['device-1', 'device-2']);
+      // One more that matches, put after the others: once it is seen, so would they be.
+      publisher(a, 'device-9', scope);
+      await until(() => sub.seen.names.includes('device-9'));
+      expect(sub.seen.names.sort()).toEqual(['device-1', 'device-2', 'device-9']);
+    });
+
+    it('a subject pattern matches the subjects it fits, token by token, and only those', async () => {
+      const { node } = await world();
+      const a = node('a');
+      const b = node('b');
+      const scope = s.scope;
+      const names = ['lab.h1.temp', 'lab.h2.temp', 'lab.h1.wind', 'lab.h1.x.temp', 'lab-h3-temp'];
+      const first = names.map((n) => publisher(a, n, scope));
+      await until(() => first.every((p) => p.seen.events.includes('Published')));
+      const sub = subscriber(b, { subject: 'lab.*.temp' }, scope);
+      await until(() => sub.seen.names.length >= 2);
+      // One more that matches, put after the others: once it is seen, so would they be.
+      publisher(a, 'lab.h9.temp', scope);
+      await until(() => sub.seen.names.includes('lab.h9.temp'));
+      expect(sub.seen.names.sort()).toEqual(['lab.h1.temp', 'lab.h2.temp', 'lab.h9.temp']);
     });
 
     it('refuses a second publisher of a name, naming the holder; allows several with multi', async () => {
       const { node } = await world();
       const a = node('a');
       const b = node('b');
-      const scope = setup().scope;
+      const scope = s.scope;
       const first = publisher(a, 'only-one', scope);
       await until(() => first.seen.events.includes('Published'));
       const second = publisher(b, 'only-one', scope);
@@ -181,7 +217,7 @@ export function describeDirectory(name: string, setup: () => DirectorySetup) {
       const { node } = await world();
       const a = node('a');
       const b = node('b');
-      const scope = setup().scope;
+      const scope = s.scope;
       publisher(a, 'comes-and-goes', scope);
       const sub = subscriber(b, 'comes-and-goes', scope);
       await until(() => sub.seen.events.includes('Available'));
@@ -195,7 +231,7 @@ export function describeDirectory(name: string, setup: () => DirectorySetup) {
       const { node } = await world();
       const a = node('a');
       const b = node('b');
-      const scope = setup().scope;
+      const scope = s.scope;
       const pub = publisher(a, 'clearable', scope);
       const sub = subscriber(b, 'clearable', scope);
       await until(
@@ -214,7 +250,7 @@ export function describeDirectory(name: string, setup: () => DirectorySetup) {
       const { node } = await world();
       const a = node('a');
       const b = node('b');
-      const scope = setup().scope;
+      const scope = s.scope;
       const events: string[] = [];
       const pubAddress = a.spawn(async (self: ActorContext) => {
         publish(self, 'retractable', { scope });
@@ -240,7 +276,7 @@ export function describeDirectory(name: string, setup: () => DirectorySetup) {
     it('interest events tell a publisher of its first subscriber and its last', async () => {
       const { node } = await world();
       const a = node('a');
-      const scope = setup().scope;
+      const scope = s.scope;
       const pub = publisher(a, 'interesting', scope, { interest: true });
       await until(() => pub.seen.events.includes('Published'));
       const b = node('b');
@@ -250,11 +286,46 @@ export function describeDirectory(name: string, setup: () => DirectorySetup) {
       await until(() => pub.seen.events.includes('NotInterested'));
     });
 
+    it('refuses a node of another realm, and the node says so: NotPublished and NotSubscribed with ERR_WRONG_REALM, a WARNING', async () => {
+      const { node, endpoint } = await world();
+      const scope = s.scope;
+      const sink = memorySink();
+      const stranger = new Node({ name: 'stranger', logger: new Logger('WARNING', sink) });
+      configureTransport(stranger, { realm: createRealm('another'), keys: generateNodeKeys() });
+      configureDirectory(stranger, { parent: endpoint });
+      onTestFinished(() => stranger.stop());
+      const pub = publisher(stranger, 'from-elsewhere', scope);
+      const subscribed: string[] = [];
+      stranger.spawn(async (self: ActorContext) => {
+        subscribe(self, 'anything', { scope });
+        for (;;) {
+          const m = await self.select(Subscribed, NotSubscribed, Stop);
+          if (m instanceof Stop) return;
+          subscribed.push(m instanceof NotSubscribed ? `NotSubscribed:${m.code}` : 'Subscribed');
+        }
+      });
+      await until(
+        () =>
+          pub.seen.events.includes('NotPublished:ERR_WRONG_REALM') &&
+          subscribed.includes('NotSubscribed:ERR_WRONG_REALM'),
+      );
+      expect(pub.seen.events).toEqual(['NotPublished:ERR_WRONG_REALM']);
+      expect(subscribed).toEqual(['Subscribed', 'NotSubscribed:ERR_WRONG_REALM']);
+      const warned = sink.records.filter(
+        (r) => r.level === 'WARNING' && /refused this node/.test(r.text),
+      );
+      expect(warned).toHaveLength(1);
+      expect(warned[0]?.text).toContain('ERR_WRONG_REALM');
+      // The directory goes on serving its own realm.
+      const own = publisher(node('a'), 'from-here', scope);
+      await until(() => own.seen.events.includes('Published'));
+    });
+
     it('sessions go on while the directory is down, and a restarted directory is found again', async () => {
       const { s, realm, node } = await world();
       const a = node('a');
       const b = node('b');
-      const scope = setup().scope;
+      const scope = s.scope;
       publisher(a, 'steady', scope);
       const sub = subscriber(b, 'steady', scope);
       await until(() => sub.seen.events.includes('Available'));

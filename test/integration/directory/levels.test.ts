@@ -14,11 +14,14 @@ import {
   Logger,
   memorySink,
   Node,
+  NotPublished,
+  NotSubscribed,
   Published,
   publish,
   type Realm,
   type Scope,
   Stop,
+  Subscribed,
   subscribe,
   t,
 } from '../../../src/index.ts';
@@ -145,5 +148,38 @@ describe('directories at two levels', () => {
       got.push((await self.select(Available)).name);
     });
     await until(() => got.includes('still-works'));
+  });
+
+  it('a group directory refused by its host directory (another realm) passes the refusal down: no scope beyond group is claimed', async () => {
+    const realm = createRealm('levels');
+    const dir = tempDir();
+    const host = await startDirectory(
+      createRealm('another'),
+      'host',
+      `unix:${join(dir, 'host.sock')}`,
+    );
+    const group = await startDirectory(realm, 'group', `unix:${join(dir, 'group.sock')}`, host);
+    const a = nodeUnder(realm, 'a', group);
+    const told: string[] = [];
+    a.spawn(async (self: ActorContext) => {
+      publish(self, 'in-the-group', { scope: 'group' });
+      publish(self, 'on-the-host', { scope: 'host' });
+      subscribe(self, 'host-wide', { scope: 'host' });
+      for (;;) {
+        const m = await self.select(Published, NotPublished, Subscribed, NotSubscribed, Stop);
+        if (m instanceof Stop) return;
+        if (m instanceof Published) told.push(`Published ${m.name}`);
+        else if (m instanceof NotPublished) told.push(`NotPublished ${m.name} ${m.code}`);
+        else if (m instanceof NotSubscribed) told.push(`NotSubscribed ${m.search} ${m.code}`);
+        else told.push(`Subscribed ${m.search}`);
+      }
+    });
+    await until(() => told.length >= 4);
+    expect(told.sort()).toEqual([
+      'NotPublished on-the-host ERR_WRONG_REALM',
+      'NotSubscribed host-wide ERR_WRONG_REALM',
+      'Published in-the-group',
+      'Subscribed host-wide',
+    ]);
   });
 });

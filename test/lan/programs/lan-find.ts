@@ -8,12 +8,12 @@
  */
 import { parseArgs } from 'node:util';
 import { lanDirectoryFinder } from '../../../scopes/lan/finder.ts';
-import { loadOrCreateRealm, realmFingerprint, resolveRealmPath } from '../../../src/wire/realm.ts';
+import { loadOrCreateRealm, realmFingerprint, resolveRealmPath } from '../../../src/internal.ts';
 
 const { values } = parseArgs({
   options: { seconds: { type: 'string', default: '50' } },
 });
-const fingerprint = realmFingerprint(await loadOrCreateRealm(resolveRealmPath()));
+const fingerprint = realmFingerprint(await loadOrCreateRealm(resolveRealmPath(process.env)));
 const finder = lanDirectoryFinder({
   fingerprint,
   onError: (err) => process.stderr.write(`mdns: ${err.message}\n`),

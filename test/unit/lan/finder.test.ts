@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Bonjour } from 'bonjour-service';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { lanDirectoryFinder } from '../../../scopes/lan/finder.ts';
 
 const REALM = 'un2znz7litbr76us4rdxdpb524';
@@ -51,9 +51,7 @@ describe('the LAN directory finder', () => {
   it('answers undefined after waitMs, or when the signal aborts, when none is known', async () => {
     const { bonjour } = fakeBonjour();
     const finder = lanDirectoryFinder({ fingerprint: REALM, bonjour, waitMs: 50 });
-    const started = Date.now();
     expect(await finder.find()).toBeUndefined();
-    expect(Date.now() - started).toBeGreaterThanOrEqual(40);
     const aborted = new AbortController();
     const pending = finder.find(aborted.signal);
     aborted.abort();
@@ -63,11 +61,13 @@ describe('the LAN directory finder', () => {
 
   it('moves to the next directory after failed(), and back once the time is up', async () => {
     const { bonjour, add } = fakeBonjour();
+    let now = 1_000_000;
     const finder = lanDirectoryFinder({
       fingerprint: REALM,
       bonjour,
       waitMs: 10,
       setAsideMs: 100,
+      now: () => now,
     });
     add('lan-a', '10.0.0.1');
     add('lan-b', '10.0.0.2');
@@ -80,28 +80,76 @@ describe('the LAN directory finder', () => {
     ]);
     finder.failed('10.0.0.2:7000');
     expect(await finder.find()).toBeUndefined();
-    await new Promise((resolve) => setTimeout(resolve, 120));
+    now += 120;
     expect(await finder.find()).toBe('10.0.0.1:7000');
     await finder.close();
   });
 
   it('queries the LAN again every refreshMs, and stops on close (a pending find answers undefined)', async () => {
-    const { bonjour, browser } = fakeBonjour();
+    vi.useFakeTimers();
+    try {
+      const { bonjour, browser } = fakeBonjour();
+      const finder = lanDirectoryFinder({
+        fingerprint: REALM,
+        bonjour,
+        refreshMs: 20,
+        waitMs: 5_000,
+      });
+      const pending = finder.find();
+      const before = browser.updates;
+      await vi.advanceTimersByTimeAsync(60);
+      expect(browser.updates - before).toBe(3);
+      await finder.close();
+      expect(await pending).toBeUndefined();
+      expect(browser.stopped).toBe(true);
+      const after = browser.updates;
+      await vi.advanceTimersByTimeAsync(200);
+      expect(browser.updates).toBe(after);
+      expect(await finder.find()).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('the LAN directory finder and announcements that fail the realm handshake', () => {
+  it('passes over one whose handshake failed for a long while, longer each time, and not one that only did not answer', async () => {
+    const { bonjour, add } = fakeBonjour();
+    let now = 1_000_000;
     const finder = lanDirectoryFinder({
       fingerprint: REALM,
       bonjour,
-      refreshMs: 20,
-      waitMs: 5_000,
+      now: () => now,
+      setAsideMs: 3_000,
+      distrustMs: 60_000,
+      distrustMaxMs: 100_000,
     });
-    const pending = finder.find();
-    await new Promise((resolve) => setTimeout(resolve, 110));
-    expect(browser.updates).toBeGreaterThanOrEqual(3);
+    // Announces the realm's (public) fingerprint, with the lowest id, but has no secret.
+    add('0-impostor', '10.0.0.1');
+    add('lan-b', '10.0.0.2');
+    const impostor = '10.0.0.1:7000';
+    expect(await finder.find()).toBe(impostor);
+    finder.failed(impostor, 'ERR_WRONG_REALM');
+    expect(await finder.find()).toBe('10.0.0.2:7000');
+    now += 3_001;
+    expect(await finder.find()).toBe('10.0.0.2:7000');
+    now += 57_000;
+    expect(await finder.find()).toBe(impostor);
+    // Fails again: twice as long this time (and never more than the most).
+    finder.failed(impostor, 'ERR_HANDSHAKE_FAILED');
+    now += 99_999;
+    expect(await finder.find()).toBe('10.0.0.2:7000');
+    now += 1;
+    expect(await finder.find()).toBe(impostor);
+    // A plain failure to connect only sets it aside for a moment.
+    finder.failed(impostor, 'ERR_CONNECT_FAILED');
+    now += 3_000;
+    expect(await finder.find()).toBe(impostor);
+    // One that completed a handshake is trusted again: the next failure counts from the start.
+    finder.succeeded(impostor);
+    finder.failed(impostor, 'ERR_WRONG_REALM');
+    now += 60_000;
+    expect(await finder.find()).toBe(impostor);
     await finder.close();
-    expect(await pending).toBeUndefined();
-    expect(browser.stopped).toBe(true);
-    const after = browser.updates;
-    await new Promise((resolve) => setTimeout(resolve, 60));
-    expect(browser.updates).toBe(after);
-    expect(await finder.find()).toBeUndefined();
   });
 });

@@ -551,7 +551,7 @@ describe('codec', () => {
         );
       },
       read(r: Reader) {
-        const inner = decodeMessage(r.bytes(), withAddresses) as InstanceType<typeof Note>;
+        const inner = decodeMessage(r.bytes(), withAddresses) as Note;
         return new FakeAddress((inner.to as FakeAddress).id - 1);
       },
     };

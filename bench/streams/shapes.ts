@@ -1,0 +1,58 @@
+/**
+ * What bench:streams measures of each engine, in the same shapes: the
+ * counts, and the figures each measurement gives.
+ *
+ * @module
+ */
+
+/** How much each measurement does. */
+export interface StreamBenchSizes {
+  /** Appends timed one at a time (each awaited). */
+  readonly one: number;
+  /** Appends timed with many in flight; also what consumers and replays read. */
+  readonly pipelined: number;
+  /** Appends in flight at most. */
+  readonly window: number;
+  /** Appends with one in flight whose arrival at a consumer is timed. */
+  readonly latency: number;
+  /** Payload bytes. */
+  readonly size: number;
+}
+
+/** What one engine measured. */
+export interface StreamFigures {
+  append_one_per_s: number;
+  append_per_s: number;
+  consume_ack_per_s: number;
+  replay_per_s: number;
+  latency_p50_us: number;
+  latency_p99_us: number;
+  /** With durability `flush` for callsign; JetStream's own default (it has no per-message sync). */
+  flush_append_one_per_s: number;
+  flush_append_per_s: number;
+}
+
+/** Runs `fn` `count` times with at most `window` in flight; resolves once all are done. */
+export async function pipelined(
+  count: number,
+  window: number,
+  fn: (i: number) => Promise<unknown>,
+): Promise<void> {
+  let next = 0;
+  let failed: unknown;
+  const lane = async () => {
+    while (next < count && failed === undefined) {
+      const i = next++;
+      await fn(i).catch((err: unknown) => {
+        failed = err;
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(window, count) }, lane));
+  if (failed !== undefined) throw failed;
+}
+
+/** Per second, from a count and a start time (performance.now()). */
+export function rate(count: number, started: number): number {
+  return Math.round(count / ((performance.now() - started) / 1000));
+}

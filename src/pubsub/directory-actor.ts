@@ -1,0 +1,259 @@
+/**
+ * A node's directory actor: the thin shell around {@link ProcessDirectory}.
+ * It selects a message, asks the pure parts what it means, and performs the
+ * effects: sends, the link to the directory above ({@link ParentLink}), the
+ * node's listeners ({@link OnDemandListeners}), the connections to other
+ * nodes ({@link PeerPool}) and the timers, on the node's clock. `publish`,
+ * `subscribe`, `clear` and `retract` reach it as messages in its mailbox:
+ * nothing changes outside its own turn.
+ *
+ * @module
+ */
+import { listingInfo, searchInfo } from '../directory/convert.ts';
+import { type ParentEvent, ParentLink } from '../directory/parent-link.ts';
+import { Sync } from '../directory/protocol.ts';
+import { isScope, scopeRank } from '../directory/scope.ts';
+import { codeOf, toError } from '../errors.ts';
+import type { Message } from '../messages/registry.ts';
+import { Abandoned, Ack, Closed, Enquiry, Stop } from '../messages/standard.ts';
+import { ActorAddress } from '../runtime/address.ts';
+import type { ActorContext } from '../runtime/context.ts';
+import {
+  type ListenEvent,
+  type ListenerKind,
+  OnDemandListeners,
+} from '../transport/on-demand-listeners.ts';
+import { PeerPool } from '../transport/peer-pool.ts';
+import { localIdentity, setOverflow } from '../transport/transport.ts';
+import { type Effect, send } from './effects.ts';
+import { NotPublished, NotSubscribed } from './messages.ts';
+import type { SearchSpec } from './options.ts';
+import { choiceOf, ProcessDirectory, type PublishAsk } from './process-directory.ts';
+import {
+  ActorEnded,
+  ClearRequest,
+  OpenDeadline,
+  PublishRequest,
+  RetractRequest,
+  SubscribeRequest,
+} from './requests.ts';
+import { sessionSocketEndpoint, socketFolder, sweepSockets } from './socket-folder.ts';
+
+/** Settings of {@link directoryActor}. */
+export interface DirectoryActorSettings {
+  /** The directory above, if any. */
+  parent: string | undefined;
+  /** How the node's actors are described. */
+  where: string;
+  /** Given the pure parts and the listeners' endpoints once the node's identity is known. */
+  attach(core: ProcessDirectory, endpoints: () => string[]): void;
+}
+
+/** A publish waiting for the node's listeners. */
+interface Waiting {
+  actor: ActorAddress;
+  ask: PublishAsk;
+  kinds: ListenerKind[];
+}
+
+/** The directory actor of a node: see the module. */
+export async function directoryActor(
+  self: ActorContext,
+  settings: DirectoryActorSettings,
+): Promise<void> {
+  const node = self.node;
+  const link = settings.parent ? new ParentLink(self, { endpoint: settings.parent }) : undefined;
+  let sweep: Promise<number> | undefined;
+  const listeners = new OnDemandListeners(self, {
+    unixEndpoint: () => {
+      const dir = socketFolder();
+      sweep ??= sweepSockets(dir);
+      return sessionSocketEndpoint(dir);
+    },
+  });
+  const pool = new PeerPool(self);
+  const deadlines = new Map<string, unknown>();
+  const waiting: Waiting[] = [];
+  const first = link?.start();
+  const notice = (m: Message) => node.send(m, self.address, self.address);
+  let core: ProcessDirectory;
+  try {
+    const { publicKey, nodeId } = await localIdentity(node);
+    core = new ProcessDirectory({
+      nodeKey: publicKey,
+      nodeId,
+      where: settings.where,
+      hasParent: !!link,
+    });
+  } catch (err) {
+    link?.stop();
+    return unusable(self, err);
+  }
+  settings.attach(core, () => listeners.endpoints);
+
+  const perform = (effects: Effect[]): void => {
+    for (const e of effects) {
+      if (e.kind === 'send') {
+        // Nothing to tell an actor that has ended.
+        if (!e.to.isLocal || node.cell(e.to.id)) node.send(e.message, e.to, e.from ?? self.address);
+      } else if (e.kind === 'up') {
+        if (link?.parent) node.send(e.message, link.parent, self.address);
+      } else if (e.kind === 'connect') {
+        const a = pool.get(e.endpoints, e.local, e.sessionId);
+        if (a.kind === 'ready') perform(core.peers.peerReady(e.sessionId, a.peer));
+        else if (a.kind === 'failed') perform(core.peers.peerFailed(e.sessionId, a.code, a.reason));
+      } else if (e.kind === 'deadline') {
+        const fire = () => notice(new OpenDeadline({ sessionId: e.sessionId }));
+        deadlines.set(e.sessionId, node.clock.after(e.ms, fire));
+      } else if (e.kind === 'cancel-open') {
+        node.clock.clear(deadlines.get(e.sessionId));
+        deadlines.delete(e.sessionId);
+        pool.forget(e.sessionId);
+      } else if (e.kind === 'overflow') {
+        const options = e.limit === undefined ? {} : { limit: e.limit };
+        setOverflow({ node, address: e.sender }, e.remote, e.policy, options);
+      } else if (e.kind === 'watch') {
+        node.watch(e.actor.id, () => notice(new ActorEnded({ actor: e.actor })));
+      } else {
+        self.log(e.level, e.text);
+      }
+    }
+  };
+
+  const onParent = (event: ParentEvent): Effect[] => {
+    if (event.kind === 'connected') {
+      const { listings, searches } = core.table.snapshot();
+      const sync = new Sync({
+        where: settings.where,
+        listings: listings.map(listingInfo),
+        searches: searches.map(searchInfo),
+      });
+      node.send(sync, event.parent, self.address);
+      return core.upstream.connected();
+    }
+    if (event.kind === 'lost') return core.upstream.lost();
+    if (event.kind === 'failed' && event.refused) {
+      return core.upstream.refused(event.code, event.reason, event.endpoint);
+    }
+    if (event.kind === 'failed' || event.kind === 'settled') return core.upstream.unreachable();
+    return [];
+  };
+
+  /** Publishes once the listeners the scope needs run (none within the process). */
+  const publish = (actor: ActorAddress, ask: PublishAsk): Effect[] => {
+    if (ask.scope === 'process' || !isScope(ask.scope)) return core.publish(actor, ask, []);
+    const lan = scopeRank(ask.scope) >= scopeRank('lan');
+    const kinds: ListenerKind[] = lan ? ['unix', 'tcp'] : ['unix'];
+    const a = listeners.need(kinds);
+    if (a.kind === 'ready') return core.publish(actor, ask, a.endpoints);
+    waiting.push({ actor, ask, kinds });
+    return [];
+  };
+
+  const onListen = (event: ListenEvent): Effect[] => {
+    const out: Effect[] = [];
+    for (const w of [...waiting]) {
+      if (event.kind === 'failed' && w.kinds.includes(event.listener)) {
+        waiting.splice(waiting.indexOf(w), 1);
+        const reason = `cannot listen for sessions: ${event.reason}`;
+        out.push(core.notPublished(w.actor, w.ask, event.code, reason));
+        continue;
+      }
+      const a = listeners.need(w.kinds);
+      if (a.kind !== 'ready') continue;
+      waiting.splice(waiting.indexOf(w), 1);
+      out.push(...core.publish(w.actor, w.ask, a.endpoints));
+    }
+    return out;
+  };
+
+  /** Forgets the publishes of `actor` still waiting; answers how many. */
+  const dropWaiting = (actor: ActorAddress): number => {
+    const before = waiting.length;
+    waiting.splice(0, waiting.length, ...waiting.filter((w) => !w.actor.equals(actor)));
+    return before - waiting.length;
+  };
+
+  const fromActor = (m: Message, from: ActorAddress): Effect[] => {
+    if (m instanceof PublishRequest) return publish(from, m);
+    if (m instanceof SubscribeRequest) {
+      const overflow = choiceOf(m.overflow, m.overflowLimit);
+      return core.subscribe(from, specOf(m), m.scope, overflow);
+    }
+    if (m instanceof ClearRequest) {
+      return m.other instanceof ActorAddress ? core.clear(from, m.other) : [];
+    }
+    if (m instanceof RetractRequest) return core.retract(from, dropWaiting(from));
+    if (m instanceof Enquiry) return [send(new Ack(), from)];
+    if (!from.equals(self.address)) return [];
+    if (m instanceof ActorEnded && m.actor instanceof ActorAddress) {
+      dropWaiting(m.actor);
+      return core.actorEnded(m.actor);
+    }
+    if (m instanceof OpenDeadline) {
+      deadlines.delete(m.sessionId);
+      return core.peers.openTimedOut(m.sessionId);
+    }
+    return [];
+  };
+
+  const handle = (m: Message, from: ActorAddress | undefined): Effect[] => {
+    const up = link?.handle(m, from);
+    if (up) return onParent(up);
+    const listened = listeners.handle(m, from);
+    if (listened) return onListen(listened);
+    const peer = pool.handle(m, from);
+    if (peer?.kind === 'ready')
+      return peer.waiting.flatMap((id) => core.peers.peerReady(id, peer.peer));
+    if (peer?.kind === 'failed') {
+      return peer.waiting.flatMap((id) => core.peers.peerFailed(id, peer.code, peer.reason));
+    }
+    if ((m instanceof Abandoned || m instanceof Closed) && from) {
+      const code = m instanceof Abandoned ? m.code : 'ERR_CLOSED';
+      return core.peers.peerLost(from, code, m.reason ?? '');
+    }
+    if (from?.isLocal) return fromActor(m, from);
+    if (from && link?.parent?.equals(from)) return core.upstream.fromParent(m);
+    // Liveness of this node's directory, for `callsign ping`.
+    if (m instanceof Enquiry && from) return [send(new Ack(), from)];
+    return from ? core.peers.fromPeer(m, from) : [];
+  };
+
+  if (first) perform(onParent(first));
+  for (;;) {
+    const m = await self.select();
+    if (m instanceof Stop) break;
+    try {
+      perform(handle(m, self.returnAddress));
+    } catch (err) {
+      self.warning(`directory: ${toError(err).message} (${codeOf(err, 'ERR_INVALID_STATE')})`);
+    }
+  }
+  link?.stop();
+  for (const timer of deadlines.values()) node.clock.clear(timer);
+  await sweep;
+}
+
+/** Without an identity (a bad realm or key file) nothing can be published: say so to every asker. */
+async function unusable(self: ActorContext, err: unknown): Promise<void> {
+  const code = codeOf(err, 'ERR_INVALID_REALM');
+  const reason = `this node has no identity: ${toError(err).message}`;
+  self.warning(`${reason} (${code})`);
+  for (;;) {
+    const m = await self.select();
+    const from = self.returnAddress;
+    if (m instanceof Stop) return;
+    if (!from?.isLocal) continue;
+    if (m instanceof PublishRequest) {
+      self.send(new NotPublished({ name: m.name, scope: m.scope, code, reason }), from);
+    } else if (m instanceof SubscribeRequest) {
+      self.send(new NotSubscribed({ search: m.pattern, code, reason }), from);
+    }
+  }
+}
+
+function specOf(m: SubscribeRequest): SearchSpec {
+  if (m.kind === 'regex') return { kind: 'regex', source: m.pattern, flags: m.flags ?? '' };
+  if (m.kind === 'subject') return { kind: 'subject', subject: m.pattern };
+  return { kind: 'name', name: m.pattern };
+}

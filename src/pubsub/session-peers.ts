@@ -1,0 +1,180 @@
+/**
+ * The part of a node's sessions that crosses to other nodes, as pure
+ * decisions: opening a session on a route (in this process, or by asking
+ * the publisher's node), the answers of the other node, and the loss of its
+ * connection. Part of {@link ProcessDirectory}.
+ *
+ * @module
+ */
+import type { ListingEntry } from '../directory/entries.ts';
+import { type Scope, scopeRank } from '../directory/scope.ts';
+import type { WireErrorCode } from '../errors.ts';
+import type { Message } from '../messages/registry.ts';
+import { ActorAddress } from '../runtime/address.ts';
+import { type Effect, send } from './effects.ts';
+import { NotAvailable } from './messages.ts';
+import type { ProcessDirectory } from './process-directory.ts';
+import { EndSession, OpenSession, SessionOpened, SessionRefused } from './protocol.ts';
+import type { Session } from './session-book.ts';
+
+/** Sessions with other nodes: see the module. */
+export class SessionPeers {
+  readonly #dir: ProcessDirectory;
+  readonly #openTimeoutMs: number;
+
+  constructor(dir: ProcessDirectory, openTimeoutMs: number) {
+    this.#dir = dir;
+    this.#openTimeoutMs = openTimeoutMs;
+  }
+
+  /** Opens a session of search `searchId` on the route to `listing`, matched at `level`. */
+  open(searchId: string, key: string, listing: ListingEntry, level: Scope): Effect[] {
+    const dir = this.#dir;
+    const search = dir.entries.search(searchId);
+    if (!search) return [];
+    const base = {
+      id: dir.nextId(),
+      listingId: listing.id,
+      name: listing.name,
+      search: search.text,
+      searchId,
+      routeKey: key,
+      level,
+      subscriber: search.actor,
+      remoteAgent: undefined,
+      publisherWhere: listing.publisher.where,
+      open: false,
+    };
+    if (listing.publisher.nodeKey === dir.nodeKey) {
+      const own = dir.entries.listing(listing.id);
+      if (!own) {
+        dir.routes.ended(searchId, key, listing.id);
+        return [];
+      }
+      const s: Session = { ...base, side: 'both', publisher: own.actor };
+      dir.sessions.add(s);
+      const out: Effect[] = [];
+      dir.opened(s, out);
+      return out;
+    }
+    dir.sessions.add({ ...base, side: 'subscriber', publisher: undefined });
+    // Matched on this host: its unix socket; further away: a network address.
+    const local = scopeRank(level) <= scopeRank('host');
+    return [
+      { kind: 'deadline', sessionId: base.id, ms: this.#openTimeoutMs },
+      { kind: 'connect', sessionId: base.id, endpoints: [...listing.publisher.endpoints], local },
+    ];
+  }
+
+  /** The publisher's node of session `sessionId` is reached at `peer`: ask it to open. */
+  peerReady(sessionId: string, peer: ActorAddress): Effect[] {
+    const s = this.#dir.sessions.get(sessionId);
+    if (s?.side !== 'subscriber' || s.remoteAgent) return [];
+    this.#dir.sessions.setPeer(s, peer);
+    const { listingId, name, search, level, subscriber } = s;
+    return [send(new OpenSession({ sessionId, listingId, name, search, level, subscriber }), peer)];
+  }
+
+  /** The publisher's node of session `sessionId` could not be reached. */
+  peerFailed(sessionId: string, code: WireErrorCode, reason: string): Effect[] {
+    const s = this.#dir.sessions.get(sessionId);
+    return s && !s.open ? this.notAvailable(s, code, reason) : [];
+  }
+
+  /** Session `sessionId` did not open in time. */
+  openTimedOut(sessionId: string): Effect[] {
+    const s = this.#dir.sessions.get(sessionId);
+    if (!s || s.open) return [];
+    const reason = `no session with ${s.publisherWhere} within ${this.#openTimeoutMs} ms`;
+    return this.notAvailable(s, 'ERR_NOT_AVAILABLE', reason);
+  }
+
+  /** A session that never opened is given up: NotAvailable to the subscriber. */
+  notAvailable(s: Session, code: WireErrorCode, reason: string): Effect[] {
+    const dir = this.#dir;
+    if (dir.sessions.take(s.id) !== s) return [];
+    if (s.searchId !== undefined && s.routeKey !== undefined) {
+      dir.routes.ended(s.searchId, s.routeKey, s.listingId);
+    }
+    const out: Effect[] = [{ kind: 'cancel-open', sessionId: s.id }];
+    // The other node may still open it: tell it not to.
+    if (s.remoteAgent)
+      out.push(send(new EndSession({ sessionId: s.id, code, reason }), s.remoteAgent));
+    out.push(
+      send(new NotAvailable({ search: s.search, name: s.name, code, reason }), s.subscriber),
+    );
+    return out;
+  }
+
+  /** A session message from the directory of another node, `peer`. */
+  fromPeer(m: Message, peer: ActorAddress): Effect[] {
+    const dir = this.#dir;
+    if (m instanceof OpenSession) return this.#openRequested(m, peer);
+    const s = 'sessionId' in m ? dir.sessions.get(String(m.sessionId)) : undefined;
+    if (!s?.remoteAgent?.equals(peer)) return [];
+    if (m instanceof SessionOpened) {
+      if (s.open || s.side !== 'subscriber' || !(m.publisher instanceof ActorAddress)) return [];
+      s.publisher = m.publisher;
+      const out: Effect[] = [{ kind: 'cancel-open', sessionId: s.id }];
+      dir.opened(s, out);
+      return out;
+    }
+    if (m instanceof SessionRefused) {
+      if (s.open) return [];
+      dir.sessions.setPeer(s, undefined);
+      return this.notAvailable(s, m.code, m.reason);
+    }
+    if (m instanceof EndSession) {
+      dir.sessions.setPeer(s, undefined);
+      return dir.end(s, { code: m.code, reason: m.reason }, undefined);
+    }
+    return [];
+  }
+
+  /** The connection to the directory of another node ended: the sessions across it end. */
+  peerLost(peer: ActorAddress, code: WireErrorCode, reason: string): Effect[] {
+    const out: Effect[] = [];
+    for (const s of this.#dir.sessions.ofPeer(peer)) {
+      this.#dir.sessions.setPeer(s, undefined);
+      const why = { code, reason: `the connection to the other node ended: ${reason}` };
+      out.push(...this.#dir.end(s, why, undefined));
+    }
+    return out;
+  }
+
+  #openRequested(m: OpenSession, peer: ActorAddress): Effect[] {
+    const dir = this.#dir;
+    const own = dir.entries.listing(m.listingId);
+    const refuse = (reason: string) => [
+      send(
+        new SessionRefused({ sessionId: m.sessionId, code: 'ERR_SESSION_REFUSED', reason }),
+        peer,
+      ),
+    ];
+    if (!own) return refuse(`no listing ${m.name} here`);
+    if (!(m.subscriber instanceof ActorAddress) || dir.sessions.get(m.sessionId)) {
+      return refuse(`session ${m.sessionId} cannot be opened`);
+    }
+    const s: Session = {
+      id: m.sessionId,
+      listingId: m.listingId,
+      name: own.entry.name,
+      search: m.search,
+      searchId: undefined,
+      routeKey: undefined,
+      level: m.level,
+      side: 'publisher',
+      subscriber: m.subscriber,
+      publisher: own.actor,
+      remoteAgent: peer,
+      publisherWhere: own.entry.publisher.where,
+      open: false,
+    };
+    dir.sessions.add(s);
+    const out: Effect[] = [
+      send(new SessionOpened({ sessionId: m.sessionId, publisher: own.actor }), peer),
+    ];
+    dir.opened(s, out);
+    return out;
+  }
+}

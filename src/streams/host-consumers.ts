@@ -1,0 +1,283 @@
+/**
+ * The consumer side of a stream host: attaching clients to named
+ * consumers, pushing deliveries within each client's window, settling
+ * acknowledgements, and handing work on when a client goes.
+ *
+ * @module
+ */
+import { CallsignError, codeOf, toError } from '../errors.ts';
+import type { ActorAddress } from '../runtime/address.ts';
+import type { ActorContext } from '../runtime/context.ts';
+import { type Attachment, ConsumerAttachments, deliveryKey } from './attachments.ts';
+import { CONSUMER_MODES, type ConsumerMode } from './config.ts';
+import {
+  ConsumerActive,
+  type ConsumerAttach,
+  ConsumerAttached,
+  type ConsumerSettle,
+  ConsumerSettled,
+  StreamDeliveries,
+  StreamDelivery,
+  StreamRefused,
+} from './protocol.ts';
+import type { Delivery, StreamStore } from './store.ts';
+
+/** The most deliveries one client may have in flight per consumer. */
+export const MAX_WINDOW = 10_000;
+
+/** What the host knows of one client of its consumers. */
+export interface ConsumerClient {
+  readonly key: string;
+  readonly address: ActorAddress;
+  /** `stream\nconsumer` of each consumer it is attached to. */
+  readonly consumers: Set<string>;
+}
+
+interface Bound {
+  readonly stream: string;
+  readonly name: string;
+  readonly clients: ConsumerAttachments<ConsumerClient>;
+  pumping: boolean;
+  again: boolean;
+  scheduled: Promise<void> | undefined;
+}
+
+/** A delivery as a message. */
+export function deliveryMessage(d: Delivery): StreamDelivery {
+  return new StreamDelivery(d as never);
+}
+
+/** The consumers of one host's store that clients are attached to. */
+export class HostConsumers {
+  readonly #self: ActorContext;
+  readonly #store: StreamStore;
+  readonly #bound = new Map<string, Bound>();
+
+  constructor(self: ActorContext, store: StreamStore) {
+    this.#self = self;
+    this.#store = store;
+  }
+
+  /** How many consumers have clients attached. */
+  get size(): number {
+    return this.#bound.size;
+  }
+
+  async attach(m: ConsumerAttach, client: ConsumerClient): Promise<void> {
+    const refuse = (code: string, reason: string) =>
+      this.#self.send(new StreamRefused({ id: m.id, code, reason }), client.address);
+    try {
+      const config = { ...m.config } as Record<string, unknown>;
+      const name = config.name;
+      if (typeof name !== 'string') {
+        throw new CallsignError('ERR_INVALID_CONSUMER', 'a consumer to attach to has a name');
+      }
+      const known = (await this.#store.listConsumers(m.stream)).includes(name);
+      const onlyName = Object.keys(config).every((k) => k === 'name' || k === 'mode');
+      const info =
+        known && onlyName
+          ? await this.#store.consumerInfo(m.stream, name)
+          : await this.#store.createConsumer(m.stream, config as never);
+      if (m.window < 1 || m.window > MAX_WINDOW) {
+        throw new CallsignError(
+          'ERR_INVALID_CONSUMER',
+          `a window is 1 to ${MAX_WINDOW} deliveries`,
+        );
+      }
+      const key = `${m.stream}\n${name}`;
+      let bound = this.#bound.get(key);
+      if (!bound) {
+        const mode: ConsumerMode = CONSUMER_MODES.includes(info.config.mode)
+          ? info.config.mode
+          : 'exclusive';
+        bound = {
+          stream: m.stream,
+          name,
+          clients: new ConsumerAttachments(mode),
+          pumping: false,
+          again: false,
+          scheduled: undefined,
+        };
+        this.#bound.set(key, bound);
+      }
+      const outcome = bound.clients.attach(client, m.window, m.metadataOnly);
+      if (outcome.kind === 'busy') {
+        refuse('ERR_CONSUMER_BUSY', `${name} of ${m.stream}: ${outcome.reason}`);
+        return;
+      }
+      client.consumers.add(key);
+      const { active } = outcome.attachment;
+      this.#self.send(
+        new ConsumerAttached({ id: m.id, consumer: name, mode: bound.clients.mode, active }),
+        client.address,
+      );
+      void this.pump(m.stream, name);
+    } catch (err) {
+      refuse(codeOf(err, 'ERR_INVALID_CONSUMER'), toError(err).message);
+    }
+  }
+
+  /**
+   * Sends what each attached client has room for, once per event-loop turn
+   * however many acknowledgements and appends asked for it, and to a client
+   * only once a quarter of its window is free (so deliveries go in batches).
+   */
+  pump(stream: string, name: string): Promise<void> {
+    const bound = this.#bound.get(`${stream}\n${name}`);
+    if (!bound) return Promise.resolve();
+    if (!bound.scheduled) {
+      bound.scheduled = new Promise<void>((resolve) => {
+        setImmediate(() => {
+          bound.scheduled = undefined;
+          this.#pumpNow(bound).then(resolve, resolve);
+        });
+      });
+    }
+    return bound.scheduled;
+  }
+
+  async #pumpNow(bound: Bound): Promise<void> {
+    const { stream, name } = bound;
+    if (bound.pumping) {
+      bound.again = true;
+      return;
+    }
+    bound.pumping = true;
+    try {
+      do {
+        bound.again = false;
+        for (const a of bound.clients.ready()) {
+          const room = a.window - a.inFlight.size;
+          if (room <= 0 || (a.inFlight.size > 0 && room < Math.ceil(a.window / 4))) continue;
+          const ds = await this.#store.pull(stream, name, {
+            max: room,
+            metadataOnly: a.metadataOnly,
+          });
+          if (ds.length === 0) break;
+          if (!bound.clients.attachments.includes(a)) {
+            // It went while we pulled: these go out again at once.
+            for (const d of ds) await this.#store.nak(stream, name, d.partition, d.sequence, 0);
+            bound.again = true;
+            continue;
+          }
+          for (const d of ds) bound.clients.sent(a, deliveryKey(d.partition, d.sequence));
+          this.#self.send(
+            ds.length === 1
+              ? deliveryMessage(ds[0] as Delivery)
+              : new StreamDeliveries({ deliveries: ds.map(deliveryMessage) }),
+            a.client.address,
+          );
+          if (ds.length === room) bound.again = true;
+        }
+      } while (bound.again);
+    } catch (err) {
+      this.#self.warning(`stream ${stream} consumer ${name}: ${toError(err).message}`);
+    } finally {
+      bound.pumping = false;
+    }
+  }
+
+  /** Pumps every consumer of `stream` (something was appended). */
+  pumpStream(stream: string): void {
+    for (const b of this.#bound.values()) if (b.stream === stream) void this.pump(b.stream, b.name);
+  }
+
+  /** Pumps every bound consumer (a tick: deliveries due again). */
+  pumpAll(): void {
+    for (const b of this.#bound.values()) void this.pump(b.stream, b.name);
+  }
+
+  async settle(m: ConsumerSettle, client: ConsumerClient): Promise<void> {
+    const key = `${m.stream}\n${m.consumer}`;
+    const bound = client.consumers.has(key) ? this.#bound.get(key) : undefined;
+    const answer = (settled: boolean) => {
+      if (m.confirm !== undefined) {
+        this.#self.send(new ConsumerSettled({ id: m.confirm, settled }), client.address);
+      }
+    };
+    if (!bound) {
+      if (m.confirm !== undefined) {
+        this.#self.send(
+          new StreamRefused({
+            id: m.confirm,
+            code: 'ERR_UNKNOWN_CONSUMER',
+            reason: `not attached to ${m.consumer}`,
+          }),
+          client.address,
+        );
+      }
+      return;
+    }
+    bound.clients.settled(deliveryKey(m.partition, m.sequence));
+    try {
+      const { stream, name } = bound;
+      const settled =
+        m.kind === 'ack'
+          ? await this.#store.ack(stream, name, m.partition, m.sequence)
+          : m.kind === 'term'
+            ? await this.#store.term(stream, name, m.partition, m.sequence)
+            : await this.#store.nak(stream, name, m.partition, m.sequence, m.delayMs ?? 0);
+      answer(settled);
+    } catch (err) {
+      if (m.confirm !== undefined) {
+        this.#self.send(
+          new StreamRefused({
+            id: m.confirm,
+            code: codeOf(err, 'ERR_INVALID_CONSUMER'),
+            reason: toError(err).message,
+          }),
+          client.address,
+        );
+      }
+    }
+    void this.pump(bound.stream, bound.name);
+  }
+
+  /** Detaches a client from one consumer, or from all of them. */
+  async detach(client: ConsumerClient, only?: { stream: string; consumer: string }): Promise<void> {
+    for (const key of [...client.consumers]) {
+      if (only !== undefined && key !== `${only.stream}\n${only.consumer}`) continue;
+      client.consumers.delete(key);
+      const bound = this.#bound.get(key);
+      if (!bound) continue;
+      const { promoted, orphaned } = bound.clients.detach(client);
+      if (promoted) {
+        this.#self.send(
+          new ConsumerActive({ stream: bound.stream, consumer: bound.name, active: true }),
+          promoted.client.address,
+        );
+      }
+      for (const k of orphaned) {
+        const [p, s] = k.split(':').map(Number) as [number, number];
+        await this.#store.nak(bound.stream, bound.name, p, s, 0).catch(() => false);
+      }
+      if (bound.clients.size === 0) this.#bound.delete(key);
+      else void this.pump(bound.stream, bound.name);
+    }
+  }
+
+  /** Forgets every consumer of a deleted stream (their clients get Dropped with the listing). */
+  forgetStream(stream: string): void {
+    for (const [key, b] of this.#bound) if (b.stream === stream) this.#bound.delete(key);
+  }
+
+  /** What is attached, for reports. */
+  report(): {
+    stream: string;
+    consumer: string;
+    mode: string;
+    clients: number;
+    inFlight: number;
+  }[] {
+    return [...this.#bound.values()].map((b) => ({
+      stream: b.stream,
+      consumer: b.name,
+      mode: b.clients.mode,
+      clients: b.clients.size,
+      inFlight: b.clients.attachments.reduce(
+        (n, a: Attachment<ConsumerClient>) => n + a.inFlight.size,
+        0,
+      ),
+    }));
+  }
+}

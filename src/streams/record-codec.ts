@@ -1,0 +1,165 @@
+/**
+ * The bytes of a stored record, as the lmdb driver writes them: a flags
+ * byte, the publish time, the subject, the optional fields the flags name,
+ * then the data to the end. Smaller and quicker to read than a general
+ * encoding, and the data is one slice. Pure.
+ *
+ * @module
+ */
+import { CallsignError } from '../errors.ts';
+import type { RecordData } from './backend.ts';
+
+const KEY = 1;
+const PROPERTIES = 2;
+const EVENT_TIME = 4;
+const PRODUCER = 8;
+const TYPE = 16;
+const MESSAGE_ID = 32;
+
+function textLength(s: string): number {
+  return Buffer.byteLength(s, 'utf8');
+}
+
+function varuintLength(n: number): number {
+  let len = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 0x80);
+    len++;
+  }
+  return len;
+}
+
+let at = 0;
+
+function writeUint(out: Buffer, n: number): void {
+  while (n >= 0x80) {
+    out[at++] = (n & 0x7f) | 0x80;
+    n = Math.floor(n / 0x80);
+  }
+  out[at++] = n;
+}
+
+function writeText(out: Buffer, s: string, length: number): void {
+  writeUint(out, length);
+  at += out.write(s, at, 'utf8');
+}
+
+function readUint(buf: Buffer): number {
+  let n = 0;
+  let scale = 1;
+  for (;;) {
+    if (at >= buf.length) throw bad();
+    const b = buf[at++] as number;
+    n += (b & 0x7f) * scale;
+    if (b < 0x80) return n;
+    scale *= 0x80;
+    if (scale > 2 ** 35) throw bad();
+  }
+}
+
+function readText(buf: Buffer): string {
+  const len = readUint(buf);
+  if (at + len > buf.length) throw bad();
+  const s = buf.toString('utf8', at, at + len);
+  at += len;
+  return s;
+}
+
+/** The bytes of `r`. */
+export function encodeRecord(r: RecordData): Buffer {
+  let flags = 0;
+  let size = 1 + 8;
+  const strings: string[] = [r.subject];
+  if (r.key !== undefined) {
+    flags |= KEY;
+    strings.push(r.key);
+  }
+  const props = r.properties ? Object.entries(r.properties) : undefined;
+  if (props) {
+    flags |= PROPERTIES;
+    size += varuintLength(props.length);
+    for (const [k, v] of props) strings.push(k, v);
+  }
+  if (r.eventTime !== undefined) {
+    flags |= EVENT_TIME;
+    size += 8;
+  }
+  if (r.producer !== undefined) {
+    flags |= PRODUCER;
+    strings.push(r.producer);
+  }
+  if (r.type !== undefined) {
+    flags |= TYPE;
+    strings.push(r.type);
+  }
+  if (r.messageId !== undefined) {
+    flags |= MESSAGE_ID;
+    strings.push(r.messageId);
+  }
+  const lengths: number[] = [];
+  for (const text of strings) {
+    const l = textLength(text);
+    lengths.push(l);
+    size += varuintLength(l) + l;
+  }
+  size += r.data.byteLength;
+  const out = Buffer.allocUnsafe(size);
+  out[0] = flags;
+  out.writeDoubleLE(r.publishTime, 1);
+  at = 9;
+  let i = 0;
+  writeText(out, strings[i] as string, lengths[i++] as number); // subject
+  if (flags & KEY) writeText(out, strings[i] as string, lengths[i++] as number);
+  if (props) {
+    writeUint(out, props.length);
+    for (let k = 0; k < props.length * 2; k++)
+      writeText(out, strings[i] as string, lengths[i++] as number);
+  }
+  if (flags & EVENT_TIME) {
+    out.writeDoubleLE(r.eventTime as number, at);
+    at += 8;
+  }
+  while (i < strings.length) writeText(out, strings[i] as string, lengths[i++] as number);
+  out.set(r.data, at);
+  return out;
+}
+
+/**
+ * The record in `bytes` (which it keeps: the data is a view of them).
+ *
+ * @throws CallsignError `ERR_STORAGE_CORRUPT` for bytes that are not a record
+ */
+export function decodeRecord(bytes: Uint8Array): RecordData {
+  const buf = Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (buf.length < 10 || (buf[0] as number) > 63) throw bad();
+  const flags = buf[0] as number;
+  at = 9;
+  const r: { -readonly [K in keyof RecordData]?: RecordData[K] } = {
+    publishTime: buf.readDoubleLE(1),
+    subject: readText(buf),
+  };
+  if (flags & KEY) r.key = readText(buf);
+  if (flags & PROPERTIES) {
+    const n = readUint(buf);
+    if (n > buf.length) throw bad();
+    const props: Record<string, string> = {};
+    for (let k = 0; k < n; k++) props[readText(buf)] = readText(buf);
+    r.properties = props;
+  }
+  if (flags & EVENT_TIME) {
+    if (at + 8 > buf.length) throw bad();
+    r.eventTime = buf.readDoubleLE(at);
+    at += 8;
+  }
+  if (flags & PRODUCER) r.producer = readText(buf);
+  if (flags & TYPE) r.type = readText(buf);
+  if (flags & MESSAGE_ID) r.messageId = readText(buf);
+  r.data = buf.subarray(at);
+  return r as RecordData;
+}
+
+function bad(): CallsignError {
+  return new CallsignError('ERR_STORAGE_CORRUPT', 'a stored record is damaged');
+}

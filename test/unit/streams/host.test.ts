@@ -1,0 +1,380 @@
+import { describe, expect, it, onTestFinished } from 'vitest';
+import {
+  type ActorContext,
+  Available,
+  configureDirectory,
+  configureTransport,
+  createRealm,
+  defineMessage,
+  generateNodeKeys,
+  Node,
+  subscribe,
+  t,
+} from '../../../src/index.ts';
+import { openConsumer } from '../../../src/streams/consumer.ts';
+import { openStreamStore } from '../../../src/streams/drivers.ts';
+import { streamHost } from '../../../src/streams/host.ts';
+import { openProducer } from '../../../src/streams/producer.ts';
+import {
+  ConsumerAttach,
+  ConsumerSettle,
+  StreamAppend,
+  StreamAppended,
+  StreamData,
+  StreamDelivery,
+  StreamFetch,
+  StreamManage,
+  StreamRead,
+  StreamRecords,
+  StreamRefused,
+} from '../../../src/streams/protocol.ts';
+
+class Reading extends defineMessage('test.streams.Reading', { device: t.string, value: t.float }) {}
+
+async function world() {
+  const node = new Node({ name: 'streams-test' });
+  configureTransport(node, { realm: createRealm('streams-test'), keys: generateNodeKeys() });
+  configureDirectory(node, { parent: null });
+  const store = await openStreamStore({ driver: 'memory' });
+  onTestFinished(async () => {
+    await node.stop();
+    await store.close();
+  });
+  node.start(streamHost, { store, scope: 'process', listing: 'streams' });
+  return { node, store };
+}
+
+/** Runs `fn` as an actor of `node` and gives its result. */
+function run<T>(node: Node, fn: (self: ActorContext) => Promise<T>): Promise<T> {
+  return node.start(fn).result as Promise<T>;
+}
+
+describe('stream host, producers and consumers (in one process)', () => {
+  it('appends through a producer found by name; a consumer gets them in select and resumes after its acks', async () => {
+    const { node, store } = await world();
+    await store.createStream({ name: 'readings', partitions: 2 });
+    // The host lists streams made before it started only at its start: start another for this one.
+    node.start(streamHost, { store, scope: 'process', streams: ['readings'] });
+    const results = await run(node, async (self) => {
+      const producer = openProducer(self, 'readings', { scope: 'process', name: 'gauge' });
+      const all = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          producer.append(new Reading({ device: `d${i % 5}`, value: i }), {
+            key: `d${i % 5}`,
+            eventTime: 1000 + i,
+          }),
+        ),
+      );
+      await producer.flush();
+      producer.close();
+      return all;
+    });
+    expect(results).toHaveLength(50);
+    expect(new Set(results.map((r) => `${r.partition}:${r.sequence}`)).size).toBe(50);
+
+    const firstHalf = await run(node, async (self) => {
+      const c = openConsumer(self, 'readings', {
+        scope: 'process',
+        name: 'report',
+        start: 'earliest',
+      });
+      await c.attached();
+      const seen: string[] = [];
+      while (seen.length < 20) {
+        const d = await self.select(StreamDelivery);
+        const m = c.message(d) as Reading;
+        expect(d).toMatchObject({
+          stream: 'readings',
+          consumer: 'report',
+          producer: 'gauge',
+          type: 'test.streams.Reading',
+          deliveryCount: 1,
+        });
+        expect(d.key).toBe(m.device);
+        seen.push(`${d.partition}:${d.sequence}`);
+        expect(await c.ackStored(d)).toBe(true);
+      }
+      c.close();
+      return seen;
+    });
+    const rest = await run(node, async (self) => {
+      const c = openConsumer(self, 'readings', {
+        scope: 'process',
+        name: 'report',
+        start: 'earliest',
+      });
+      const seen: string[] = [];
+      while (seen.length < 30) {
+        const d = await self.select(StreamDelivery);
+        seen.push(`${d.partition}:${d.sequence}`);
+        c.ack(d);
+      }
+      c.close();
+      return seen;
+    });
+    const everything = [...firstHalf, ...rest];
+    expect(new Set(everything).size).toBe(50);
+    expect(everything.sort()).toEqual(results.map((r) => `${r.partition}:${r.sequence}`).sort());
+  });
+
+  it('refuses bad appends with codes and keeps serving', async () => {
+    const { node, store } = await world();
+    await store.createStream({ name: 'small', maxMessageSize: 8, subjects: ['small.>'] });
+    node.start(streamHost, { store, scope: 'process', streams: ['small'] });
+    const codes = await run(node, async (self) => {
+      const p = openProducer(self, 'small', { scope: 'process' });
+      const outcome = (x: Promise<unknown>) =>
+        x.then(
+          () => 'ok',
+          (e: { code: string }) => e.code,
+        );
+      return [
+        await outcome(p.append(new Uint8Array(9), { subject: 'small.x' })),
+        await outcome(p.append(new Uint8Array(1), { subject: 'small..x' })),
+        await outcome(p.append(new Uint8Array(1), { subject: 'other' })),
+        await outcome(p.append(new Uint8Array(1), { subject: 'small.x', partition: 3 })),
+        await outcome(p.append(new Uint8Array(1), { subject: 'small.x' })),
+      ];
+    });
+    expect(codes).toEqual([
+      'ERR_MESSAGE_TOO_LARGE',
+      'ERR_INVALID_SUBJECT',
+      'ERR_SUBJECT_NOT_BOUND',
+      'ERR_INVALID_PARTITION',
+      'ok',
+    ]);
+  });
+
+  it('exclusive refuses a second attachment; shared splits; failover hands over from the last ack', async () => {
+    const { node, store } = await world();
+    for (const name of ['ex', 'sh', 'fo']) await store.createStream({ name });
+    node.start(streamHost, { store, scope: 'process', streams: ['ex', 'sh', 'fo'] });
+    const fill = async (stream: string, n: number) => {
+      for (let i = 0; i < n; i++) await store.append(stream, { data: new Uint8Array([i]) });
+    };
+    await fill('ex', 1);
+    await fill('sh', 40);
+    await fill('fo', 10);
+    const busy = await run(node, async (self) => {
+      const a = openConsumer(self, 'ex', { scope: 'process', name: 'one', start: 'earliest' });
+      await a.attached();
+      const b = openConsumer(self, 'ex', { scope: 'process', name: 'one', start: 'earliest' });
+      return b.attached().then(
+        () => 'attached',
+        (e: { code: string }) => e.code,
+      );
+    });
+    expect(busy).toBe('ERR_CONSUMER_BUSY');
+
+    let total = 0;
+    const shared = async () =>
+      run(node, async (self) => {
+        const c = openConsumer(self, 'sh', {
+          scope: 'process',
+          name: 'workers',
+          start: 'earliest',
+          mode: 'shared',
+          window: 4,
+        });
+        await c.attached();
+        const got: number[] = [];
+        // Until the two together have all 40 (the short select only looks at the count again).
+        while (total < 40) {
+          const d = await self.select(StreamDelivery, { seconds: 0.05 });
+          if (!(d instanceof StreamDelivery)) continue;
+          total++;
+          got.push(d.sequence);
+          c.ack(d);
+        }
+        c.close();
+        return got;
+      });
+    const [x, y] = await Promise.all([shared(), shared()]);
+    expect([...x, ...y].sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect(x.length).toBeGreaterThan(0);
+    expect(y.length).toBeGreaterThan(0);
+
+    // Failover: the first attached is active; it acknowledges 3 and goes; the standby takes over at 4.
+    let standbyAttached: (active: boolean) => void = () => {};
+    const standbyReady = new Promise<boolean>((resolve) => {
+      standbyAttached = resolve;
+    });
+    let activeAttached: () => void = () => {};
+    const activeReady = new Promise<void>((resolve) => {
+      activeAttached = resolve;
+    });
+    const first = node.start(async (self: ActorContext) => {
+      const c = openConsumer(self, 'fo', {
+        scope: 'process',
+        name: 'f',
+        start: 'earliest',
+        mode: 'failover',
+        window: 1,
+      });
+      await c.attached();
+      const wasActive = c.active;
+      activeAttached();
+      const got: number[] = [];
+      while (got.length < 3) {
+        const d = await self.select(StreamDelivery);
+        got.push(d.sequence);
+        await c.ackStored(d);
+      }
+      await standbyReady;
+      c.close();
+      return { got, wasActive };
+    });
+    await activeReady;
+    const second = node.start(async (self: ActorContext) => {
+      const c = openConsumer(self, 'fo', {
+        scope: 'process',
+        name: 'f',
+        start: 'earliest',
+        mode: 'failover',
+      });
+      await c.attached();
+      standbyAttached(c.active);
+      const got: number[] = [];
+      while (got.length < 7) {
+        const d = await self.select(StreamDelivery);
+        got.push(d.sequence);
+        c.ack(d);
+      }
+      return { got, active: c.active };
+    });
+    expect(await standbyReady).toBe(false);
+    const a = await first.result;
+    const b = await second.result;
+    expect(a).toEqual({ got: [1, 2, 3], wasActive: true });
+    expect(b).toEqual({ got: [4, 5, 6, 7, 8, 9, 10], active: true });
+  });
+
+  it("answers a stranger's bad requests with codes, one by one, and goes on serving", async () => {
+    const { node, store } = await world();
+    await store.createStream({ name: 'target', partitions: 2 });
+    await store.append('target', { data: new Uint8Array([1, 2, 3]) }, { partition: 0 });
+    node.start(streamHost, { store, scope: 'process', streams: ['target'] });
+    const answers = await run(node, async (self) => {
+      subscribe(self, 'target', { scope: 'process' });
+      await self.select(Available);
+      const host = self.returnAddress as NonNullable<typeof self.returnAddress>;
+      const ask = async (m: Parameters<typeof self.send>[0]) => {
+        self.send(m, host);
+        const r = await self.select(StreamRefused, StreamAppended, StreamData, StreamRecords, {
+          seconds: 5,
+        });
+        return r instanceof StreamRefused ? r.code : r.constructor.name;
+      };
+      return [
+        await ask(new StreamAppend({ id: 1, stream: 'elsewhere', data: new Uint8Array(1) })),
+        await ask(
+          new StreamAppend({ id: 2, stream: 'target', data: new Uint8Array(1), partition: 9 }),
+        ),
+        await ask(
+          new StreamAppend({
+            id: 3,
+            stream: 'target',
+            data: new Uint8Array(1),
+            subject: 'target.*',
+          }),
+        ),
+        await ask(
+          new ConsumerAttach({
+            id: 4,
+            stream: 'target',
+            config: { name: 'c' },
+            metadataOnly: false,
+            window: 0,
+          }),
+        ),
+        await ask(
+          new ConsumerAttach({
+            id: 5,
+            stream: 'target',
+            config: { name: 'c2', start: { kind: 'sequence', sequence: -5 } },
+            metadataOnly: false,
+            window: 5,
+          }),
+        ),
+        await ask(
+          new ConsumerAttach({
+            id: 6,
+            stream: 'target',
+            config: { name: 7 },
+            metadataOnly: false,
+            window: 5,
+          }),
+        ),
+        await ask(
+          new ConsumerSettle({
+            stream: 'target',
+            consumer: 'nobody',
+            partition: 0,
+            sequence: 1,
+            kind: 'ack',
+            confirm: 7,
+          }),
+        ),
+        await ask(new StreamFetch({ id: 8, stream: 'target', partition: 0, sequence: 99 })),
+        await ask(new StreamFetch({ id: 9, stream: 'target', partition: 7, sequence: 1 })),
+        await ask(
+          new StreamRead({
+            id: 10,
+            stream: 'target',
+            partition: 5,
+            from: 1,
+            max: 10,
+            metadataOnly: false,
+            waitMs: 0,
+          }),
+        ),
+        await ask(
+          new StreamManage({ id: 11, action: 'purge', stream: 'target', args: { partition: 'x' } }),
+        ),
+        await ask(new StreamManage({ id: 12, action: 'info', stream: 'elsewhere', args: {} })),
+        await ask(new StreamManage({ id: 13, action: 'create', args: { name: 'bad name' } })),
+        await ask(
+          new StreamRead({
+            id: 14,
+            stream: 'target',
+            partition: 0,
+            from: 1,
+            max: 1_000_000,
+            metadataOnly: false,
+            waitMs: 0,
+          }),
+        ),
+        await ask(
+          new StreamFetch({
+            id: 15,
+            stream: 'target',
+            partition: 0,
+            sequence: 1,
+            offset: 1,
+            length: 1,
+          }),
+        ),
+        await ask(new StreamAppend({ id: 16, stream: 'target', data: new Uint8Array(1) })),
+      ];
+    });
+    expect(answers).toEqual([
+      'ERR_UNKNOWN_STREAM',
+      'ERR_INVALID_PARTITION',
+      'ERR_INVALID_SUBJECT',
+      'ERR_INVALID_CONSUMER',
+      'ERR_INVALID_CONSUMER',
+      'ERR_INVALID_CONSUMER',
+      'ERR_UNKNOWN_CONSUMER',
+      'ERR_NO_SUCH_RECORD',
+      'ERR_INVALID_PARTITION',
+      'ERR_INVALID_PARTITION',
+      'ERR_INVALID_SETTINGS',
+      'ERR_UNKNOWN_STREAM',
+      'ERR_INVALID_STREAM',
+      'StreamRecords',
+      'StreamData',
+      'StreamAppended',
+    ]);
+    expect((await store.streamInfo('target')).messages).toBe(2);
+  });
+});
