@@ -91,11 +91,11 @@ function listingOf(i: number): ListingEntry {
   };
 }
 
-function searchOf(id: string, pattern: string, regex: boolean): SearchEntry {
+function searchOf(id: string, pattern: string, regex: boolean | 'subject'): SearchEntry {
   return {
     id,
     pattern,
-    kind: regex ? 'regex' : 'name',
+    kind: regex === 'subject' ? 'subject' : regex ? 'regex' : 'name',
     scope: 'lan',
     subscriber: { nodeKey: fresh(`sub-${id}-key`), actor: 3, where: fresh(`subscriber ${id}`) },
   };
@@ -204,11 +204,15 @@ function searchTable(exactCount: number, regexCount: number, literal: boolean): 
 }
 
 /** Median milliseconds to put a regular-expression search into `table` (withdrawn each time). */
-function measureNewSearch(table: DirectoryTable, pattern: string): { ms: number; routes: number } {
+function measureNewSearch(
+  table: DirectoryTable,
+  pattern: string,
+  kind: 'regex' | 'subject' = 'regex',
+): { ms: number; routes: number } {
   const times: number[] = [];
   let routes = 0;
   for (let k = 0; k < SCAN_RUNS; k++) {
-    const search = searchOf(`scan-${k}`, pattern, true);
+    const search = searchOf(`scan-${k}`, pattern, kind === 'regex' ? true : 'subject');
     const t0 = performance.now();
     routes = table.putSearch('subscriber', search).length;
     times.push(performance.now() - t0);
@@ -245,7 +249,10 @@ console.error(`filled ${big.stats().listings} listings in ${Math.round(fillMs)} 
 const unfiled = measureNewSearch(big, '[a-z]+-[4][2][4][2][0-9]*\\.eu-.*');
 const inside = measureNewSearch(big, '[a-z]+-4242[0-9]*\\.eu-.*');
 const prefixed = measureNewSearch(big, 'orders-4242[0-9]*\\.eu-.*');
-console.error('measured new regex searches');
+// A new subject-pattern search: names are not indexed for it, so it scans too.
+const subjectScan = measureNewSearch(big, '*.eu-nowhere', 'subject');
+const subjectPrefixed = measureNewSearch(big, 'orders-4242.*', 'subject');
+console.error('measured new regex and subject searches');
 
 // One link going away with everything it held.
 const removeStart = performance.now();
@@ -291,11 +298,13 @@ const scanRow = (label: string, f: { ms: number; routes: number }) => [
 ];
 console.log(
   formatTable(
-    [`new regex search on ${LISTINGS.toLocaleString('en')} names`, 'ms (median)', 'routes'],
+    [`new pattern search on ${LISTINGS.toLocaleString('en')} names`, 'ms (median)', 'routes'],
     [
       scanRow('no literal text: the regex runs on every name', unfiled),
       scanRow('literal text inside only: the regex runs on every name', inside),
       scanRow('literal prefix: startsWith, then the regex', prefixed),
+      scanRow('subject pattern, no literal prefix (`*.eu-nowhere`)', subjectScan),
+      scanRow('subject pattern, literal prefix (`orders-4242.*`)', subjectPrefixed),
     ],
   ),
 );
@@ -345,5 +354,7 @@ console.log(
     new_regex_search_ms: round(unfiled.ms),
     new_regex_search_inside_ms: round(inside.ms),
     new_regex_search_prefixed_ms: round(prefixed.ms),
+    new_subject_search_ms: round(subjectScan.ms),
+    new_subject_search_prefixed_ms: round(subjectPrefixed.ms),
   }),
 );

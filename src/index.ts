@@ -62,6 +62,7 @@ export {
   directoryFromEnvironment,
   type NodeProcess,
   runNode,
+  transportFromEnvironment,
 } from './runtime/create-node.ts';
 export { LOG_LEVELS, Logger, type LogLevel, memorySink, streamSink } from './runtime/log.ts';
 export {

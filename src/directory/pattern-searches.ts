@@ -1,21 +1,27 @@
 /**
  * The searches of a directory table that are patterns rather than names:
- * regular expressions and subject patterns, each filed in its index, and the
- * listing names that are subjects, so that each side finds the other without
- * scanning everything.
+ * regular expressions and subject patterns, each filed in its index.
  *
- * - A new listing finds its pattern searches: the regular expressions its
- *   name is a candidate for (by literal text), each then tested; the subject
- *   patterns that match it, by walking the pattern index.
- * - A new pattern search finds its listings: a regular expression tests every
- *   name held (cheapened by a literal prefix or suffix); a subject pattern
- *   walks the index of subject names.
+ * - A new listing finds its pattern searches without a scan: the regular
+ *   expressions its name is a candidate for (by literal text), each then
+ *   tested; the subject patterns that match it, by walking the pattern index.
+ * - A new pattern search tests every name held, cheapened by a literal
+ *   prefix (or suffix). Listing names are not filed a second time for subject
+ *   patterns: an index of every name doubled the table's memory (a million
+ *   listings went from 935 MiB to 1.76 GiB), while a scan costs a new search
+ *   what a new regular-expression search costs already.
  *
  * @module
  */
 import { RegexSearchIndex } from './regex-search-index.ts';
 import type { SearchPattern } from './search-pattern.ts';
-import { isValidSubject, SubjectNameIndex, SubjectPatternIndex } from './subject-pattern.ts';
+import {
+  compileSubjectMatcher,
+  hasWildcard,
+  isValidSubject,
+  patternTokens,
+  SubjectPatternIndex,
+} from './subject-pattern.ts';
 
 /** A pattern search as the table holds it. */
 export interface PatternSearch {
@@ -33,7 +39,6 @@ export interface NamedListing {
 export class PatternSearches<S extends PatternSearch, L extends NamedListing> {
   readonly #regex = new RegexSearchIndex<S>();
   readonly #subjects = new SubjectPatternIndex<S>();
-  readonly #subjectNames = new SubjectNameIndex<L>();
 
   /** Files a search of kind `regex` or `subject`. */
   add(search: S): void {
@@ -44,15 +49,6 @@ export class PatternSearches<S extends PatternSearch, L extends NamedListing> {
   delete(search: S): void {
     if (search.pattern !== undefined) this.#regex.delete(search);
     else this.#subjects.delete(search);
-  }
-
-  /** Files a listing whose name is a subject, so that subject patterns find it. */
-  addListing(listing: L): void {
-    if (isValidSubject(listing.entry.name)) this.#subjectNames.add(listing, listing.entry.name);
-  }
-
-  deleteListing(listing: L): void {
-    this.#subjectNames.delete(listing);
   }
 
   /** Calls `visit` with each pattern search that matches `name`. */
@@ -66,9 +62,8 @@ export class PatternSearches<S extends PatternSearch, L extends NamedListing> {
   }
 
   /**
-   * Calls `visit` with each name `search` matches: of `names` (every name the
-   * table holds) for a regular expression, of the subject names filed here
-   * for a subject pattern (each listing once).
+   * Calls `each(name, visit)` with each of `names` (every name the table
+   * holds, each once) that `search` matches.
    */
   listingsOf(
     search: S,
@@ -78,7 +73,17 @@ export class PatternSearches<S extends PatternSearch, L extends NamedListing> {
   ): void {
     const pattern = search.pattern;
     if (pattern === undefined) {
-      this.#subjectNames.matching(search.entry.pattern, visit);
+      const subject = search.entry.pattern;
+      if (!hasWildcard(subject)) {
+        each(subject, visit); // one name: no scan
+        return;
+      }
+      const matches = compileSubjectMatcher(subject);
+      const prefix = literalPrefix(subject);
+      for (const name of names) {
+        if (prefix !== '' && !name.startsWith(prefix)) continue;
+        if (matches(name)) each(name, visit);
+      }
       return;
     }
     const { regex, prefix, suffix } = pattern;
@@ -91,4 +96,14 @@ export class PatternSearches<S extends PatternSearch, L extends NamedListing> {
       each(name, visit);
     }
   }
+}
+
+/** The tokens of a subject pattern before its first wildcard, each with its dot: `lab.` of `lab.*.t`. */
+function literalPrefix(pattern: string): string {
+  let prefix = '';
+  for (const token of patternTokens(pattern)) {
+    if (token === '*' || token === '>') return prefix;
+    prefix += `${token}.`;
+  }
+  return prefix;
 }

@@ -162,6 +162,34 @@ export function compileSubjectPattern(pattern: string): (subject: string) => boo
   return (subject) => tokensMatch(tokens, subject.split('.'));
 }
 
+/** One token of a valid subject, as a regular expression (see BAD_TOKEN_CHAR). */
+const TOKEN = String.raw`[^\s\p{Cc}.*>]+`;
+
+/**
+ * A compiled pattern that also checks what it is given: true only for a
+ * valid subject that matches, false for any other string. For matching one
+ * pattern against many names that may not be subjects at all (a directory's
+ * listing names), in one regular-expression test each.
+ */
+export function compileSubjectMatcher(pattern: string): (name: string) => boolean {
+  const tokens = patternTokens(pattern);
+  const source = tokens
+    .map((t) =>
+      t === '*'
+        ? TOKEN
+        : t === '>'
+          ? `${TOKEN}(?:\\.${TOKEN})*`
+          : t.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&'),
+    )
+    .join('\\.');
+  const regex = new RegExp(`^${source}$`, 'u');
+  const open = tokens.at(-1) === '>';
+  return (name) =>
+    name.length <= MAX_SUBJECT_LENGTH &&
+    regex.test(name) &&
+    (!open || name.split('.').length <= MAX_SUBJECT_TOKENS);
+}
+
 // ---------------------------------------------------------------------------
 // Indexes
 

@@ -284,7 +284,6 @@ export class DirectoryTable {
     this.#listings.set(entry.id, listing);
     link.listings.add(listing);
     this.#names.add(listing);
-    this.#patterns.addListing(listing);
 
     const exact = this.#exact.get(entry.name);
     if (exact !== undefined) {
@@ -305,7 +304,6 @@ export class DirectoryTable {
     link.listings.delete(listing);
     this.#releaseLink(link);
     this.#names.remove(listing);
-    this.#patterns.deleteListing(listing);
 
     const exact = this.#exact.get(entry.name);
     if (exact !== undefined) {

@@ -4,6 +4,8 @@ import { Stop } from '../messages/standard.ts';
 import { configureDirectory } from '../pubsub/api.ts';
 import type { NodeDirectoryInit } from '../pubsub/options.ts';
 import { parentEndpoint } from '../pubsub/well-known.ts';
+import { configureTransport } from '../transport/transport.ts';
+import { resolveRealmPath } from '../wire/realm.ts';
 import { Logger, streamSink } from './log.ts';
 import { type ActorKind, faultedFrom, Node } from './node.ts';
 import { EXIT_CODES, exitCodeFor, formatOutput } from './output.ts';
@@ -19,6 +21,19 @@ export interface CreateNodeOptions<S extends Settings> {
   argv?: readonly string[];
   /** How long the node may take to close its connections after main ends, in seconds. Default 2. */
   stopSeconds?: number;
+}
+
+/**
+ * What the environment says about a node's transport: its realm file
+ * (`CALLSIGN_REALM`, else under `XDG_CONFIG_HOME` or `~/.config`) and its
+ * key file (`CALLSIGN_NODE_KEYS`, else new keys per process).
+ */
+export function transportFromEnvironment(env: NodeJS.ProcessEnv): {
+  realmFile: string;
+  keysFile?: string;
+} {
+  const keysFile = env.CALLSIGN_NODE_KEYS;
+  return { realmFile: resolveRealmPath(env), ...(keysFile ? { keysFile } : {}) };
 }
 
 /**
@@ -120,6 +135,7 @@ export async function runNode<S extends Settings>(
   const logger = new Logger(parsed.debugLevel, streamSink(proc.stderr));
   const node = new Node({ name: programName, logger });
   configureDirectory(node, directoryFromEnvironment(proc.env ?? {}, programName));
+  configureTransport(node, transportFromEnvironment(proc.env ?? {}));
   const { address, result } = node.start(main, parsed.settings, { name: programName });
   let signals = 0;
   let forced: ((code: number) => void) | undefined;

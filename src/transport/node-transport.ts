@@ -16,10 +16,18 @@ import { wsTransport } from './ws-transport.ts';
 
 /** How a node's connections are secured and tuned; see {@link configureTransport}. */
 export interface TransportInit extends Partial<TransportOptions> {
-  /** The realm this node belongs to. Default: the realm file (see docs/security.md). */
+  /** The realm this node belongs to. Default: read from {@link TransportInit.realmFile}. */
   realm?: Realm;
-  /** This node's long-term keys. Default: `CALLSIGN_NODE_KEYS` file if set, else new keys per process. */
+  /**
+   * The realm file to read (created if missing) when `realm` is not given.
+   * Default: `~/.config/callsign/realm.json`. `createNode` sets it from the
+   * environment (`CALLSIGN_REALM`, `XDG_CONFIG_HOME`; see docs/security.md).
+   */
+  realmFile?: string;
+  /** This node's long-term keys. Default: read from `keysFile` if given, else new keys per process. */
   keys?: NodeKeys;
+  /** The file of this node's long-term keys (created if missing). `createNode` sets it from `CALLSIGN_NODE_KEYS`. */
+  keysFile?: string;
   /** Accept only peers whose long-term public key this approves. Default: any peer of the realm. */
   trust?: (peerPublicKey: Uint8Array) => boolean;
   /** What carries the frames. Default: {@link wsTransport} (unix sockets and TCP). */
@@ -62,7 +70,7 @@ export class NodeTransport {
   }
 
   configure(init: TransportInit): void {
-    const { realm, keys, trust, transport, ...options } = init;
+    const { realm, keys, trust, transport, realmFile, keysFile, ...options } = init;
     this.#options = resolveOptions({ ...this.#given, ...options });
     this.#given = { ...this.#given, ...options };
     this.#init = { ...this.#init, ...init };
@@ -77,9 +85,9 @@ export class NodeTransport {
   }
 
   async handshakeInit(expectedPeerKey?: Uint8Array): Promise<HandshakeInit> {
-    this.#realm ??= await loadOrCreateRealm(resolveRealmPath(process.env));
-    const keysPath = process.env.CALLSIGN_NODE_KEYS;
-    this.#keys ??= keysPath ? await loadOrCreateNodeKeys(keysPath) : generateNodeKeys();
+    this.#realm ??= await loadOrCreateRealm(this.#init.realmFile ?? resolveRealmPath({}));
+    const keysFile = this.#init.keysFile;
+    this.#keys ??= keysFile ? await loadOrCreateNodeKeys(keysFile) : generateNodeKeys();
     return {
       realm: this.#realm,
       keys: this.#keys,

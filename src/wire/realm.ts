@@ -156,10 +156,10 @@ export async function loadOrCreateRealm(
  *
  * @example
  * ```ts
- * const realm = await loadOrCreateRealm(resolveRealmPath());
+ * const realm = await loadOrCreateRealm(resolveRealmPath(process.env));
  * ```
  */
-export function resolveRealmPath(env: NodeJS.ProcessEnv = process.env): string {
+export function resolveRealmPath(env: NodeJS.ProcessEnv): string {
   const explicit = env[REALM_ENV];
   if (explicit !== undefined && explicit !== '') return resolve(explicit);
   const xdg = env.XDG_CONFIG_HOME;

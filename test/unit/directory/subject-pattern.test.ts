@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  compileSubjectMatcher,
   compileSubjectPattern,
   isValidSubject,
   isValidSubjectPattern,
@@ -54,6 +55,59 @@ describe('subjects and subject patterns', () => {
       expect(compileSubjectPattern(pattern)(subject), `compiled ${pattern} ~ ${subject}`).toBe(
         expected,
       );
+    }
+  });
+
+  it('compiles a matcher that also refuses names that are not subjects, as check-then-match does', () => {
+    const patterns = ['a.b', 'a.*', 'a.>', '>', '*', '*.b.*', 'a.*.>', 'x(1).$', 'µ.*', 'a-b.>'];
+    const names = [
+      'a',
+      'a.b',
+      'a.b.c',
+      'a.c',
+      'x.b.y',
+      'x(1).$',
+      'x(1).y',
+      'µ.ε',
+      'a-b.c.d',
+      'ab',
+      'a.b.',
+      '.a.b',
+      'a..b',
+      'a b.c',
+      'a.*',
+      'a.>',
+      'a\tb.c',
+      'a.\u0001',
+      `a.${'x'.repeat(1030)}`,
+      `a.${'b.'.repeat(70)}c`,
+      'a.b\nc',
+      '',
+    ];
+    for (const pattern of patterns) {
+      const matcher = compileSubjectMatcher(pattern);
+      for (const name of names) {
+        const expected = isValidSubject(name) && subjectMatches(pattern, name);
+        expect(matcher(name), `${pattern} ~ ${JSON.stringify(name)}`).toBe(expected);
+      }
+    }
+    // Random names from an alphabet rich in the characters that matter.
+    const alphabet = ['a', 'b', '.', '.', '*', '>', ' ', '-', '(', '$', '\\', 'é'];
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (let i = 0; i < 5_000; i++) {
+      let name = '';
+      const length = 1 + Math.floor(random() * 8);
+      for (let k = 0; k < length; k++) name += alphabet[Math.floor(random() * alphabet.length)];
+      for (const pattern of patterns) {
+        const expected = isValidSubject(name) && subjectMatches(pattern, name);
+        expect(compileSubjectMatcher(pattern)(name), `${pattern} ~ ${JSON.stringify(name)}`).toBe(
+          expected,
+        );
+      }
     }
   });
 
