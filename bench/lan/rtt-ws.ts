@@ -19,6 +19,8 @@ if (mode === 'server') {
   const count = Number(arg('count', '2000'));
   const ws = new WebSocket(`ws://${arg('host', '127.0.0.1')}:${arg('port', '7070')}/`, {
     perMessageDeflate: false,
+    // A zero masking key, as callsign's own links use (docs/transport.md).
+    generateMask: (mask: Buffer) => mask.fill(0),
   });
   await new Promise((r, j) => {
     ws.once('open', r);

@@ -42,6 +42,8 @@ export interface StackFixture {
   readonly params: StackParams;
   /** One line for the output, e.g. `nats-server 2.9.10 on 127.0.0.1:4222, not pinned`. */
   readonly summary?: string;
+  /** Processes `setup` started that do part of the stack's work (a broker), for `bench:cpu`. */
+  readonly pids?: readonly number[];
   /** Stops what `setup` started; safe to call twice. */
   close(): Promise<void>;
 }

@@ -45,7 +45,8 @@ async function setup() {
   const realm = createRealm('bench');
   return {
     params: { realm: Buffer.from(realm.secret).toString('base64') },
-    summary: 'callsign: encrypted (X25519 handshake, AES-256-GCM frames), ws over TCP',
+    summary:
+      'callsign: encrypted (X25519 handshake; ChaCha20-Poly1305 frames up to 32 KiB, AES-256-GCM above), ws over TCP',
     close: async () => {},
   };
 }
@@ -98,83 +99,65 @@ async function server(self: ActorContext): Promise<void> {
   }
 }
 
-interface Job {
-  run(self: ActorContext, server: ActorAddress): Promise<void>;
+/** The one outstanding reply or confirmation the client actor waits for. */
+interface Pending {
+  resolve(value: Echo | Done): void;
+  reject(error: Error): void;
 }
 
 async function connectClient(endpoint: string, params: StackParams): Promise<StackClient> {
   const node = nodeFor(params, 'bench-client');
-  const jobs: Job[] = [];
-  let wake: (() => void) | undefined;
-  let connected: (error?: Error) => void = () => {};
-  const ready = new Promise<void>((resolve, reject) => {
-    connected = (error) => (error ? reject(error) : resolve());
-  });
-  let stopping = false;
-  // One client actor runs every request and push, as an application would.
+  let pending: Pending | undefined;
+  let ready: (client: { self: ActorContext; server: ActorAddress } | Error) => void = () => {};
+  const connected = new Promise<{ self: ActorContext; server: ActorAddress } | Error>(
+    (resolve) => (ready = resolve),
+  );
+  // One client actor, as an application would have: it connects, then takes
+  // every reply and confirmation with select. The harness (one request or
+  // push at a time) sends through its context.
   node.spawn(async (self: ActorContext) => {
     connect(self, endpoint, { seconds: 10 });
     const c = await self.select(Connected, NotConnected);
     if (c instanceof NotConnected) {
-      connected(new Error(`${c.code}: ${c.reason}`));
+      ready(new Error(`${c.code}: ${c.reason}`));
       return;
     }
-    const server = self.returnAddress as ActorAddress;
-    connected();
-    while (!stopping) {
-      const job = jobs.shift();
-      if (job) await job.run(self, server);
-      else await new Promise<void>((resolve) => (wake = resolve));
+    ready({ self, server: self.returnAddress as ActorAddress });
+    for (;;) {
+      const m = await self.select(Echo, Done, Stop);
+      if (m instanceof Stop) return;
+      const p = pending;
+      pending = undefined;
+      p?.resolve(m);
     }
   });
-  await ready;
-  const submit = (job: Job) => {
-    jobs.push(job);
-    const w = wake;
-    wake = undefined;
-    w?.();
-  };
+  const client = await connected;
+  if (client instanceof Error) throw client;
+  const { self, server } = client;
+  const reply = () =>
+    new Promise<Echo | Done>((resolve, reject) => (pending = { resolve, reject }));
   return {
-    request(payload) {
-      return new Promise<Uint8Array>((resolve, reject) =>
-        submit({
-          async run(self, server) {
-            try {
-              self.send(new Echo({ data: payload }), server);
-              resolve((await self.select(Echo)).data);
-            } catch (err) {
-              reject(err);
-            }
-          },
-        }),
-      );
+    async request(payload) {
+      const answer = reply();
+      self.send(new Echo({ data: payload }), server);
+      return ((await answer) as Echo).data;
     },
-    push(payload: Uint8Array, count: number, options: PushOptions) {
-      return new Promise<number>((resolve, reject) =>
-        submit({
-          async run(self, server) {
-            try {
-              self.send(new Begin({ count }), server);
-              const every = Math.max(1, Math.floor(DRAIN_EVERY_BYTES / payload.byteLength));
-              const message = new Data({ data: payload });
-              for (let i = 1; i <= count; i++) {
-                self.send(message, server);
-                if (i % every === 0) {
-                  await drain(self, server);
-                  options.signal.throwIfAborted();
-                }
-              }
-              resolve((await self.select(Done)).count);
-            } catch (err) {
-              reject(err);
-            }
-          },
-        }),
-      );
+    async push(payload: Uint8Array, count: number, options: PushOptions) {
+      const done = reply();
+      self.send(new Begin({ count }), server);
+      const every = Math.max(1, Math.floor(DRAIN_EVERY_BYTES / payload.byteLength));
+      const message = new Data({ data: payload });
+      for (let i = 1; i <= count; i++) {
+        self.send(message, server);
+        if (i % every === 0) {
+          await drain(self, server);
+          options.signal.throwIfAborted();
+        }
+      }
+      return ((await done) as Done).count;
     },
     async close() {
-      stopping = true;
-      wake?.();
+      pending?.reject(new Error('closed'));
       await node.stop();
     },
   };
@@ -182,7 +165,7 @@ async function connectClient(endpoint: string, params: StackParams): Promise<Sta
 
 export const stack: Stack = {
   name: 'callsign',
-  description: 'callsign actors over an encrypted connection (ws over TCP, batched, AES-256-GCM)',
+  description: 'callsign actors over an encrypted connection (ws over TCP, batched, sealed frames)',
   variants: [{ id: 'actor-send', label: 'actor send, drain every 256 KiB' }],
   available: async () => true,
   setup,

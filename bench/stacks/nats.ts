@@ -69,6 +69,7 @@ async function setup(): Promise<StackFixture> {
   const [server, version] = await Promise.all([startNatsServer(), natsServerVersion()]);
   return {
     params: { url: server.url },
+    pids: server.pid === undefined ? [] : [server.pid],
     summary: `nats-server ${version ?? '?'} on ${server.url.slice('nats://'.length)} (pid ${server.pid}), not pinned`,
     close: () => server.close(),
   };

@@ -12,7 +12,8 @@
  * | `BATCH` | client → server | pushed payloads, each as u32 length + bytes |
  * | `DONE` | server → client | u32 count received, sent once the push is complete |
  *
- * Round trips send one frame per request. Throughput comes in two variants:
+ * The client masks with a zero key, as callsign does. Round trips send one
+ * frame per request. Throughput comes in two variants:
  * `per-message` (one `send` per message, the natural code) and `per-tick`
  * (messages written in one event-loop turn combined into one frame of at most
  * 64 KiB). Both stop writing while more than 1 MiB is buffered.
@@ -342,10 +343,20 @@ class WsClient implements StackClient {
   }
 }
 
+/**
+ * The client's masking key: zero, so that ws sends each frame as it is
+ * instead of masking it into a new buffer. callsign dials this way too (see
+ * docs/transport.md), so the floor it is measured against gets the same.
+ */
+function zeroMask(mask: Buffer): void {
+  mask.fill(0);
+}
+
 async function connect(endpoint: string): Promise<StackClient> {
   const socket = new WebSocket(endpoint, {
     perMessageDeflate: false,
     handshakeTimeout: CONNECT_TIMEOUT_MS,
+    generateMask: zeroMask,
   });
   await once(socket, 'open');
   return new WsClient(socket);
@@ -354,7 +365,7 @@ async function connect(endpoint: string): Promise<StackClient> {
 /** Raw ws binary frames over TCP on 127.0.0.1. */
 export const stack: Stack = {
   name: 'ws',
-  description: `ws ${WS_VERSION} binary frames over TCP 127.0.0.1${hasBufferutil() ? ', bufferutil' : ', no bufferutil'}`,
+  description: `ws ${WS_VERSION} binary frames over TCP 127.0.0.1, zero mask${hasBufferutil() ? ', bufferutil' : ', no bufferutil'}`,
   variants: [
     { id: 'per-message', label: 'one send per message' },
     { id: 'per-tick', label: 'sends combined per event-loop turn' },

@@ -3,7 +3,7 @@ import type { Address } from '../messages/address.ts';
 import { type Message, type MessageClass, typeNameOf } from '../messages/registry.ts';
 import { SelectTimer } from '../messages/standard.ts';
 import type { ActorAddress } from './address.ts';
-import { type Cell, type Envelope, takeTypes } from './cell.ts';
+import { type Cell, type Envelope, type Examiner, takeTypes } from './cell.ts';
 import type { LogLevel } from './log.ts';
 import type { ActorKind, Node, SpawnOptions } from './node.ts';
 
@@ -170,6 +170,20 @@ export class ActorBase {
  * ```
  */
 export class ActorContext extends ActorBase {
+  /** The examiner of the last select, kept for a loop that selects the same types each time. */
+  #lastTypes: readonly MessageClass[] = [];
+  #lastExaminer: Examiner | undefined;
+
+  #examinerOf(types: readonly MessageClass[]): Examiner {
+    const last = this.#lastTypes;
+    let same = this.#lastExaminer !== undefined && last.length === types.length;
+    for (let i = 0; same && i < types.length; i++) same = last[i] === types[i];
+    if (same) return this.#lastExaminer as Examiner;
+    this.#lastTypes = types;
+    this.#lastExaminer = takeTypes(types);
+    return this.#lastExaminer;
+  }
+
   /**
    * Waits for the first message of one of `types` (any message when none are
    * given). Messages of other types are saved, in order, for a later select;
@@ -187,7 +201,7 @@ export class ActorContext extends ActorBase {
       last !== undefined && typeof last !== 'function' ? (args.pop() as SelectOptions) : {};
     const types = args as MessageClass[];
     if (this.cell.ended) throw new CallsignError('ERR_ACTOR_STOPPED', `${this.name} has ended`);
-    const got = this.cell.next(takeTypes(types));
+    const got = this.cell.next(this.#examinerOf(types));
     if (!(got instanceof Promise)) {
       this.returnAddress = got.from;
       return got.message;

@@ -1,5 +1,5 @@
 import { CallsignError } from '../errors.ts';
-import type { Credit, OpenPayload } from '../wire/control.ts';
+import type { OpenPayload } from '../wire/control.ts';
 
 /**
  * Credit-based flow control for one connection, as pure bookkeeping.
@@ -32,10 +32,21 @@ export interface InFlight {
 interface Outgoing {
   messages: number;
   bytes: number;
-  /** Oldest first; `head` is the index of the oldest. */
-  inFlight: InFlight[];
+  /**
+   * Senders and type names of what is in flight, oldest first, at
+   * [head, tail); the arrays keep their room when the actor is idle.
+   */
+  froms: number[];
+  types: string[];
   head: number;
+  tail: number;
 }
+
+/**
+ * Book entries of actors with nothing in flight are kept for the next
+ * message (no object per round trip) while there are at most this many.
+ */
+const KEEP_IDLE = 64;
 
 function violation(text: string): CallsignError {
   return new CallsignError('ERR_FLOW_CONTROL', text);
@@ -88,36 +99,45 @@ export class SendFlow {
     );
   }
 
-  /** A message of `bytes` was written to actor `to`. */
-  sent(to: number, bytes: number, entry: InFlight): void {
+  /** A message of `bytes` from local actor `from`, of type `typeName`, was written to actor `to`. */
+  sent(to: number, bytes: number, from: number, typeName: string): void {
     let out = this.#out.get(to);
     if (out === undefined) {
-      out = { messages: 0, bytes: 0, inFlight: [], head: 0 };
+      out = { messages: 0, bytes: 0, froms: [], types: [], head: 0, tail: 0 };
       this.#out.set(to, out);
     }
     out.messages++;
     out.bytes += bytes;
-    out.inFlight.push(entry);
+    out.froms[out.tail] = from;
+    out.types[out.tail] = typeName;
+    out.tail++;
     this.#bytes += bytes;
   }
 
   /**
-   * The peer gave back `credit`.
+   * The peer gave back `messages` messages and `bytes` bytes of actor `to`.
    * @throws CallsignError ERR_FLOW_CONTROL for more than was in flight.
    */
-  credit(credit: Credit): void {
-    const out = this.#out.get(credit.to);
-    if (out === undefined || credit.messages > out.messages || credit.bytes > out.bytes) {
-      throw violation(`credit for actor ${credit.to} beyond what was in flight`);
+  credit(to: number, messages: number, bytes: number): void {
+    const out = this.#out.get(to);
+    if (out === undefined || messages > out.messages || bytes > out.bytes) {
+      throw violation(`credit for actor ${to} beyond what was in flight`);
     }
-    out.messages -= credit.messages;
-    out.bytes -= credit.bytes;
-    this.#bytes -= credit.bytes;
-    out.head += credit.messages;
+    out.messages -= messages;
+    out.bytes -= bytes;
+    this.#bytes -= bytes;
+    out.head += messages;
     if (out.messages === 0) {
-      this.#out.delete(credit.to);
-    } else if (out.head > 1024 && out.head * 2 > out.inFlight.length) {
-      out.inFlight = out.inFlight.slice(out.head);
+      if (this.#out.size > KEEP_IDLE) {
+        this.#out.delete(to);
+      } else {
+        out.head = 0;
+        out.tail = 0;
+      }
+    } else if (out.head > 1024 && out.head * 2 > out.tail) {
+      out.froms.copyWithin(0, out.head, out.tail);
+      out.types.copyWithin(0, out.head, out.tail);
+      out.tail -= out.head;
       out.head = 0;
     }
   }
@@ -125,8 +145,10 @@ export class SendFlow {
   /** Everything still in flight (for the report when the connection is lost), and forgets it. */
   takeInFlight(): InFlight[] {
     const all: InFlight[] = [];
-    for (const out of this.#out.values()) {
-      for (let i = out.head; i < out.inFlight.length; i++) all.push(out.inFlight[i]!);
+    for (const [to, out] of this.#out) {
+      for (let i = out.head; i < out.tail; i++) {
+        all.push({ from: out.froms[i]!, to, typeName: out.types[i]! });
+      }
     }
     this.#out.clear();
     this.#bytes = 0;
@@ -190,7 +212,7 @@ export class ReceiveFlow {
   /** The actor `to` took (or refused) one message of `bytes`: credit is owed. */
   taken(to: number, bytes: number): void {
     const inc = this.#in.get(to);
-    if (inc === undefined) return;
+    if (inc === undefined || inc.owedMessages >= inc.messages) return;
     inc.owedMessages++;
     inc.owedBytes += bytes;
     const w = this.#windows;
@@ -204,21 +226,19 @@ export class ReceiveFlow {
     }
   }
 
-  /** The credit to send now; it counts as given back. */
-  takeCredit(): Credit[] {
-    const out: Credit[] = [];
+  /** Hands `give` the credit to send now, one destination at a time; it counts as given back. */
+  takeCredit(give: (to: number, messages: number, bytes: number) => void): void {
     for (const to of this.#ready) {
       const inc = this.#in.get(to);
       if (inc === undefined || inc.owedMessages === 0) continue;
-      out.push({ to, messages: inc.owedMessages, bytes: inc.owedBytes });
+      give(to, inc.owedMessages, inc.owedBytes);
       inc.messages -= inc.owedMessages;
       inc.bytes -= inc.owedBytes;
       this.#bytes -= inc.owedBytes;
       inc.owedMessages = 0;
       inc.owedBytes = 0;
-      if (inc.messages === 0) this.#in.delete(to);
+      if (inc.messages === 0 && this.#in.size > KEEP_IDLE) this.#in.delete(to);
     }
     this.#ready.clear();
-    return out;
   }
 }

@@ -46,8 +46,16 @@ export interface Link {
    * before the first call wait for it.
    */
   attach(events: LinkEvents): void;
-  /** Sends one frame; the link owns `frame` from now on. Ignored once closed. */
-  send(frame: Uint8Array): void;
+  /**
+   * Sends one frame; the link owns `frame` from now on. Ignored once closed.
+   *
+   * `written`, when given, is called once the link has handed the frame's
+   * bytes on (to the kernel, say) and keeps no reference to them, so that
+   * the sender may fill the same buffer again. A link that passes the bytes
+   * themselves to the peer never calls it, nor does one that was closed
+   * before the frame went.
+   */
+  send(frame: Uint8Array, written?: () => void): void;
   /**
    * The handshake has completed: lift the limits that hold for strangers
    * (pending count, handshake deadline, handshake frame size).

@@ -1,7 +1,6 @@
 import type { ErrorCode } from '../errors.ts';
 import type { Message } from '../messages/registry.ts';
-import type { Credit } from '../wire/control.ts';
-import { type InFlight, SendFlow, type Windows } from './flow.ts';
+import { SendFlow, type Windows } from './flow.ts';
 import { type Overflow, SendQueues, type Waiting } from './overflow.ts';
 
 /** {@link Outbox.drained} waits while more than this is buffered for the link. */
@@ -71,9 +70,9 @@ export class Outbox {
     return this.#queues.waiting(from, to) === 0 && this.#flow.fits(to, size);
   }
 
-  /** A message went (written into the frame). */
-  sent(entry: InFlight, size: number): void {
-    this.#flow.sent(entry.to, size, entry);
+  /** A message of `size` bytes and type `typeName` from `from` to `to` went (written into the frame). */
+  sent(from: number, to: number, typeName: string, size: number): void {
+    this.#flow.sent(to, size, from, typeName);
   }
 
   /** A message that may not go yet waits, under its sender's policy. */
@@ -98,12 +97,18 @@ export class Outbox {
   }
 
   /**
-   * The peer gave credit back: what waited for it may go.
+   * The peer gave back credit of `messages` and `bytes` for actor `to`; call
+   * {@link Outbox.credited} after the last credit of a record.
    * @throws CallsignError ERR_FLOW_CONTROL for credit beyond what was in flight.
    */
-  credit(credits: readonly Credit[]): void {
-    for (const credit of credits) this.#flow.credit(credit);
-    this.#release(credits.map((c) => c.to));
+  credit(to: number, messages: number, bytes: number): void {
+    this.#flow.credit(to, messages, bytes);
+  }
+
+  /** Credit came back: what waited for it may go, and senders awaiting drain may go on. */
+  credited(): void {
+    if (this.#queues.size > 0) this.#release(this.#queues.receivers());
+    else this.wake();
   }
 
   /** Resolves once nothing of `from` waits for `to`, its window is at most half used and the link has room. */

@@ -129,9 +129,16 @@ class WsLink implements Link {
     }
   }
 
-  send(frame: Uint8Array): void {
+  send(frame: Uint8Array, written?: () => void): void {
     if (this.isClosed || this.#ws.readyState !== 1) return;
-    this.#ws.send(frame);
+    if (written) {
+      // ws copies nothing (the mask is zero): the socket holds the bytes until written.
+      this.#ws.send(frame, (err) => {
+        if (!err) written();
+      });
+    } else {
+      this.#ws.send(frame);
+    }
     if (!this.#wantDrain && this.#ws.bufferedAmount > HIGH_WATER) this.#wantDrain = true;
   }
 

@@ -30,6 +30,20 @@ export function wsTransport(_init: WsTransportInit = {}): LinkTransport {
   return { name: 'ws', listen: wsListen, dial };
 }
 
+/**
+ * The masking key of every frame this side sends: zero, so that ws sends the
+ * sealed frame as it is instead of masking it into a new buffer. Masking
+ * stops a script in a browser from making its WebSocket emit bytes that a
+ * proxy could mistake for HTTP (RFC 6455 §10.3). Here the client is a node,
+ * not a browser running strangers' scripts, and every payload after the
+ * handshake is AEAD ciphertext, which no one without the keys can choose;
+ * a zero key is allowed by the RFC and read like any other by the listener.
+ * See docs/transport.md.
+ */
+function zeroMask(mask: Buffer): void {
+  mask.fill(0);
+}
+
 /** Opens a WebSocket to `text` and gives its link once the upgrade is done. */
 function dial(text: string, init: DialInit): Promise<Link> {
   const endpoint = parseEndpoint(text);
@@ -40,6 +54,7 @@ function dial(text: string, init: DialInit): Promise<Link> {
       maxPayload: init.maxFrameBytes,
       handshakeTimeout: init.timeoutMs,
       skipUTF8Validation: true,
+      generateMask: zeroMask,
     });
     let guard: ReturnType<typeof guardSocket> | undefined;
     let socket: Duplex | undefined;

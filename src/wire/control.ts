@@ -121,25 +121,49 @@ export function decodeClose(payload: Uint8Array): ClosePayload {
 
 export function encodeCredits(credits: Iterable<Credit>): Uint8Array {
   const w = new Writer(64);
-  for (const c of credits) {
-    w.varuint(c.to);
-    w.varuint(c.messages);
-    w.varuint(c.bytes);
-  }
+  for (const c of credits) writeCredit(w, c.to, c.messages, c.bytes);
   return w.finish();
 }
 
+/** Writes one destination's credit into a CREDIT payload being built (see {@link encodeCredits}). */
+export function writeCredit(w: Writer, to: number, messages: number, bytes: number): void {
+  w.varuint(to);
+  w.varuint(messages);
+  w.varuint(bytes);
+}
+
 export function decodeCredits(payload: Uint8Array): Credit[] {
-  return decode('CREDIT', payload, (r) => {
-    const out: Credit[] = [];
-    while (r.remaining > 0) {
-      const credit = { to: r.varuint(), messages: r.varuint(), bytes: r.varuint() };
-      if (credit.messages < 1) throw malformed('CREDIT of no message');
-      out.push(credit);
+  const out: Credit[] = [];
+  readCredits(payload, (to, messages, bytes) => out.push({ to, messages, bytes }));
+  return out;
+}
+
+/**
+ * Reads a CREDIT payload, handing each destination's credit to `visit` as
+ * it goes (no objects); a malformed payload throws ERR_MALFORMED_FRAME,
+ * possibly after some credits were visited.
+ */
+export function readCredits(
+  payload: Uint8Array,
+  visit: (to: number, messages: number, bytes: number) => void,
+): void {
+  if (payload.length === 0) throw malformed('empty CREDIT');
+  // As decode() does, without a closure per record: this runs once per frame of a busy connection.
+  const r = new Reader(payload);
+  while (r.remaining > 0) {
+    let to: number;
+    let messages: number;
+    let bytes: number;
+    try {
+      to = r.varuint();
+      messages = r.varuint();
+      bytes = r.varuint();
+    } catch (err) {
+      throw new CallsignError('ERR_MALFORMED_FRAME', 'bad CREDIT payload', { cause: err });
     }
-    if (out.length === 0) throw malformed('empty CREDIT');
-    return out;
-  });
+    if (messages < 1) throw malformed('CREDIT of no message');
+    visit(to, messages, bytes);
+  }
 }
 
 /** What a TYPE record says: messages that start with `id` are of type `name`. */

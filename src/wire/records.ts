@@ -25,11 +25,20 @@ const FIRST = 1;
 const LAST = 2;
 /** The most header bytes a record can need besides its body. */
 const MAX_HEADER = 1 + 3 * 10 + 1 + 4;
+/** The largest payload of a control record written with {@link FramePacker.beginControl}. */
+export const MAX_CONTROL_PAYLOAD = 512;
 
 /** Options of {@link FramePacker}. */
 export interface FramePackerInit {
   /** The largest frame plaintext, in bytes. */
   maxFrameSize: number;
+  /**
+   * Records are batched into a frame up to this many bytes; a record that
+   * would take the frame past it starts the next frame, and a record larger
+   * than it goes alone in its frame (up to `maxFrameSize`). Default:
+   * `maxFrameSize`.
+   */
+  targetFrameSize?: number;
   /** Called with each finished frame plaintext (valid only during the call). */
   onFrame: (plaintext: Uint8Array) => void;
 }
@@ -40,6 +49,7 @@ export interface FramePackerInit {
  */
 export class FramePacker {
   readonly #max: number;
+  readonly #target: number;
   readonly #onFrame: (plaintext: Uint8Array) => void;
   readonly #frame: Writer;
   readonly #initial: number;
@@ -52,6 +62,8 @@ export class FramePacker {
   constructor(init: FramePackerInit) {
     if (init.maxFrameSize < 1024) throw new RangeError('maxFrameSize must be at least 1024');
     this.#max = init.maxFrameSize;
+    this.#target = Math.min(init.targetFrameSize ?? init.maxFrameSize, init.maxFrameSize);
+    if (!(this.#target >= 1024)) throw new RangeError('targetFrameSize must be at least 1024');
     this.#onFrame = init.onFrame;
     // Room for a whole frame and one more record, so a frame buffer never grows twice.
     this.#initial = init.maxFrameSize + 64 * 1024;
@@ -97,21 +109,26 @@ export class FramePacker {
     return w;
   }
 
-  /** Bytes of body written since {@link FramePacker.beginMessage}. */
+  /** Bytes of body (or control payload) written since {@link FramePacker.beginMessage} ({@link FramePacker.beginControl}). */
   get bodyLength(): number {
     return this.#frame.length - this.#bodyStart;
   }
 
+  /** The writer of the record begun. */
+  get writer(): Writer {
+    return this.#frame;
+  }
+
   /**
-   * Ends the message begun. One that no longer fits its frame moves to the
-   * next (the frame before it is sent first); one larger than a frame is cut
-   * into fragments.
+   * Ends the message begun. One that takes its frame past the target size
+   * moves to the next (the frame before it is sent first); one larger than a
+   * frame is cut into fragments.
    */
   commitMessage(): void {
     const open = this.#takeOpen();
     const w = this.#frame;
     const size = w.length - this.#bodyStart;
-    if (w.length <= this.#max) {
+    if (w.length <= this.#target || (this.#recordStart === 0 && w.length <= this.#max)) {
       w.patchU32(this.#lengthAt, size);
       return;
     }
@@ -160,6 +177,30 @@ export class FramePacker {
     return open;
   }
 
+  /**
+   * Starts a control record and gives the writer to write its payload into,
+   * straight into the frame (at most {@link MAX_CONTROL_PAYLOAD} bytes); then
+   * call {@link FramePacker.endControl}.
+   */
+  beginControl(op: number): Writer {
+    this.#room(MAX_CONTROL_PAYLOAD + MAX_HEADER);
+    const w = this.#frame;
+    w.u8(RECORD.control);
+    w.u8(op);
+    this.#lengthAt = w.length;
+    w.u32(0);
+    this.#bodyStart = w.length;
+    return w;
+  }
+
+  /** Ends the control record begun. */
+  endControl(): void {
+    const w = this.#frame;
+    const length = w.length - this.#bodyStart;
+    if (length > MAX_CONTROL_PAYLOAD) throw new RangeError('control payload too large');
+    w.patchU32(this.#lengthAt, length);
+  }
+
   /** Adds one control record. */
   control(op: number, payload: Uint8Array = EMPTY): void {
     if (payload.length + MAX_HEADER > this.#max) throw new RangeError('control payload too large');
@@ -180,8 +221,10 @@ export class FramePacker {
     this.#frame.reset();
   }
 
+  /** Sends the frame first if `bytes` more would take it past the target size. */
   #room(bytes: number): void {
-    if (this.#frame.length + bytes > this.#max) this.flush();
+    const length = this.#frame.length;
+    if (length > 0 && length + bytes > this.#target) this.flush();
   }
 
   #fragments(to: number, from: number, body: Uint8Array): void {

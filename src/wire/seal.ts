@@ -1,12 +1,13 @@
-import {
-  type CipherGCM,
-  createCipheriv,
-  createDecipheriv,
-  createSecretKey,
-  type DecipherGCM,
-  type KeyObject,
-} from 'node:crypto';
+import { hkdfSync } from 'node:crypto';
 import { CallsignError, type ErrorCode } from '../errors.ts';
+import {
+  COUNTER_LENGTH,
+  chachaAead,
+  type FrameAead,
+  gcmAead,
+  NONCE_LENGTH,
+  TAG_LENGTH,
+} from './frame-aead.ts';
 
 /** The default largest plaintext, in bytes, that one frame may carry (1 MiB). */
 export const DEFAULT_MAX_FRAME_SIZE = 1 << 20;
@@ -17,16 +18,21 @@ export const FRAME_OVERHEAD = 24;
 /** Length in bytes of a frame key. */
 export const FRAME_KEY_LENGTH = 32;
 
-const COUNTER_LENGTH = 8;
-const TAG_LENGTH = 16;
 /**
- * AES-256-GCM: on this project's machines (x86 with AES-NI) it seals a small
- * frame in about two thirds of ChaCha20-Poly1305's time through node:crypto,
- * and bulk data about 1.3 times faster (bench/README.md, `npm run bench:aead`).
+ * Frames whose plaintext is at most this long are sealed with
+ * ChaCha20-Poly1305, longer ones with AES-256-GCM; the receiver tells which
+ * from the frame's length alone. Below it a one-shot ChaCha20 call costs
+ * less than node:crypto's per-frame cipher set-up; above it AES's speed per
+ * byte wins (bench/README.md, `npm run bench:aead`).
  */
-const ALGORITHM = 'aes-256-gcm' as const;
-const AEAD_OPTIONS = { authTagLength: TAG_LENGTH } as const;
+export const CHACHA_MAX_PLAINTEXT = 32 * 1024;
+
 const MAX_UINT32 = 0xffffffff;
+const ascii = (text: string) => Buffer.from(text, 'latin1');
+/** HKDF info labels of the two keys each direction's frame key gives (docs/security.md). */
+const LABEL_CHACHA = ascii('callsign v1 frame key chacha20-poly1305');
+const LABEL_GCM = ascii('callsign v1 frame key aes-256-gcm');
+const EMPTY = new Uint8Array(0);
 
 // Set by the classes' static blocks; see setFrameCounterForTesting.
 type Move<T> = (target: T, high: number, low: number) => void;
@@ -39,13 +45,48 @@ export interface FrameInit {
   maxFrameSize?: number;
 }
 
+/** The two AEADs of one direction, each under its own key derived from the direction's key. */
+class FrameKeys {
+  readonly chacha: FrameAead;
+  readonly gcm: FrameAead;
+
+  constructor(key: Uint8Array) {
+    if (!(key instanceof Uint8Array) || key.byteLength !== FRAME_KEY_LENGTH) {
+      throw new CallsignError('ERR_INVALID_KEY', `a frame key must be ${FRAME_KEY_LENGTH} bytes`);
+    }
+    const chacha = derive(key, LABEL_CHACHA);
+    const gcm = derive(key, LABEL_GCM);
+    this.chacha = chachaAead(chacha);
+    this.gcm = gcmAead(gcm);
+    chacha.fill(0);
+    gcm.fill(0);
+  }
+
+  /** The AEAD of a frame with `length` bytes of plaintext. */
+  for(length: number): FrameAead {
+    return length <= CHACHA_MAX_PLAINTEXT ? this.chacha : this.gcm;
+  }
+}
+
+function derive(key: Uint8Array, label: Uint8Array): Uint8Array {
+  return new Uint8Array(hkdfSync('sha256', key, EMPTY, label, FRAME_KEY_LENGTH));
+}
+
+/** Writes the 12-byte nonce `0x00000000 ‖ high ‖ low`. */
+function setNonce(nonce: Buffer, high: number, low: number): void {
+  nonce.writeUInt32BE(high, 4);
+  nonce.writeUInt32BE(low, 8);
+}
+
 /**
  * Seals frames for one direction of one connection.
  *
- * A frame is `counter (8 bytes, big-endian) ‖ ciphertext ‖ tag (16 bytes)`,
- * sealed with AES-256-GCM under the direction's key. The nonce is
- * `0x00000000 ‖ counter`; the counter is also the additional authenticated
- * data. The counter starts at 0 and goes up by one per frame, so a nonce is
+ * A frame is `counter (8 bytes, big-endian) ‖ ciphertext ‖ tag (16 bytes)`.
+ * A plaintext of up to {@link CHACHA_MAX_PLAINTEXT} bytes is sealed with
+ * ChaCha20-Poly1305, a longer one with AES-256-GCM, each under its own key
+ * derived from the direction's key. The nonce is `0x00000000 ‖ counter`;
+ * the counter is also the additional authenticated data. The counter starts
+ * at 0 and goes up by one per frame, whichever AEAD sealed it, so a nonce is
  * never used twice under one key. After frame 2^64 − 1 the sealer refuses to
  * seal (`ERR_CLOSED`): open a new connection.
  *
@@ -56,13 +97,12 @@ export interface FrameInit {
  * ```
  */
 export class FrameSealer {
-  readonly #key: KeyObject;
+  readonly #keys: FrameKeys;
   readonly #maxFrameSize: number;
-  readonly #nonce = Buffer.alloc(12);
+  readonly #nonce = Buffer.alloc(NONCE_LENGTH);
   #high = 0;
   #low = 0;
   #exhausted = false;
-  #prepared: Prepared<CipherGCM> | undefined;
 
   static {
     moveSealer = (sealer, high, low) => {
@@ -72,13 +112,13 @@ export class FrameSealer {
   }
 
   /**
-   * @param key - 32 secret bytes; copied, so the caller may wipe its copy.
+   * @param key - 32 secret bytes; not kept (the two AEAD keys are derived from it), so the caller may wipe it.
    * @throws CallsignError `ERR_INVALID_KEY` for a key of the wrong length,
    *   `ERR_INVALID_SETTINGS` for a bad `maxFrameSize`.
    */
   constructor(key: Uint8Array, opts: FrameInit = {}) {
-    this.#key = importKey(key);
     this.#maxFrameSize = checkMaxFrameSize(opts.maxFrameSize);
+    this.#keys = new FrameKeys(key);
   }
 
   /**
@@ -96,26 +136,15 @@ export class FrameSealer {
   }
 
   /**
-   * Sets up the cipher of the next frame ahead of time (Node's per-frame
-   * cipher set-up is most of what a small frame costs), so that the next
-   * {@link FrameSealer.seal} does not wait for it. Call it when idle, after a
-   * frame has gone.
-   */
-  prepare(): void {
-    if (this.#exhausted || this.#prepared) return;
-    this.#prepared = prepared<CipherGCM>(this.#key, this.#high, this.#low, (a, k, n, o) =>
-      createCipheriv(a, k, n, o),
-    );
-  }
-
-  /**
-   * Seals one frame. The returned buffer is new and owned by the caller.
+   * Seals one frame. The returned buffer is new and owned by the caller, or,
+   * when `into` is given and has room for `plaintext.length + 24` bytes, a
+   * view of the start of `into` (which must not overlap `plaintext`).
    *
    * @throws CallsignError `ERR_FRAME_TOO_LARGE` when `plaintext` is longer
    *   than `maxFrameSize` (nothing is consumed; the sealer stays usable),
    *   `ERR_CLOSED` after 2^64 frames.
    */
-  seal(plaintext: Uint8Array): Uint8Array {
+  seal(plaintext: Uint8Array, into?: Buffer): Buffer {
     if (this.#exhausted) {
       throw new CallsignError('ERR_CLOSED', 'frame sealer is exhausted (2^64 frames); reconnect');
     }
@@ -136,25 +165,15 @@ export class FrameSealer {
     } else {
       this.#low = low + 1;
     }
-
-    const nonce = this.#nonce;
-    nonce.writeUInt32BE(high, 4);
-    nonce.writeUInt32BE(low, 8);
-    const frame = Buffer.allocUnsafe(COUNTER_LENGTH + length + TAG_LENGTH);
+    setNonce(this.#nonce, high, low);
+    const size = COUNTER_LENGTH + length + TAG_LENGTH;
+    const frame =
+      into !== undefined && into.byteLength >= size
+        ? into.subarray(0, size)
+        : Buffer.allocUnsafe(size);
     frame.writeUInt32BE(high, 0);
     frame.writeUInt32BE(low, 4);
-    const ready = this.#prepared;
-    this.#prepared = undefined;
-    let cipher: CipherGCM;
-    if (ready && ready.high === high && ready.low === low) {
-      cipher = ready.cipher;
-    } else {
-      cipher = createCipheriv(ALGORITHM, this.#key, nonce, AEAD_OPTIONS);
-      cipher.setAAD(frame.subarray(0, COUNTER_LENGTH));
-    }
-    if (length > 0) frame.set(cipher.update(plaintext), COUNTER_LENGTH);
-    cipher.final();
-    frame.set(cipher.getAuthTag(), COUNTER_LENGTH + length);
+    this.#keys.for(length).seal(frame, plaintext, this.#nonce);
     return frame;
   }
 }
@@ -172,14 +191,13 @@ export class FrameSealer {
  * ```
  */
 export class FrameOpener {
-  readonly #key: KeyObject;
+  readonly #keys: FrameKeys;
   readonly #maxFrameSize: number;
-  readonly #nonce = Buffer.alloc(12);
+  readonly #nonce = Buffer.alloc(NONCE_LENGTH);
   #high = 0;
   #low = 0;
   #exhausted = false;
   #failure: CallsignError | undefined;
-  #prepared: Prepared<DecipherGCM> | undefined;
 
   static {
     moveOpener = (opener, high, low) => {
@@ -189,21 +207,13 @@ export class FrameOpener {
   }
 
   /**
-   * @param key - 32 secret bytes; copied, so the caller may wipe its copy.
+   * @param key - 32 secret bytes; not kept (the two AEAD keys are derived from it), so the caller may wipe it.
    * @throws CallsignError `ERR_INVALID_KEY` for a key of the wrong length,
    *   `ERR_INVALID_SETTINGS` for a bad `maxFrameSize`.
    */
   constructor(key: Uint8Array, opts: FrameInit = {}) {
-    this.#key = importKey(key);
     this.#maxFrameSize = checkMaxFrameSize(opts.maxFrameSize);
-  }
-
-  /** Sets up the decipher of the next expected frame ahead of time; see {@link FrameSealer.prepare}. */
-  prepare(): void {
-    if (this.#exhausted || this.#prepared || this.#failure) return;
-    this.#prepared = prepared<DecipherGCM>(this.#key, this.#high, this.#low, (a, k, n, o) =>
-      createDecipheriv(a, k, n, o),
-    );
+    this.#keys = new FrameKeys(key);
   }
 
   /** The counter of the next frame this opener accepts. */
@@ -214,7 +224,7 @@ export class FrameOpener {
 
   /**
    * Authenticates and decrypts one frame and returns its plaintext (a new
-   * buffer owned by the caller).
+   * buffer owned by the caller); `frame` is left as it was.
    *
    * @throws CallsignError `ERR_FRAME_TRUNCATED` (shorter than 24 bytes),
    *   `ERR_FRAME_TOO_LARGE` (plaintext longer than `maxFrameSize`),
@@ -224,6 +234,21 @@ export class FrameOpener {
    *   further ahead), `ERR_CLOSED` (the opener failed before).
    */
   open(frame: Uint8Array): Uint8Array {
+    return this.#open(frame, false);
+  }
+
+  /**
+   * As {@link FrameOpener.open}, but decrypts into `frame` itself where the
+   * frame's AEAD allows (ChaCha20-Poly1305 through libsodium) and returns a
+   * view of it: no copy, no allocation. `frame`'s bytes are overwritten
+   * whatever the outcome; use it for a frame nobody else reads, as one just
+   * read from the socket.
+   */
+  openInPlace(frame: Uint8Array): Uint8Array {
+    return this.#open(frame, true);
+  }
+
+  #open(frame: Uint8Array, inPlace: boolean): Uint8Array {
     if (this.#failure !== undefined) {
       throw new CallsignError('ERR_CLOSED', `frame opener is closed after ${this.#failure.code}`, {
         cause: this.#failure,
@@ -245,26 +270,10 @@ export class FrameOpener {
 
     // Authenticate first (under the frame's own counter), so that the codes
     // below are only ever given for frames that our peer really sealed.
-    const nonce = this.#nonce;
-    nonce.writeUInt32BE(high, 4);
-    nonce.writeUInt32BE(low, 8);
-    const ready = this.#prepared;
-    this.#prepared = undefined;
-    let decipher: DecipherGCM;
-    if (ready && ready.high === high && ready.low === low) {
-      decipher = ready.cipher;
-    } else {
-      decipher = createDecipheriv(ALGORITHM, this.#key, nonce, AEAD_OPTIONS);
-      decipher.setAAD(frame.subarray(0, COUNTER_LENGTH));
-    }
-    decipher.setAuthTag(frame.subarray(total - TAG_LENGTH));
-    const plaintext: Uint8Array =
-      length > 0 ? decipher.update(frame.subarray(COUNTER_LENGTH, total - TAG_LENGTH)) : EMPTY;
-    try {
-      decipher.final();
-    } catch {
+    setNonce(this.#nonce, high, low);
+    const plaintext = this.#keys.for(length).open(frame, this.#nonce, inPlace);
+    if (plaintext === undefined)
       return this.#fail('ERR_FRAME_FORGED', 'frame does not authenticate');
-    }
 
     if (this.#exhausted || high !== this.#high || low !== this.#low) {
       const got = (BigInt(high) << 32n) | BigInt(low);
@@ -293,31 +302,6 @@ export class FrameOpener {
   }
 }
 
-const EMPTY = new Uint8Array(0);
-
-/** A cipher or decipher made ahead of time for the frame with this counter (AAD already set). */
-interface Prepared<C> {
-  readonly cipher: C;
-  readonly high: number;
-  readonly low: number;
-}
-
-function prepared<C extends CipherGCM | DecipherGCM>(
-  key: KeyObject,
-  high: number,
-  low: number,
-  make: (algorithm: 'aes-256-gcm', key: KeyObject, iv: Buffer, options: typeof AEAD_OPTIONS) => C,
-): Prepared<C> {
-  const counter = Buffer.alloc(COUNTER_LENGTH);
-  counter.writeUInt32BE(high, 0);
-  counter.writeUInt32BE(low, 4);
-  const nonce = Buffer.alloc(12);
-  counter.copy(nonce, 4);
-  const cipher = make(ALGORITHM, key, nonce, AEAD_OPTIONS);
-  cipher.setAAD(counter);
-  return { cipher, high, low };
-}
-
 /**
  * For tests only, and not exported from the wire layer: moves a fresh sealer
  * or opener to `counter` as if that many frames had passed, so that the
@@ -335,13 +319,6 @@ export function setFrameCounterForTesting(
   const low = Number(counter & 0xffffffffn);
   if (target instanceof FrameSealer) moveSealer(target, high, low);
   else moveOpener(target, high, low);
-}
-
-function importKey(key: Uint8Array): KeyObject {
-  if (!(key instanceof Uint8Array) || key.byteLength !== FRAME_KEY_LENGTH) {
-    throw new CallsignError('ERR_INVALID_KEY', `a frame key must be ${FRAME_KEY_LENGTH} bytes`);
-  }
-  return createSecretKey(key);
 }
 
 /**

@@ -35,6 +35,7 @@ import type { Connection } from '../../src/internal.ts';
 
 class Note extends defineMessage('test.compliance.Note', { n: t.int, text: t.string }) {}
 class Blob extends defineMessage('test.compliance.Blob', { data: t.bytes }) {}
+class Crowd extends defineMessage('test.compliance.Crowd', { actors: t.array(t.address) }) {}
 
 /** What an implementation gives the suite. */
 export interface TransportSetup {
@@ -51,7 +52,7 @@ function recording(inner: LinkTransport) {
   const wrap = (link: Link): Link => {
     links.push(link);
     const send = link.send.bind(link);
-    link.send = (frame: Uint8Array) => {
+    link.send = (frame: Uint8Array, written?: () => void) => {
       if (tamperNext && frame.length > 24) {
         tamperNext = false;
         const bad = frame.slice();
@@ -59,7 +60,7 @@ function recording(inner: LinkTransport) {
         send(bad);
         return;
       }
-      send(frame);
+      send(frame, written);
     };
     return link;
   };
@@ -204,6 +205,68 @@ export function describeTransport(name: string, setup: () => TransportSetup) {
       expect(srv.events.findIndex((e) => e instanceof Blob)).toBeLessThan(
         srv.events.findIndex((e) => e instanceof Note),
       );
+    });
+
+    it('carries many frames of 4 to 64 KiB in flight at once, each intact', async () => {
+      const { s, make } = world();
+      const a = make('a');
+      const b = make('b');
+      const srv = await server(a.node, s.endpoint(), () => {});
+      // Sealed frames of these sizes go into buffers the connection fills again once written.
+      const sizes = Array.from({ length: 300 }, (_, i) => 4096 + ((i * 7919) % (60 * 1024)));
+      const blob = (i: number) => new Uint8Array(sizes[i]!).map((_, j) => (i * 131 + j * 7) & 0xff);
+      await client(b.node, srv.endpoint, async (self, server) => {
+        for (let i = 0; i < sizes.length; i++) {
+          self.send(new Blob({ data: blob(i) }), server);
+          if (i % 50 === 49) await drain(self, server);
+        }
+      });
+      await until(() => srv.events.filter((e) => e instanceof Blob).length === sizes.length);
+      const got = srv.events.filter((e): e is Blob => e instanceof Blob);
+      got.forEach((m, i) => {
+        expect(Buffer.from(m.data).equals(Buffer.from(blob(i))), `blob ${i}`).toBe(true);
+      });
+    });
+
+    it('gives credit back to hundreds of actors at once, and each window opens again', async () => {
+      const { s, make } = world({
+        windows: { actorMessages: 2, actorBytes: 1 << 20, connectionBytes: 16 << 20 },
+      });
+      const a = make('a');
+      const b = make('b');
+      const COUNT = 300;
+      const srv = await server(a.node, s.endpoint(), (self, m) => {
+        if (!(m instanceof Note)) return;
+        // Actors that each take what comes and answer it: their credit goes back in one turn.
+        const actors = Array.from({ length: COUNT }, () =>
+          self.create(async (me: ActorContext) => {
+            for (;;) {
+              const n = await me.select(Note, Stop);
+              if (n instanceof Stop) return;
+              me.reply(n);
+            }
+          }),
+        );
+        self.reply(new Crowd({ actors }));
+      });
+      const out = await client(b.node, srv.endpoint, async (self, server) => {
+        self.send(new Note({ n: 0, text: 'crowd' }), server);
+        const { actors } = await self.select(Crowd);
+        let answers = 0;
+        // Three rounds of two messages per actor: each round needs the credit of the one before.
+        for (let round = 0; round < 3; round++) {
+          for (const actor of actors) {
+            self.send(new Note({ n: 1, text: 'x' }), actor);
+            self.send(new Note({ n: 2, text: 'y' }), actor);
+          }
+          for (let i = 0; i < 2 * actors.length; i++) {
+            await self.select(Note);
+            answers++;
+          }
+        }
+        return answers;
+      });
+      expect(out).toEqual({ value: 3 * 2 * COUNT });
     });
 
     it.each(['connector', 'listener'])(

@@ -50,6 +50,42 @@ describe('the frame packer, encoding straight into the frame', () => {
     ]);
   });
 
+  it('batches up to the target frame size; a larger message goes alone, unfragmented', () => {
+    const frames: Uint8Array[] = [];
+    const packer = new FramePacker({
+      maxFrameSize: 8192,
+      targetFrameSize: 2048,
+      onFrame: (p) => frames.push(p.slice()),
+    });
+    for (const [n, v] of [
+      [900, 1],
+      [900, 2],
+      [900, 3],
+      [5000, 4],
+      [100, 5],
+    ] as const) {
+      fill(packer.beginMessage(1, 2), n, v);
+      packer.commitMessage();
+    }
+    packer.message(1, 2, new Uint8Array(6000).fill(6));
+    packer.control(9);
+    packer.flush();
+    // [900, 900] | [900] | [5000] alone, past the target | [100] | [6000] alone | [control]
+    for (const f of frames) expect(f.length).toBeLessThanOrEqual(8192);
+    const { out } = unpackAll(frames);
+    expect(out.map((m) => [m.body.length, m.body[0]])).toEqual([
+      [900, 1],
+      [900, 2],
+      [900, 3],
+      [5000, 4],
+      [100, 5],
+      [6000, 6],
+    ]);
+    const perFrame = frames.map((f) => unpackAll([f]).out.map((m) => m.body[0]));
+    expect(perFrame.slice(0, 5)).toEqual([[1, 2], [3], [4], [5], [6]]);
+    expect(frames).toHaveLength(6);
+  });
+
   it('takes a message back out, or drops it, as if it was never begun', () => {
     const frames: Uint8Array[] = [];
     const packer = new FramePacker({ maxFrameSize: 1024, onFrame: (p) => frames.push(p.slice()) });

@@ -1,7 +1,12 @@
-import { createDecipheriv, randomBytes } from 'node:crypto';
+import { createDecipheriv, type DecipherGCM, hkdfSync, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type CallsignError, type ErrorCode, isCallsignError } from '../../../src/errors.ts';
+import { chachaAead, chachaImplementation, nodeChachaAead } from '../../../src/wire/frame-aead.ts';
 import {
+  CHACHA_MAX_PLAINTEXT,
   DEFAULT_MAX_FRAME_SIZE,
   FRAME_OVERHEAD,
   FrameOpener,
@@ -48,19 +53,32 @@ describe('FrameSealer / FrameOpener', () => {
     expect(opener.counter).toBe(10n);
   });
 
-  it('lays a frame out as counter ‖ AES-256-GCM ciphertext ‖ tag', () => {
+  it('lays a frame out as counter ‖ ciphertext ‖ tag: ChaCha20-Poly1305 up to 32 KiB, AES-256-GCM above', () => {
     const { key, sealer } = pair();
     sealer.seal(text('zero'));
-    const frame = Buffer.from(sealer.seal(text('one')));
-    expect(frame.readBigUInt64BE(0)).toBe(1n);
-    // Decrypt independently: nonce = 4 zero bytes ‖ counter, AAD = counter.
-    const nonce = Buffer.concat([Buffer.alloc(4), frame.subarray(0, 8)]);
-    const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: 16 });
-    decipher.setAAD(frame.subarray(0, 8), { plaintextLength: 3 });
-    decipher.setAuthTag(frame.subarray(frame.length - 16));
-    const plain = decipher.update(frame.subarray(8, frame.length - 16));
-    decipher.final();
-    expect(plain.toString()).toBe('one');
+    const small = Buffer.from(sealer.seal(text('one')));
+    const large = Buffer.from(sealer.seal(Buffer.alloc(CHACHA_MAX_PLAINTEXT + 1, 7)));
+    expect(small.readBigUInt64BE(0)).toBe(1n);
+    expect(large.readBigUInt64BE(0)).toBe(2n);
+    // Decrypt independently, as docs/security.md says: each AEAD under its own
+    // key, HKDF-SHA256(frame key, "", label, 32); nonce = 4 zero bytes ‖ counter; AAD = counter.
+    const derived = (label: string) => Buffer.from(hkdfSync('sha256', key, '', label, 32));
+    const open = (algorithm: 'chacha20-poly1305' | 'aes-256-gcm', label: string, frame: Buffer) => {
+      const nonce = Buffer.concat([Buffer.alloc(4), frame.subarray(0, 8)]);
+      const decipher = createDecipheriv(algorithm, derived(label), nonce, {
+        authTagLength: 16,
+      } as never) as DecipherGCM;
+      decipher.setAAD(frame.subarray(0, 8), { plaintextLength: frame.length - 24 });
+      decipher.setAuthTag(frame.subarray(frame.length - 16));
+      const plain = decipher.update(frame.subarray(8, frame.length - 16));
+      decipher.final();
+      return plain;
+    };
+    expect(
+      open('chacha20-poly1305', 'callsign v1 frame key chacha20-poly1305', small).toString(),
+    ).toBe('one');
+    const bulk = open('aes-256-gcm', 'callsign v1 frame key aes-256-gcm', large);
+    expect(bulk.equals(Buffer.alloc(CHACHA_MAX_PLAINTEXT + 1, 7))).toBe(true);
   });
 
   it('never repeats a ciphertext for the same plaintext', () => {
@@ -220,6 +238,19 @@ describe('FrameSealer / FrameOpener', () => {
     expect(new TextDecoder().decode(opener.open(sealer.seal(text('still'))))).toBe('still');
   });
 
+  it('seals into a buffer given, when it has room, and opens the same', () => {
+    const { sealer, opener } = pair();
+    const into = Buffer.alloc(200);
+    const frame = sealer.seal(text('into a given buffer'), into);
+    expect(frame.buffer).toBe(into.buffer);
+    expect(frame.byteOffset).toBe(into.byteOffset);
+    expect(new TextDecoder().decode(opener.open(frame))).toBe('into a given buffer');
+    const small = Buffer.alloc(10);
+    const elsewhere = sealer.seal(text('too long for it'), small);
+    expect(elsewhere.buffer).not.toBe(small.buffer);
+    expect(new TextDecoder().decode(opener.open(elsewhere))).toBe('too long for it');
+  });
+
   it('does not let a caller change a sealed frame by reusing the plaintext buffer', () => {
     const { sealer, opener } = pair();
     const plaintext = text('original');
@@ -229,40 +260,78 @@ describe('FrameSealer / FrameOpener', () => {
   });
 });
 
-describe('ciphers set up ahead of time', () => {
-  it('seal the same bytes as ciphers made on the spot, and open as before', () => {
-    const key = randomBytes(32);
-    const plain = new FrameSealer(key);
-    const ahead = new FrameSealer(key);
-    const opener = new FrameOpener(key);
-    for (let i = 0; i < 5; i++) {
-      if (i % 2 === 0) ahead.prepare();
-      const a = Buffer.from(plain.seal(text(`frame ${i}`)));
-      const b = Buffer.from(ahead.seal(text(`frame ${i}`)));
-      expect(b.equals(a)).toBe(true);
-      if (i % 2 === 1) opener.prepare();
-      expect(new TextDecoder().decode(opener.open(b))).toBe(`frame ${i}`);
+describe('opening in place', () => {
+  it('gives the same plaintext as open, for either AEAD', () => {
+    const { sealer, opener } = pair();
+    for (const size of [0, 100, CHACHA_MAX_PLAINTEXT, CHACHA_MAX_PLAINTEXT + 1, 100_000]) {
+      const plaintext = randomBytes(size);
+      const opened = opener.openInPlace(sealer.seal(plaintext));
+      expect(Buffer.from(opened).equals(plaintext)).toBe(true);
     }
   });
 
-  it('a prepared opener still tells a forged frame from a replayed one', () => {
-    const { sealer, opener } = pair();
-    const first = sealer.seal(text('one'));
-    opener.open(first);
-    opener.prepare();
-    const replayed = (() => {
-      try {
-        opener.open(first);
-      } catch (err) {
-        return (err as CallsignError).code;
-      }
-      return 'opened';
-    })();
-    expect(replayed).toBe('ERR_FRAME_REPLAYED');
-    const { sealer: s2, opener: o2 } = pair();
-    const forged = Buffer.from(s2.seal(text('two')));
-    forged[forged.length - 1]! ^= 1;
-    o2.prepare();
-    expect(() => o2.open(forged)).toThrow(/authenticate/);
+  it('keeps the codes: forged, replayed (a fresh copy), reordered', () => {
+    for (const size of [10, CHACHA_MAX_PLAINTEXT + 10]) {
+      const { key, sealer } = pair();
+      const frames = [0, 1, 2].map(() => Buffer.from(sealer.seal(randomBytes(size))));
+      const copy = (i: number) => Uint8Array.from(frames[i]!);
+      const forged = copy(0);
+      forged[forged.length - 1]! ^= 1;
+      expect(codeOfThrow(() => new FrameOpener(key).openInPlace(forged))).toBe('ERR_FRAME_FORGED');
+      const replaying = new FrameOpener(key);
+      replaying.openInPlace(copy(0));
+      expect(codeOfThrow(() => replaying.openInPlace(copy(0)))).toBe('ERR_FRAME_REPLAYED');
+      const reordering = new FrameOpener(key);
+      expect(codeOfThrow(() => reordering.openInPlace(copy(2)))).toBe('ERR_FRAME_REORDERED');
+      expect(codeOfThrow(() => reordering.openInPlace(copy(1)))).toBe('ERR_CLOSED');
+    }
+  });
+
+  it("tells a large frame cut into the small frames' range from a genuine one", () => {
+    const { key, sealer } = pair();
+    const large = sealer.seal(randomBytes(CHACHA_MAX_PLAINTEXT + 100));
+    const cut = large.subarray(0, CHACHA_MAX_PLAINTEXT + FRAME_OVERHEAD);
+    expect(codeOfThrow(() => new FrameOpener(key).openInPlace(Uint8Array.from(cut)))).toBe(
+      'ERR_FRAME_FORGED',
+    );
+  });
+});
+
+describe('ChaCha20-Poly1305 implementations', () => {
+  it('libsodium and node:crypto seal the same bytes, and each opens what the other sealed', () => {
+    const key = randomBytes(32);
+    const nonce = Buffer.alloc(12);
+    const sodium = chachaAead(key);
+    const node = nodeChachaAead(key);
+    for (const size of [0, 1, 100, 4096, CHACHA_MAX_PLAINTEXT]) {
+      nonce.writeUInt32BE(size, 8);
+      const plaintext = randomBytes(size);
+      const a = Buffer.alloc(size + FRAME_OVERHEAD);
+      const b = Buffer.alloc(size + FRAME_OVERHEAD);
+      a.writeUInt32BE(size, 4);
+      b.writeUInt32BE(size, 4);
+      sodium.seal(a, plaintext, nonce);
+      node.seal(b, plaintext, nonce);
+      expect(a.equals(b), `${size} bytes`).toBe(true);
+      expect(Buffer.from(node.open(a, nonce, false)!).equals(plaintext)).toBe(true);
+      expect(Buffer.from(sodium.open(b, nonce, true)!).equals(plaintext)).toBe(true);
+      b[b.length - 1]! ^= 1;
+      expect(sodium.open(b, nonce, false)).toBeUndefined();
+      expect(node.open(b, nonce, false)).toBeUndefined();
+    }
+  });
+
+  it('is libsodium wherever sodium-native ships a binary for this platform', () => {
+    const require = createRequire(import.meta.url);
+    const root = dirname(require.resolve('sodium-native/package.json'));
+    const binary = join(
+      root,
+      'prebuilds',
+      `${process.platform}-${process.arch}`,
+      'sodium-native.node',
+    );
+    const expected =
+      existsSync(binary) && process.env.CALLSIGN_NO_SODIUM !== '1' ? 'libsodium' : 'node:crypto';
+    expect(chachaImplementation()).toBe(expected);
   });
 });
