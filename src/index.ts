@@ -164,5 +164,6 @@ export {
   transportStatus,
 } from './transport/transport.ts';
 export { wsTransport } from './transport/ws-transport.ts';
+export { useNodeCryptoForFrames } from './wire/frame-aead.ts';
 export { generateNodeKeys, type NodeKeys } from './wire/keys.ts';
 export { createRealm, type Realm } from './wire/realm.ts';

@@ -5,6 +5,7 @@ import { configureDirectory } from '../pubsub/api.ts';
 import type { NodeDirectoryInit } from '../pubsub/options.ts';
 import { parentEndpoint } from '../pubsub/well-known.ts';
 import { configureTransport } from '../transport/transport.ts';
+import { useNodeCryptoForFrames } from '../wire/frame-aead.ts';
 import { resolveRealmPath } from '../wire/realm.ts';
 import { Logger, streamSink } from './log.ts';
 import { type ActorKind, faultedFrom, Node } from './node.ts';
@@ -26,7 +27,8 @@ export interface CreateNodeOptions<S extends Settings> {
 /**
  * What the environment says about a node's transport: its realm file
  * (`CALLSIGN_REALM`, else under `XDG_CONFIG_HOME` or `~/.config`) and its
- * key file (`CALLSIGN_NODE_KEYS`, else new keys per process).
+ * key file (`CALLSIGN_NODE_KEYS`, else new keys per process). `createNode`
+ * also reads `CALLSIGN_NO_SODIUM=1` (frames sealed by node:crypto only).
  */
 export function transportFromEnvironment(env: NodeJS.ProcessEnv): {
   realmFile: string;
@@ -136,6 +138,7 @@ export async function runNode<S extends Settings>(
   const node = new Node({ name: programName, logger });
   configureDirectory(node, directoryFromEnvironment(proc.env ?? {}, programName));
   configureTransport(node, transportFromEnvironment(proc.env ?? {}));
+  if (proc.env?.CALLSIGN_NO_SODIUM === '1') useNodeCryptoForFrames();
   const { address, result } = node.start(main, parsed.settings, { name: programName });
   let signals = 0;
   let forced: ((code: number) => void) | undefined;

@@ -74,6 +74,16 @@ interface SodiumAead {
 let sodium: SodiumAead | null | undefined;
 
 /**
+ * Seals ChaCha20-Poly1305 frames of this process with node:crypto rather
+ * than libsodium (the same bytes, slower). For platforms where the binary
+ * misbehaves; `createNode` calls it when `CALLSIGN_NO_SODIUM=1`. Takes effect
+ * for frame keys made after the call.
+ */
+export function useNodeCryptoForFrames(): void {
+  sodium = null;
+}
+
+/**
  * The libsodium binding, loaded at first use; `null` where it cannot be.
  *
  * The prebuilt binary is opened directly (about 1.5 ms) rather than through
@@ -86,7 +96,6 @@ let sodium: SodiumAead | null | undefined;
 function loadSodium(): SodiumAead | null {
   if (sodium !== undefined) return sodium;
   sodium = null;
-  if (process.env.CALLSIGN_NO_SODIUM === '1') return sodium;
   try {
     const require = createRequire(import.meta.url);
     const root = dirname(require.resolve('sodium-native/package.json'));
@@ -114,7 +123,7 @@ function loadSodium(): SodiumAead | null {
 /**
  * Which implementation seals ChaCha20-Poly1305 frames in this process:
  * `'libsodium'` (sodium-native's prebuilt binary) or `'node:crypto'` (the
- * fallback; set `CALLSIGN_NO_SODIUM=1` to choose it).
+ * fallback; {@link useNodeCryptoForFrames} chooses it).
  */
 export function chachaImplementation(): 'libsodium' | 'node:crypto' {
   return loadSodium() ? 'libsodium' : 'node:crypto';
