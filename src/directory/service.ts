@@ -36,6 +36,7 @@ import {
   PutSearch,
   RouteAdded,
   RouteRemoved,
+  SearchRefused,
   Sync,
   SyncComplete,
   UpstreamLost,
@@ -241,16 +242,17 @@ export async function directoryService(
 
   const handleParent = (m: Message) => {
     if (m instanceof ListingAccepted || m instanceof ListingRefused) {
-      const linkId = pending.get(m.id);
+      // An answer that waited, or a later one (a WAN directory's pass, a refusal): down the listing's link.
+      const linkId = pending.get(m.id) ?? table.getListing(m.id)?.[0];
       pending.delete(m.id);
       const link = linkId ? linksById.get(linkId) : undefined;
       if (m instanceof ListingRefused && withdrawsListing(m.code)) {
         dispatch(table.deleteListing(linkId ?? '', m.id));
       }
       if (link) send(m, link.address);
-    } else if (m instanceof RouteAdded || m instanceof RouteRemoved) {
+    } else if (m instanceof RouteAdded || m instanceof RouteRemoved || m instanceof SearchRefused) {
       // Toward the subscriber: down the link its search came from.
-      const held = table.getSearch(m.searchId);
+      const held = table.getSearch(m instanceof SearchRefused ? m.id : m.searchId);
       const link = held ? linksById.get(held[0]) : undefined;
       if (link) send(m, link.address);
     } else if (m instanceof SyncComplete) {

@@ -6,6 +6,7 @@
  */
 import type { Message } from '../messages/registry.ts';
 import type { ActorAddress } from '../runtime/address.ts';
+import type { RelayPass } from '../transport/relay/pass.ts';
 
 /** One thing for the directory actor to do. */
 export type Effect =
@@ -13,12 +14,27 @@ export type Effect =
   | { kind: 'send'; message: Message; to: ActorAddress; from?: ActorAddress }
   /** Send `message` to the directory above, if connected (what is not sent goes in the next Sync). */
   | { kind: 'up'; message: Message }
-  /** Reach the directory of the node at `endpoints` for session `sessionId` (`local`: on this host). */
-  | { kind: 'connect'; sessionId: string; endpoints: readonly string[]; local: boolean }
+  /**
+   * Reach the directory of the node at `endpoints` for session `sessionId`
+   * (`local`: on this host), giving up after `seconds` (the pool's default
+   * when absent).
+   */
+  | {
+      kind: 'connect';
+      sessionId: string;
+      endpoints: readonly string[];
+      local: boolean;
+      seconds?: number;
+    }
   /** Tell the directory `OpenDeadline` for `sessionId` after `ms`. */
   | { kind: 'deadline'; sessionId: string; ms: number }
   /** Session `sessionId` waits no more (open, or ended): cancel its deadline and connection wait. */
   | { kind: 'cancel-open'; sessionId: string }
+  /**
+   * Hold `pass` to the WAN relay (the node's relay session), and with
+   * `listen` accept the circuits other nodes open to this one through it.
+   */
+  | { kind: 'relay'; pass: RelayPass; listen: boolean }
   /** Tell the directory `ActorEnded` when local actor `actor` ends. */
   | { kind: 'watch'; actor: ActorAddress }
   /** Log `text`. */
