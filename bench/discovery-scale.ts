@@ -95,7 +95,7 @@ function searchOf(id: string, pattern: string, regex: boolean): SearchEntry {
   return {
     id,
     pattern,
-    regex,
+    kind: regex ? 'regex' : 'name',
     scope: 'lan',
     subscriber: { nodeKey: fresh(`sub-${id}-key`), actor: 3, where: fresh(`subscriber ${id}`) },
   };

@@ -49,6 +49,8 @@ export interface ListingReport {
 /** A search as `network --json` prints it. */
 export interface SearchReport {
   pattern: string;
+  /** How it matches: `name`, `regex` or `subject`. */
+  kind: string;
   regex: boolean;
   flags: string | null;
   scope: string;
@@ -210,7 +212,8 @@ export function formatNetwork(report: NetworkReport, io: Pick<HostIo, 'env'>): s
     lines.push(`  searches (${d.searches.length})`);
     for (const s of d.searches) {
       const pattern = s.regex ? `/${s.pattern}/${s.flags ?? ''}` : s.pattern;
-      lines.push(`    ${pattern}  ${s.regex ? 'regex' : 'exact'}  ${s.scope}  ${s.where}`);
+      const kind = s.kind === 'name' ? 'exact' : s.kind;
+      lines.push(`    ${pattern}  ${kind}  ${s.scope}  ${s.where}`);
     }
     lines.push(`  routes ${d.routes}`);
     if (d.refusedAbove) {
@@ -286,7 +289,8 @@ async function askDirectory(
       })),
       searches: r.searches.map((s) => ({
         pattern: s.pattern,
-        regex: s.regex,
+        kind: s.kind,
+        regex: s.kind === 'regex',
         flags: s.flags ?? null,
         scope: s.scope,
         where: s.subscriber.where,

@@ -27,6 +27,8 @@ export {
   type PublishOptions,
   publish,
   retract,
+  type Search,
+  type SessionOverflow,
   type SubscribeOptions,
   subscribe,
 } from './pubsub/api.ts';

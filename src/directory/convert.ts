@@ -40,7 +40,7 @@ export function searchInfo(e: SearchEntry): SearchInfo {
   return new SearchInfo({
     id: e.id,
     pattern: e.pattern,
-    regex: e.regex,
+    kind: e.kind,
     flags: e.flags,
     scope: e.scope,
     subscriber: new SubscriberInfo({ ...e.subscriber }),
@@ -53,7 +53,7 @@ export function searchEntry(m: SearchInfo): SearchEntry {
   return {
     id: m.id,
     pattern: m.pattern,
-    regex: m.regex,
+    kind: m.kind,
     flags: m.flags,
     scope: m.scope,
     subscriber: { nodeKey: s.nodeKey, actor: s.actor, where: s.where },

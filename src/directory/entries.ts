@@ -9,8 +9,10 @@
  *
  * @module
  */
+
 import { CallsignError } from '../errors.ts';
 import { isScope, type Scope, scopeRank } from './scope.ts';
+import { isValidSubjectPattern } from './subject-pattern.ts';
 
 /**
  * Where an entry came from: {@link LOCAL} for this directory's own node (only
@@ -65,17 +67,28 @@ export interface SubscriberRef {
 }
 
 /**
- * A name (exact) or a regular expression subscribed to by an actor, at a
- * scope. A regular expression must match the whole name: it is tested as
- * `new RegExp('^(?:' + pattern + ')$', flags)`.
+ * The kinds of search: a name matched exactly, a regular expression matched
+ * against whole names, or a NATS-style subject pattern (dot-separated tokens,
+ * `*` for one token, `>` for one or more at the end) matched against names
+ * that are subjects.
+ */
+export const SEARCH_KINDS = ['name', 'regex', 'subject'] as const;
+
+/** One of {@link SEARCH_KINDS}. */
+export type SearchKind = (typeof SEARCH_KINDS)[number];
+
+/**
+ * A search subscribed to by an actor, at a scope: a name (exact), a regular
+ * expression that must match the whole name (tested as
+ * `new RegExp('^(?:' + pattern + ')$', flags)`), or a subject pattern.
  */
 export interface SearchEntry {
   /** Globally unique, chosen by the subscribing node. */
   id: string;
-  /** The name (exact) or the source of the regular expression. */
+  /** The name (exact), the source of the regular expression, or the subject pattern. */
   pattern: string;
-  /** True for a regular expression, false for an exact name. */
-  regex: boolean;
+  /** How `pattern` matches names. */
+  kind: SearchKind;
   /** Flags of the regular expression: any of `i`, `s`, `u` (see docs/directory.md). */
   flags?: string | undefined;
   /** How far the search reaches. */
@@ -131,8 +144,15 @@ function searchProblem(x: unknown, level: Scope): string | undefined {
   if (!isRecord(x)) return 'not an object';
   const idProblem = entryIdProblem(x.id);
   if (idProblem !== undefined) return idProblem;
-  if (typeof x.regex !== 'boolean') return 'regex must be a boolean';
-  if (x.regex) {
+  if (typeof x.kind !== 'string' || !(SEARCH_KINDS as readonly string[]).includes(x.kind)) {
+    return `kind must be one of ${SEARCH_KINDS.join(', ')}`;
+  }
+  if (x.kind === 'subject') {
+    if (!isValidSubjectPattern(x.pattern)) {
+      return 'a subject search is a subject pattern: dot-separated tokens, `*` for one, `>` for the rest';
+    }
+    if (x.flags !== undefined && x.flags !== '') return 'a subject search takes no flags';
+  } else if (x.kind === 'regex') {
     if (
       typeof x.pattern !== 'string' ||
       x.pattern.length < 1 ||
@@ -208,7 +228,7 @@ export function sameSearch(a: SearchEntry, b: SearchEntry): boolean {
   return (
     a.id === b.id &&
     a.pattern === b.pattern &&
-    a.regex === b.regex &&
+    a.kind === b.kind &&
     (a.flags ?? '') === (b.flags ?? '') &&
     a.scope === b.scope &&
     a.subscriber.nodeKey === b.subscriber.nodeKey &&

@@ -1,5 +1,6 @@
 import { defineMessage, t } from '../messages/index.ts';
 import { RelayPass } from '../transport/relay/pass.ts';
+import { SEARCH_KINDS } from './entries.ts';
 import { SCOPES } from './scope.ts';
 
 /**
@@ -40,7 +41,7 @@ export class SubscriberInfo extends defineMessage('callsign.dir.SubscriberInfo',
 export class SearchInfo extends defineMessage('callsign.dir.SearchInfo', {
   id: t.string,
   pattern: t.string,
-  regex: t.bool,
+  kind: t.enumOf(SEARCH_KINDS),
   flags: t.optional(t.string),
   scope,
   subscriber: t.message(SubscriberInfo),

@@ -21,7 +21,7 @@ import {
   sameSearch,
 } from './entries.ts';
 import { NameHolders } from './name-holders.ts';
-import { RegexSearchIndex } from './regex-search-index.ts';
+import { PatternSearches } from './pattern-searches.ts';
 import type { RouteChange } from './route.ts';
 import { type Scope, scopeRank } from './scope.ts';
 import { compileSearchPattern, type SearchPattern } from './search-pattern.ts';
@@ -46,8 +46,8 @@ interface LinkTable {
 interface HeldListing {
   readonly entry: ListingEntry;
   readonly link: LinkTable;
-  /** The regular-expression searches it is routed to (exact ones are found by name). */
-  regexRoutes: Set<HeldSearch> | undefined;
+  /** The pattern searches (regex, subject) it is routed to (exact ones are found by name). */
+  patternRoutes: Set<HeldSearch> | undefined;
 }
 
 interface HeldSearch {
@@ -55,7 +55,7 @@ interface HeldSearch {
   readonly link: LinkTable;
   /** The compiled pattern of a regular-expression search. */
   readonly pattern: SearchPattern | undefined;
-  /** The listings a regular-expression search is routed to. */
+  /** The listings a pattern search (regex, subject) is routed to. */
   readonly routes: Set<HeldListing> | undefined;
 }
 
@@ -63,8 +63,9 @@ interface HeldSearch {
  * The listings and searches one directory holds, the links they came in
  * through, and the routes between them.
  *
- * - A search matches a listing when the names are equal (exact) or when the
- *   regular expression matches the whole name.
+ * - A search matches a listing when the names are equal (exact), when the
+ *   regular expression matches the whole name, or when the subject pattern
+ *   matches the name (a subject: dot-separated tokens).
  * - A listing and a search that came in through the same child link are not
  *   matched here: the directory below did. `LOCAL` entries match each other.
  * - A name is held by one listing, or by several that all say `multi`.
@@ -91,7 +92,7 @@ export class DirectoryTable {
   readonly #searches = new Map<string, HeldSearch>();
   /** Exact searches by the name they look for. */
   readonly #exact = new Map<string, Set<HeldSearch>>();
-  readonly #regex = new RegexSearchIndex<HeldSearch>();
+  readonly #patterns = new PatternSearches<HeldSearch, HeldListing>();
   #routeCount = 0;
 
   constructor(level: Scope) {
@@ -147,7 +148,8 @@ export class DirectoryTable {
     assertSearch(search, this.level);
     const held = this.#searches.get(search.id);
     if (held !== undefined && held.link.id === link && sameSearch(held.entry, search)) return [];
-    const pattern = search.regex ? compileSearchPattern(search.pattern, search.flags) : undefined;
+    const pattern =
+      search.kind === 'regex' ? compileSearchPattern(search.pattern, search.flags) : undefined;
     const changes: RouteChange[] = [];
     if (held !== undefined) this.#dropSearch(held, changes);
     this.#addSearch(this.#linkTable(link), search, pattern, changes);
@@ -269,19 +271,20 @@ export class DirectoryTable {
     };
   }
 
-  #addRegexRoute(search: HeldSearch, listing: HeldListing, changes: RouteChange[]): void {
+  #addPatternRoute(search: HeldSearch, listing: HeldListing, changes: RouteChange[]): void {
     search.routes?.add(listing);
-    if (listing.regexRoutes === undefined) listing.regexRoutes = new Set();
-    listing.regexRoutes.add(search);
+    if (listing.patternRoutes === undefined) listing.patternRoutes = new Set();
+    listing.patternRoutes.add(search);
     changes.push(this.#change('add', search, listing));
   }
 
   #addListing(link: LinkTable, entry: ListingEntry, changes: RouteChange[]): void {
-    const listing: HeldListing = { entry, link, regexRoutes: undefined };
+    const listing: HeldListing = { entry, link, patternRoutes: undefined };
     const before = changes.length;
     this.#listings.set(entry.id, listing);
     link.listings.add(listing);
     this.#names.add(listing);
+    this.#patterns.addListing(listing);
 
     const exact = this.#exact.get(entry.name);
     if (exact !== undefined) {
@@ -289,15 +292,9 @@ export class DirectoryTable {
         if (linked(search.link, link)) changes.push(this.#change('add', search, listing));
       }
     }
-    if (this.#regex.size > 0) {
-      const name = entry.name;
-      this.#regex.candidates(name, (search) => {
-        if (!linked(search.link, link) || !(search.pattern as SearchPattern).regex.test(name)) {
-          return;
-        }
-        this.#addRegexRoute(search, listing, changes);
-      });
-    }
+    this.#patterns.matching(entry.name, (search) => {
+      if (linked(search.link, link)) this.#addPatternRoute(search, listing, changes);
+    });
     this.#routeCount += changes.length - before;
   }
 
@@ -308,6 +305,7 @@ export class DirectoryTable {
     link.listings.delete(listing);
     this.#releaseLink(link);
     this.#names.remove(listing);
+    this.#patterns.deleteListing(listing);
 
     const exact = this.#exact.get(entry.name);
     if (exact !== undefined) {
@@ -315,12 +313,12 @@ export class DirectoryTable {
         if (linked(search.link, link)) changes.push(this.#change('remove', search, listing));
       }
     }
-    if (listing.regexRoutes !== undefined) {
-      for (const search of listing.regexRoutes) {
+    if (listing.patternRoutes !== undefined) {
+      for (const search of listing.patternRoutes) {
         search.routes?.delete(listing);
         changes.push(this.#change('remove', search, listing));
       }
-      listing.regexRoutes = undefined;
+      listing.patternRoutes = undefined;
     }
     this.#routeCount -= changes.length - before;
   }
@@ -335,13 +333,13 @@ export class DirectoryTable {
       entry,
       link,
       pattern,
-      routes: pattern === undefined ? undefined : new Set(),
+      routes: entry.kind === 'name' ? undefined : new Set(),
     };
     this.#searches.set(entry.id, search);
     link.searches.add(search);
     const before = changes.length;
 
-    if (pattern === undefined) {
+    if (entry.kind === 'name') {
       let exact = this.#exact.get(entry.pattern);
       if (exact === undefined) {
         exact = new Set();
@@ -352,30 +350,23 @@ export class DirectoryTable {
         if (linked(link, listing.link)) changes.push(this.#change('add', search, listing));
       });
     } else {
-      this.#regex.add(search, pattern);
-      const { regex, prefix, suffix } = pattern;
-      // A literal prefix or suffix is cheaper to check than the regex (other
-      // literal text is not: `includes` costs about what a failing test does).
-      for (const name of this.#names.names()) {
-        if (prefix !== '' && !name.startsWith(prefix)) continue;
-        if (suffix !== '' && !name.endsWith(suffix)) continue;
-        if (!regex.test(name)) continue;
-        this.#names.each(name, (listing) => {
-          if (linked(link, listing.link)) this.#addRegexRoute(search, listing, changes);
-        });
-      }
+      this.#patterns.add(search);
+      const each = (name: string, visit: (l: HeldListing) => void) => this.#names.each(name, visit);
+      this.#patterns.listingsOf(search, this.#names.names(), each, (listing) => {
+        if (linked(link, listing.link)) this.#addPatternRoute(search, listing, changes);
+      });
     }
     this.#routeCount += changes.length - before;
   }
 
   #dropSearch(search: HeldSearch, changes: RouteChange[]): void {
-    const { entry, link, pattern } = search;
+    const { entry, link } = search;
     const before = changes.length;
     this.#searches.delete(entry.id);
     link.searches.delete(search);
     this.#releaseLink(link);
 
-    if (pattern === undefined) {
+    if (entry.kind === 'name') {
       const exact = this.#exact.get(entry.pattern);
       if (exact !== undefined) {
         exact.delete(search);
@@ -385,10 +376,10 @@ export class DirectoryTable {
         if (linked(link, listing.link)) changes.push(this.#change('remove', search, listing));
       });
     } else {
-      this.#regex.delete(search);
+      this.#patterns.delete(search);
       for (const listing of search.routes ?? []) {
-        listing.regexRoutes?.delete(search);
-        if (listing.regexRoutes?.size === 0) listing.regexRoutes = undefined;
+        listing.patternRoutes?.delete(search);
+        if (listing.patternRoutes?.size === 0) listing.patternRoutes = undefined;
         changes.push(this.#change('remove', search, listing));
       }
       search.routes?.clear();

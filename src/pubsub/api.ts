@@ -6,8 +6,12 @@ import type { Node } from '../runtime/node.ts';
 import { NodeDirectory } from './node-directory.ts';
 import {
   type NodeDirectoryInit,
+  overflowOf,
   type PublishOptions,
+  type Search,
+  type SessionOverflow,
   type SubscribeOptions,
+  searchPattern,
   searchSpec,
 } from './options.ts';
 import { ClearRequest, PublishRequest, RetractRequest, SubscribeRequest } from './requests.ts';
@@ -44,28 +48,41 @@ export function publish(self: ActorBase, name: string, options: PublishOptions =
     scope: options.scope ?? 'host',
     multi: options.multi ?? false,
     interest: options.interest ?? false,
+    ...overflowFields(options.overflow),
   });
   NodeDirectory.of(self.node).ask(request, self.address);
 }
 
 /**
- * Subscribes this actor to a name (exact) or a regular expression (matching
- * whole names). The actor receives Subscribed at once, then Available for
- * each matching listing, with `returnAddress` set to the publisher.
+ * Subscribes this actor to a name (exact), a regular expression (matching
+ * whole names) or a subject pattern (`{ subject: 'lab.*.temperature' }`,
+ * matching names that are dot-separated subjects; `*` is one token, `>` the
+ * rest). The actor receives Subscribed at once (NotSubscribed with
+ * ERR_INVALID_SEARCH for a bad pattern), then Available for each matching
+ * listing, with `returnAddress` set to the publisher.
+ *
+ * @example
+ * ```ts
+ * subscribe(self, 'hello-welcome');
+ * subscribe(self, /device-\d+/);
+ * subscribe(self, { subject: 'lab.*.temperature' });
+ * ```
  */
-export function subscribe(
-  self: ActorBase,
-  search: string | RegExp,
-  options: SubscribeOptions = {},
-): void {
+export function subscribe(self: ActorBase, search: Search, options: SubscribeOptions = {}): void {
   const spec = searchSpec(search);
   const request = new SubscribeRequest({
     kind: spec.kind,
-    pattern: spec.kind === 'name' ? spec.name : spec.source,
+    pattern: searchPattern(spec),
     flags: spec.kind === 'regex' ? spec.flags : undefined,
     scope: options.scope ?? 'host',
+    ...overflowFields(options.overflow),
   });
   NodeDirectory.of(self.node).ask(request, self.address);
+}
+
+function overflowFields(o: SessionOverflow | undefined) {
+  const chosen = overflowOf(o);
+  return { overflow: chosen?.policy, overflowLimit: chosen?.limit };
 }
 
 /**
@@ -97,4 +114,4 @@ export function remoteDirectoryOf(self: ActorBase, other: Address): ActorAddress
   return NodeDirectory.peek(self.node)?.remoteDirectoryOf(self.address, other);
 }
 
-export type { NodeDirectoryInit, PublishOptions, SubscribeOptions };
+export type { NodeDirectoryInit, PublishOptions, Search, SessionOverflow, SubscribeOptions };

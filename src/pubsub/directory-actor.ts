@@ -34,11 +34,11 @@ import {
 import { PeerPool } from '../transport/peer-pool.ts';
 import { relayClientOf } from '../transport/relay/client.ts';
 import { RELAY_SCHEME } from '../transport/relay/pass.ts';
-import { listen, localIdentity } from '../transport/transport.ts';
+import { listen, localIdentity, setOverflow } from '../transport/transport.ts';
 import { type Effect, send } from './effects.ts';
 import { NotPublished, NotSubscribed } from './messages.ts';
 import type { SearchSpec } from './options.ts';
-import { ProcessDirectory, type PublishAsk } from './process-directory.ts';
+import { choiceOf, ProcessDirectory, type PublishAsk } from './process-directory.ts';
 import {
   ActorEnded,
   ClearRequest,
@@ -127,6 +127,9 @@ export async function directoryActor(
           relayListener = 'asked';
           listen(self, `${RELAY_SCHEME}:`);
         }
+      } else if (e.kind === 'overflow') {
+        const options = e.limit === undefined ? {} : { limit: e.limit };
+        setOverflow({ node, address: e.sender }, e.remote, e.policy, options);
       } else if (e.kind === 'watch') {
         node.watch(e.actor.id, () => notice(new ActorEnded({ actor: e.actor })));
       } else {
@@ -191,7 +194,10 @@ export async function directoryActor(
 
   const fromActor = (m: Message, from: ActorAddress): Effect[] => {
     if (m instanceof PublishRequest) return publish(from, m);
-    if (m instanceof SubscribeRequest) return core.subscribe(from, specOf(m), m.scope);
+    if (m instanceof SubscribeRequest) {
+      const overflow = choiceOf(m.overflow, m.overflowLimit);
+      return core.subscribe(from, specOf(m), m.scope, overflow);
+    }
     if (m instanceof ClearRequest) {
       return m.other instanceof ActorAddress ? core.clear(from, m.other) : [];
     }
@@ -282,7 +288,7 @@ async function unusable(self: ActorContext, err: unknown): Promise<void> {
 }
 
 function specOf(m: SubscribeRequest): SearchSpec {
-  return m.kind === 'regex'
-    ? { kind: 'regex', source: m.pattern, flags: m.flags ?? '' }
-    : { kind: 'name', name: m.pattern };
+  if (m.kind === 'regex') return { kind: 'regex', source: m.pattern, flags: m.flags ?? '' };
+  if (m.kind === 'subject') return { kind: 'subject', subject: m.pattern };
+  return { kind: 'name', name: m.pattern };
 }

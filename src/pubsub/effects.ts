@@ -6,6 +6,7 @@
  */
 import type { Message } from '../messages/registry.ts';
 import type { ActorAddress } from '../runtime/address.ts';
+import type { OverflowPolicy } from '../transport/overflow.ts';
 import type { RelayPass } from '../transport/relay/pass.ts';
 
 /** One thing for the directory actor to do. */
@@ -35,6 +36,18 @@ export type Effect =
    * `listen` accept the circuits other nodes open to this one through it.
    */
   | { kind: 'relay'; pass: RelayPass; listen: boolean }
+  /**
+   * What `sender` (local) sends `remote` (the other party of a session, on
+   * another node) waits or is dropped by `policy` when that node cannot take
+   * more (`limit`: the node's default when undefined).
+   */
+  | {
+      kind: 'overflow';
+      sender: ActorAddress;
+      remote: ActorAddress;
+      policy: OverflowPolicy;
+      limit: number | undefined;
+    }
   /** Tell the directory `ActorEnded` when local actor `actor` ends. */
   | { kind: 'watch'; actor: ActorAddress }
   /** Log `text`. */

@@ -1,3 +1,4 @@
+import { SEARCH_KINDS } from '../directory/entries.ts';
 import { SCOPES } from '../directory/scope.ts';
 import { defineMessage, t } from '../messages/index.ts';
 
@@ -26,6 +27,9 @@ export class NotPublished extends defineMessage('callsign.NotPublished', {
 /** Reply to subscribe, at once. */
 export class Subscribed extends defineMessage('callsign.Subscribed', {
   search: t.string,
+  /** How the search matches names: `name` (exactly), `regex` or `subject` (a subject pattern). */
+  kind: t.enumOf(SEARCH_KINDS),
+  /** True for a regular expression (the same as `kind === 'regex'`). */
   regex: t.bool,
   scope,
 }) {}

@@ -8,7 +8,14 @@
 import type { ListingEntry, SearchEntry } from '../directory/entries.ts';
 import type { WireErrorCode } from '../errors.ts';
 import type { ActorAddress } from '../runtime/address.ts';
+import type { OverflowPolicy } from '../transport/overflow.ts';
 import type { SearchSpec } from './options.ts';
+
+/** An actor's choice of overflow for the messages it sends its sessions' other parties. */
+export interface OverflowChoice {
+  readonly policy: OverflowPolicy;
+  readonly limit: number | undefined;
+}
 
 /** What a publisher has been told about its listing. */
 export type ListingAnswer =
@@ -25,6 +32,8 @@ export interface OwnListing {
   readonly actor: ActorAddress;
   /** Send Interested / NotInterested. */
   readonly interest: boolean;
+  /** How what the publisher sends its subscribers overflows (undefined: the node's default). */
+  readonly overflow?: OverflowChoice | undefined;
   /** Open sessions with subscribers. */
   subscribers: number;
   answer: ListingAnswer;
@@ -37,6 +46,8 @@ export interface OwnSearch {
   readonly spec: SearchSpec;
   /** The search as shown back to the subscriber (in Available). */
   readonly text: string;
+  /** How what the subscriber sends its publishers overflows (undefined: the node's default). */
+  readonly overflow?: OverflowChoice | undefined;
   /** The code of the refusal the subscriber was told of (NotSubscribed), until the next sync. */
   refused: WireErrorCode | undefined;
 }

@@ -4,6 +4,7 @@ import type { Scope } from '../directory/scope.ts';
 import { DirectoryTable, type RouteChange } from '../directory/table.ts';
 import { codeOf, toError, type WireErrorCode } from '../errors.ts';
 import type { ActorAddress } from '../runtime/address.ts';
+import type { OverflowPolicy } from '../transport/overflow.ts';
 import { type Effect, send } from './effects.ts';
 import {
   Interested,
@@ -13,8 +14,8 @@ import {
   Retracted,
   Subscribed,
 } from './messages.ts';
-import { type SearchSpec, searchText } from './options.ts';
-import { OwnEntries, type OwnListing } from './own-entries.ts';
+import { type SearchSpec, searchPattern, searchText } from './options.ts';
+import { type OverflowChoice, OwnEntries, type OwnListing } from './own-entries.ts';
 import { RouteBook, type RouteDecision, updatesOf } from './route-book.ts';
 import {
   type Ending,
@@ -45,6 +46,9 @@ export interface PublishAsk {
   scope: Scope;
   multi: boolean;
   interest: boolean;
+  /** The publisher's overflow policy for its sessions (undefined: the node's default). */
+  overflow?: OverflowPolicy | undefined;
+  overflowLimit?: number | undefined;
 }
 
 /** A node's own directory; see the module. */
@@ -98,6 +102,7 @@ export class ProcessDirectory {
       entry,
       actor,
       interest: ask.interest,
+      overflow: choiceOf(ask.overflow, ask.overflowLimit),
       subscribers: 0,
       answer: 'pending',
     };
@@ -119,14 +124,19 @@ export class ProcessDirectory {
     return send(new NotPublished({ name: ask.name, scope: ask.scope, code, reason: text }), actor);
   }
 
-  /** Subscribes `actor` with `spec` at `scope`. */
-  subscribe(actor: ActorAddress, spec: SearchSpec, scope: Scope): Effect[] {
+  /** Subscribes `actor` with `spec` at `scope` (`overflow`: its choice for its sessions). */
+  subscribe(
+    actor: ActorAddress,
+    spec: SearchSpec,
+    scope: Scope,
+    overflow?: OverflowChoice,
+  ): Effect[] {
     const regex = spec.kind === 'regex';
-    const pattern = spec.kind === 'name' ? spec.name : spec.source;
+    const pattern = searchPattern(spec);
     const entry: SearchEntry = {
       id: this.nextId(),
       pattern,
-      regex,
+      kind: spec.kind,
       flags: regex ? spec.flags.replace(/[gy]/g, '') || undefined : undefined,
       scope,
       subscriber: { nodeKey: this.nodeKey, actor: actor.id, where: this.#init.where },
@@ -141,9 +151,18 @@ export class ProcessDirectory {
       ];
     }
     const out: Effect[] = [];
-    if (this.entries.addSearch({ entry, actor, spec, text: searchText(spec), refused: undefined }))
+    if (
+      this.entries.addSearch({
+        entry,
+        actor,
+        spec,
+        text: searchText(spec),
+        overflow,
+        refused: undefined,
+      })
+    )
       out.push({ kind: 'watch', actor });
-    out.push(send(new Subscribed({ search: pattern, regex, scope }), actor));
+    out.push(send(new Subscribed({ search: pattern, kind: spec.kind, regex, scope }), actor));
     out.push(...this.#decide(this.routes.apply(updatesOf(changes))));
     if (this.table.shouldForward(entry)) out.push(...this.upstream.searchAdded(entry));
     return out;
@@ -239,11 +258,26 @@ export class ProcessDirectory {
     s.open = true;
     if (s.searchId !== undefined && s.routeKey !== undefined)
       this.routes.opened(s.searchId, s.routeKey, s.listingId);
-    out.push(...openingMessages(s));
+    out.push(...openingMessages(s), ...this.#overflowOf(s));
     if (s.side !== 'subscriber' && this.entries.joined(s.listingId)) {
       const own = this.entries.listing(s.listingId) as OwnListing;
       out.push(send(new Interested({ name: own.entry.name }), own.actor));
     }
+  }
+
+  /** The overflow choices of this side's party in an open session with another node. */
+  #overflowOf(s: Session): Effect[] {
+    const out: Effect[] = [];
+    const publisher = s.publisher as ActorAddress;
+    if (s.side === 'subscriber' && s.searchId !== undefined) {
+      const o = this.entries.search(s.searchId)?.overflow;
+      if (o) out.push({ kind: 'overflow', sender: s.subscriber, remote: publisher, ...o });
+    }
+    if (s.side === 'publisher') {
+      const o = this.entries.listing(s.listingId)?.overflow;
+      if (o) out.push({ kind: 'overflow', sender: publisher, remote: s.subscriber, ...o });
+    }
+    return out;
   }
 
   #decide(decisions: RouteDecision[]): Effect[] {
@@ -283,4 +317,12 @@ export class ProcessDirectory {
       refused: this.upstream.refusal,
     };
   }
+}
+
+/** An actor's overflow choice from a request's fields (undefined: none made). */
+export function choiceOf(
+  policy: OverflowPolicy | undefined,
+  limit: number | undefined,
+): OverflowChoice | undefined {
+  return policy === undefined ? undefined : { policy, limit };
 }

@@ -9,9 +9,13 @@
  */
 import { SCOPES } from '../directory/scope.ts';
 import { defineMessage, t } from '../messages/index.ts';
+import { OVERFLOW_POLICIES } from '../transport/overflow.ts';
 import { SEARCH_KINDS } from './options.ts';
 
 const scope = t.enumOf(SCOPES);
+/** A session overflow option (see `SessionOverflow`); absent for the node's default. */
+const overflow = t.optional(t.enumOf(OVERFLOW_POLICIES));
+const overflowLimit = t.optional(t.uint);
 
 /** An actor → its node's directory: publish `name`. */
 export class PublishRequest extends defineMessage('callsign.ps.Publish', {
@@ -19,6 +23,8 @@ export class PublishRequest extends defineMessage('callsign.ps.Publish', {
   scope,
   multi: t.bool,
   interest: t.bool,
+  overflow,
+  overflowLimit,
 }) {}
 
 /** An actor → its node's directory: subscribe with a search of `kind`. */
@@ -29,6 +35,8 @@ export class SubscribeRequest extends defineMessage('callsign.ps.Subscribe', {
   /** The regular expression's flags, as given. */
   flags: t.optional(t.string),
   scope,
+  overflow,
+  overflowLimit,
 }) {}
 
 /** An actor → its node's directory: end the session with `other`. */

@@ -11,7 +11,10 @@ export interface Clock {
   clear(handle: unknown): void;
 }
 
-/** The real clock: `performance.now()` and unref'd Node timers. */
+/**
+ * The real clock: `performance.now()` and Node timers. Timers are not
+ * unref'd: an actor waiting on one keeps its process alive, as `setTimeout` does.
+ */
 export const systemClock: Clock = {
   now: () => performance.now(),
   after(ms, fn) {

@@ -16,8 +16,11 @@ import type { ErrorCode } from '../errors.ts';
  * @module
  */
 
+/** The overflow policies, in their wire order. */
+export const OVERFLOW_POLICIES = ['block', 'drop-oldest', 'refuse'] as const;
+
 /** How a sender wants overflow handled; see the module comment. */
-export type OverflowPolicy = 'block' | 'drop-oldest' | 'refuse';
+export type OverflowPolicy = (typeof OVERFLOW_POLICIES)[number];
 
 /** A policy and how many messages may wait under it. */
 export interface Overflow {

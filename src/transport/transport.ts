@@ -131,7 +131,7 @@ export function drain(self: ActorBase, remote: Address): Promise<void> {
  * ```
  */
 export function setOverflow(
-  self: ActorBase,
+  self: Pick<ActorBase, 'node' | 'address'>,
   remote: Address,
   policy: OverflowPolicy,
   options: { limit?: number } = {},

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { link, mkdir, open, readFile, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import nacl from 'tweetnacl';
 import { CallsignError, type ErrorCode } from '../errors.ts';
+import { generateKeyPair, keyPairFromSeed } from './signature.ts';
 
 /** Length in bytes of a node's public key (Ed25519). */
 export const NODE_PUBLIC_KEY_LENGTH = 32;
@@ -33,8 +33,7 @@ export interface LoadOrCreateInit {
 
 /** Makes a new random node identity. */
 export function generateNodeKeys(): NodeKeys {
-  const { publicKey, secretKey } = nacl.sign.keyPair();
-  return { publicKey, secretKey };
+  return generateKeyPair();
 }
 
 /**
@@ -112,7 +111,7 @@ export function decodeNodeKeys(text: string): NodeKeys {
       'node key file: "seed" and "publicKey" must be 32 bytes in base64',
     );
   }
-  const keys = nacl.sign.keyPair.fromSeed(seed);
+  const keys = keyPairFromSeed(seed);
   seed.fill(0);
   if (!equalBytes(keys.publicKey, publicKey)) {
     throw new CallsignError('ERR_INVALID_KEY', 'node key file: public key does not match the seed');

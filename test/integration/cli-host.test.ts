@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cliProject, isRunning } from '../helpers/cli.ts';
+import { cliProject, eventually, isRunning } from '../helpers/cli.ts';
 import { hostFixture } from './programs/host-fixture.ts';
 
 interface HostStatus {
@@ -90,7 +90,7 @@ describe('callsign host start / status / stop', () => {
     expect(status).toMatchObject({ running: true, realmFile: join(p.home, 'realm.json') });
 
     process.kill(pid, 'SIGKILL');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await eventually(async () => (isRunning(pid) ? undefined : true), 'the host directory ending');
     const [dead, stop] = [
       await p.run(['host', 'status'], host.env),
       await p.run(['host', 'stop'], host.env),

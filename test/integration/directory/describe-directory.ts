@@ -25,6 +25,7 @@ import {
   Retracted,
   retract,
   type Scope,
+  type Search,
   Stop,
   Subscribed,
   subscribe,
@@ -115,7 +116,7 @@ export function describeDirectory(name: string, setup: () => DirectorySetup) {
     }
 
     /** A subscriber that records Available/Dropped and can ask its peer. */
-    function subscriber(n: Node, search: string | RegExp, scope: Scope) {
+    function subscriber(n: Node, search: Search, scope: Scope) {
       const seen: Seen & { names: string[] } = { events: [], names: [] };
       const address = n.spawn(async (self: ActorContext) => {
         subscribe(self, search, { scope });
@@ -175,6 +176,22 @@ export function describeDirectory(name: string, setup: () => DirectorySetup) {
       publisher(a, 'device-9', scope);
       await until(() => sub.seen.names.includes('device-9'));
       expect(sub.seen.names.sort()).toEqual(['device-1', 'device-2', 'device-9']);
+    });
+
+    it('a subject pattern matches the subjects it fits, token by token, and only those', async () => {
+      const { node } = await world();
+      const a = node('a');
+      const b = node('b');
+      const scope = s.scope;
+      const names = ['lab.h1.temp', 'lab.h2.temp', 'lab.h1.wind', 'lab.h1.x.temp', 'lab-h3-temp'];
+      const first = names.map((n) => publisher(a, n, scope));
+      await until(() => first.every((p) => p.seen.events.includes('Published')));
+      const sub = subscriber(b, { subject: 'lab.*.temp' }, scope);
+      await until(() => sub.seen.names.length >= 2);
+      // One more that matches, put after the others: once it is seen, so would they be.
+      publisher(a, 'lab.h9.temp', scope);
+      await until(() => sub.seen.names.includes('lab.h9.temp'));
+      expect(sub.seen.names.sort()).toEqual(['lab.h1.temp', 'lab.h2.temp', 'lab.h9.temp']);
     });
 
     it('refuses a second publisher of a name, naming the holder; allows several with multi', async () => {

@@ -31,7 +31,7 @@ export function exact(id: string, name: string, options: { scope?: Scope } = {})
   return {
     id,
     pattern: name,
-    regex: false,
+    kind: 'name',
     scope: options.scope ?? 'wan',
     subscriber: { nodeKey: `key-of-${id}`, actor: 2, where: `subscriber ${id}` },
   };
@@ -46,8 +46,19 @@ export function regex(
   return {
     id,
     pattern,
-    regex: true,
+    kind: 'regex',
     ...(options.flags === undefined ? {} : { flags: options.flags }),
+    scope: options.scope ?? 'wan',
+    subscriber: { nodeKey: `key-of-${id}`, actor: 2, where: `subscriber ${id}` },
+  };
+}
+
+/** A subject-pattern search with defaults: scope `wan`. */
+export function subject(id: string, pattern: string, options: { scope?: Scope } = {}): SearchEntry {
+  return {
+    id,
+    pattern,
+    kind: 'subject',
     scope: options.scope ?? 'wan',
     subscriber: { nodeKey: `key-of-${id}`, actor: 2, where: `subscriber ${id}` },
   };

@@ -12,7 +12,24 @@ import {
   type RouteChange,
   type SearchEntry,
 } from '../../../src/directory/index.ts';
-import { exact, listing, pick, regex, seeded } from './fixtures.ts';
+import { exact, listing, pick, regex, seeded, subject } from './fixtures.ts';
+
+/**
+ * Whether subject pattern `pattern` matches `name`, the plainest way: token
+ * by token, `*` any one token, `>` (last) one or more; a name with an empty
+ * token or a wildcard character is no subject and matches nothing.
+ */
+function subjectMatch(pattern: string, name: string): boolean {
+  const p = pattern.split('.');
+  const n = name.split('.');
+  if (n.some((t) => t === '' || t.includes('*') || t.includes('>') || /\s/.test(t))) return false;
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === '>') return n.length > i;
+    if (i >= n.length) return false;
+    if (p[i] !== '*' && p[i] !== n[i]) return false;
+  }
+  return p.length === n.length;
+}
 
 /** What the table should hold, kept the simplest way. */
 class Model {
@@ -20,6 +37,7 @@ class Model {
   searches = new Map<string, { link: LinkId; entry: SearchEntry; re: RegExp | undefined }>();
 
   matches(search: SearchEntry, re: RegExp | undefined, name: string): boolean {
+    if (search.kind === 'subject') return subjectMatch(search.pattern, name);
     return re === undefined ? search.pattern === name : re.test(name);
   }
 
@@ -81,6 +99,9 @@ const NAMES = [
   'aaaa',
   'abab-abab',
 ];
+/** Subject patterns that match some of NAMES (dotted ones) and none. */
+const SUBJECT_PATTERNS = ['*.eu', 'x.>', '>', 'a', '*', 'x.eu', 'x.*.z', 'no.such'];
+
 const PATTERNS: [string, string?][] = [
   ['a'],
   ['a|b'],
@@ -133,13 +154,17 @@ describe('DirectoryTable against a brute-force model', () => {
       } else if (roll < 0.65) {
         const id = `s${Math.floor(random() * 25)}`;
         let entry: SearchEntry;
-        if (random() < 0.5) {
+        const r = random();
+        if (r < 0.4) {
           entry = exact(id, pick(random, NAMES));
-        } else {
+        } else if (r < 0.8) {
           const [pattern, flags] = pick(random, PATTERNS);
           entry = regex(id, pattern, flags === undefined ? {} : { flags });
+        } else {
+          entry = subject(id, pick(random, SUBJECT_PATTERNS));
         }
-        const re = entry.regex ? new RegExp(`^(?:${entry.pattern})$`, entry.flags) : undefined;
+        const re =
+          entry.kind === 'regex' ? new RegExp(`^(?:${entry.pattern})$`, entry.flags) : undefined;
         changes = table.putSearch(link, entry);
         model.searches.set(id, { link, entry, re });
       } else if (roll < 0.8) {
@@ -175,6 +200,17 @@ describe('DirectoryTable against a brute-force model', () => {
       Array.from({ length: 1 + Math.floor(random() * 5) }, () => pick(random, alphabet)).join('');
     const table = new DirectoryTable('group');
     const model = new Model();
+    // Subject patterns over the same alphabet: tokens of it, `*`, and `>` last.
+    const token = () => {
+      const t = word().replace(/\./g, '');
+      return t === '' ? 'a' : t;
+    };
+    const subjectPattern = () => {
+      const n = 1 + Math.floor(random() * 3);
+      const tokens = Array.from({ length: n }, () => (random() < 0.3 ? '*' : token()));
+      if (random() < 0.3) tokens.push('>');
+      return tokens.join('.');
+    };
     const patterns = [
       () => `${word()}.*`,
       () => `.*${word().replace('.', '\\.')}`,
@@ -185,17 +221,20 @@ describe('DirectoryTable against a brute-force model', () => {
     for (let k = 0; k < 400; k++) {
       const link = pick(random, ['c1', 'c2', 'c3', 'c4']);
       let entry: SearchEntry;
-      if (random() < 0.5) {
+      const r = random();
+      if (r < 0.4) {
         entry = exact(`s${k}`, word());
-      } else {
+      } else if (r < 0.8) {
         const flags = random() < 0.1 ? 'i' : undefined;
         entry = regex(`s${k}`, pick(random, patterns)(), flags === undefined ? {} : { flags });
+      } else {
+        entry = subject(`s${k}`, subjectPattern());
       }
       table.putSearch(link, entry);
       model.searches.set(entry.id, {
         link,
         entry,
-        re: entry.regex ? new RegExp(`^(?:${entry.pattern})$`, entry.flags) : undefined,
+        re: entry.kind === 'regex' ? new RegExp(`^(?:${entry.pattern})$`, entry.flags) : undefined,
       });
     }
     const routes = new Set<string>(model.routes());

@@ -7,7 +7,7 @@ import {
   SCOPES,
   type SearchEntry,
 } from '../../../src/directory/index.ts';
-import { codeOfThrow, described, exact, listing, regex } from './fixtures.ts';
+import { codeOfThrow, described, exact, listing, regex, subject } from './fixtures.ts';
 
 function accepted(result: ReturnType<DirectoryTable['putListing']>): RouteChange[] {
   expect(result.accepted).toBe(true);
@@ -40,6 +40,49 @@ describe('matching', () => {
       ['add alt>l4 a>b'],
       [],
       [],
+    ]);
+  });
+
+  it('matches a subject pattern token by token: * one token, > one or more at the end', () => {
+    const table = new DirectoryTable('group');
+    table.putSearch('a', subject('one', 'lab.*.temperature'));
+    table.putSearch('a', subject('rest', 'lab.>'));
+    const names = [
+      'lab.h1.temperature',
+      'lab.h1.pressure',
+      'lab.temperature',
+      'lab',
+      'lab.h1.x.temperature',
+      'labs.h1.temperature',
+      'not a subject',
+    ];
+    const routed = names.map((name, k) =>
+      described(accepted(table.putListing('b', listing(`l${k}`, name)))),
+    );
+    expect(routed).toEqual([
+      ['add one>l0 a>b', 'add rest>l0 a>b'],
+      ['add rest>l1 a>b'],
+      ['add rest>l2 a>b'],
+      [],
+      ['add rest>l4 a>b'],
+      [],
+      [],
+    ]);
+    // A subject search put after the listings finds them through the index, and
+    // withdrawing a listing removes only its routes.
+    expect(described(table.putSearch('c', subject('late', '*.h1.*'))).sort()).toEqual([
+      'add late>l0 c>b',
+      'add late>l1 c>b',
+      'add late>l5 c>b',
+    ]);
+    expect(described(table.deleteListing('b', 'l0')).sort()).toEqual([
+      'remove late>l0 c>b',
+      'remove one>l0 a>b',
+      'remove rest>l0 a>b',
+    ]);
+    expect(described(table.deleteSearch('c', 'late')).sort()).toEqual([
+      'remove late>l1 c>b',
+      'remove late>l5 c>b',
     ]);
   });
 
@@ -385,7 +428,12 @@ describe('invalid input', () => {
   const badSearches: [string, unknown][] = [
     ['not an object', 42],
     ['an empty id', { ...goodSearch, id: '' }],
-    ['regex not a boolean', { ...goodSearch, regex: 1 }],
+    ['an unknown kind', { ...goodSearch, kind: 'glob' }],
+    ['no kind', { ...goodSearch, kind: undefined }],
+    ['a subject pattern with an empty token', subject('s', 'lab..x')],
+    ['a subject pattern with > not last', subject('s', 'lab.>.x')],
+    ['a subject pattern with a partial wildcard', subject('s', 'lab.x*')],
+    ['flags on a subject search', { ...subject('s', 'lab.*'), flags: 'i' }],
     ['an empty pattern', { ...goodSearch, pattern: '' }],
     ['an exact name too long', { ...goodSearch, pattern: 'n'.repeat(256) }],
     ['flags on an exact search', { ...goodSearch, flags: 'i' }],

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Bonjour } from 'bonjour-service';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { lanDirectoryFinder } from '../../../scopes/lan/finder.ts';
 
 const REALM = 'un2znz7litbr76us4rdxdpb524';
@@ -51,9 +51,7 @@ describe('the LAN directory finder', () => {
   it('answers undefined after waitMs, or when the signal aborts, when none is known', async () => {
     const { bonjour } = fakeBonjour();
     const finder = lanDirectoryFinder({ fingerprint: REALM, bonjour, waitMs: 50 });
-    const started = Date.now();
     expect(await finder.find()).toBeUndefined();
-    expect(Date.now() - started).toBeGreaterThanOrEqual(40);
     const aborted = new AbortController();
     const pending = finder.find(aborted.signal);
     aborted.abort();
@@ -63,11 +61,13 @@ describe('the LAN directory finder', () => {
 
   it('moves to the next directory after failed(), and back once the time is up', async () => {
     const { bonjour, add } = fakeBonjour();
+    let now = 1_000_000;
     const finder = lanDirectoryFinder({
       fingerprint: REALM,
       bonjour,
       waitMs: 10,
       setAsideMs: 100,
+      now: () => now,
     });
     add('lan-a', '10.0.0.1');
     add('lan-b', '10.0.0.2');
@@ -80,29 +80,35 @@ describe('the LAN directory finder', () => {
     ]);
     finder.failed('10.0.0.2:7000');
     expect(await finder.find()).toBeUndefined();
-    await new Promise((resolve) => setTimeout(resolve, 120));
+    now += 120;
     expect(await finder.find()).toBe('10.0.0.1:7000');
     await finder.close();
   });
 
   it('queries the LAN again every refreshMs, and stops on close (a pending find answers undefined)', async () => {
-    const { bonjour, browser } = fakeBonjour();
-    const finder = lanDirectoryFinder({
-      fingerprint: REALM,
-      bonjour,
-      refreshMs: 20,
-      waitMs: 5_000,
-    });
-    const pending = finder.find();
-    await new Promise((resolve) => setTimeout(resolve, 110));
-    expect(browser.updates).toBeGreaterThanOrEqual(3);
-    await finder.close();
-    expect(await pending).toBeUndefined();
-    expect(browser.stopped).toBe(true);
-    const after = browser.updates;
-    await new Promise((resolve) => setTimeout(resolve, 60));
-    expect(browser.updates).toBe(after);
-    expect(await finder.find()).toBeUndefined();
+    vi.useFakeTimers();
+    try {
+      const { bonjour, browser } = fakeBonjour();
+      const finder = lanDirectoryFinder({
+        fingerprint: REALM,
+        bonjour,
+        refreshMs: 20,
+        waitMs: 5_000,
+      });
+      const pending = finder.find();
+      const before = browser.updates;
+      await vi.advanceTimersByTimeAsync(60);
+      expect(browser.updates - before).toBe(3);
+      await finder.close();
+      expect(await pending).toBeUndefined();
+      expect(browser.stopped).toBe(true);
+      const after = browser.updates;
+      await vi.advanceTimersByTimeAsync(200);
+      expect(browser.updates).toBe(after);
+      expect(await finder.find()).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

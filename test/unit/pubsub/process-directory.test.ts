@@ -301,6 +301,54 @@ describe('ProcessDirectory: with the directory above and other nodes', () => {
     ]);
   });
 
+  it('applies each party’s overflow choice to its open sessions with another node, and no other', () => {
+    const d = directory(true);
+    d.upstream.connected();
+    const searchId = upMessage(
+      d.subscribe(sub, exactly('svc'), 'lan', { policy: 'refuse', limit: 10 }),
+      PutSearch,
+    ).search.id;
+    const effects = d.upstream.fromParent(routeFromAbove(searchId, 'L1', 'svc', 'host'));
+    const sessionId = (effects[0] as { sessionId: string }).sessionId;
+    d.peers.peerReady(sessionId, peer);
+    const opened = d.peers.fromPeer(new SessionOpened({ sessionId, publisher: remotePub }), peer);
+    expect(said(opened)).toEqual(['cancel-open', 'Available→sub from remotePub', 'overflow']);
+    expect(opened.at(-1)).toEqual({
+      kind: 'overflow',
+      sender: sub,
+      remote: remotePub,
+      policy: 'refuse',
+      limit: 10,
+    });
+
+    const listingId = upMessage(
+      d.publish(pub, ask('pushed', 'host', { overflow: 'drop-oldest' }), ['unix:/x']),
+      PutListing,
+    ).listing.id;
+    const asked = d.peers.fromPeer(
+      new OpenSession({
+        sessionId: 'other:9',
+        listingId,
+        name: 'pushed',
+        search: 'pushed',
+        level: 'host',
+        subscriber: remoteSub,
+      }),
+      peer,
+    );
+    expect(asked.at(-1)).toEqual({
+      kind: 'overflow',
+      sender: pub,
+      remote: remoteSub,
+      policy: 'drop-oldest',
+      limit: undefined,
+    });
+    // Within one process there is no connection to pace: nothing to set.
+    const local = directory();
+    local.publish(pub, ask('near', 'process', { overflow: 'refuse' }), []);
+    expect(said(local.subscribe(sub, exactly('near'), 'process'))).not.toContain('overflow');
+  });
+
   it('a refused session gives NotAvailable with the publisher node’s code', () => {
     const { d, searchId } = subscribed();
     const first = d.upstream.fromParent(routeFromAbove(searchId, 'L1', 'svc', 'lan'));

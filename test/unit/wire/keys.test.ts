@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import nacl from 'tweetnacl';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { type ErrorCode, isCallsignError } from '../../../src/errors.ts';
 import {
@@ -11,6 +12,7 @@ import {
   loadOrCreateNodeKeys,
   nodeId,
 } from '../../../src/wire/index.ts';
+import { keyPairFromSeed, signDetached } from '../../../src/wire/signature.ts';
 
 function codeOfThrow(f: () => unknown): ErrorCode | 'no error' | 'not a CallsignError' {
   try {
@@ -36,6 +38,24 @@ describe('node keys', () => {
     expect(Buffer.from(generateNodeKeys().publicKey).equals(Buffer.from(keys.publicKey))).toBe(
       false,
     );
+  });
+
+  it('derives the same key pair from a seed as tweetnacl, and signs alike', () => {
+    for (let i = 0; i < 20; i++) {
+      const seed = new Uint8Array(32).map((_, k) => (k * 37 + i * 101) & 0xff);
+      const ours = keyPairFromSeed(seed);
+      const theirs = nacl.sign.keyPair.fromSeed(seed);
+      expect(Buffer.from(ours.publicKey).equals(Buffer.from(theirs.publicKey))).toBe(true);
+      expect(Buffer.from(ours.secretKey).equals(Buffer.from(theirs.secretKey))).toBe(true);
+      const message = new TextEncoder().encode(`message ${i}`);
+      expect(
+        Buffer.from(signDetached(message, ours.secretKey)).equals(
+          Buffer.from(nacl.sign.detached(message, theirs.secretKey)),
+        ),
+      ).toBe(true);
+    }
+    const fresh = generateNodeKeys();
+    expect(nacl.sign.keyPair.fromSecretKey(fresh.secretKey).publicKey).toEqual(fresh.publicKey);
   });
 
   it('gives a stable 16-character base32 nodeId from the SHA-256 of the public key', () => {
