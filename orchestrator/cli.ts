@@ -28,6 +28,7 @@ import { networkCommands } from './commands/network.ts';
 import { pingCommands } from './commands/ping.ts';
 import { roleCommands } from './commands/roles.ts';
 import { streamCommands } from './commands/stream.ts';
+import { wanCommands } from './commands/wan.ts';
 import { errnoOf } from './files.ts';
 import { packageVersion } from './package-files.ts';
 
@@ -43,6 +44,7 @@ export const COMMAND_FAMILIES: readonly CommandFamily[] = [
   networkCommands,
   pingCommands,
   (cli) => streamCommands(cli.io),
+  wanCommands,
 ];
 
 /** Codes of failures that are not misuse: they exit with {@link EXIT_FAILURE}. */

@@ -22,6 +22,7 @@ import {
   Node,
   type NodeKeys,
   NotListening,
+  parseEndpoint,
   Stop,
   systemClock,
 } from '../../src/index.ts';
@@ -93,7 +94,7 @@ const DEFAULT_MAX_FRAME = (1 << 20) + 1024;
 /** Starts a relay; see the module. */
 export async function startRelay(init: RelayInit): Promise<Relay> {
   const folder = new RelayFolder(init.dir);
-  const relay = await folder.relay(init.urls);
+  let relay = await folder.relay(init.urls);
   const log = (level: Parameters<Logger['log']>[0], text: string) =>
     init.logger.log(level, 'wan-relay', text);
   const context: LinkContext = { clock: systemClock, log };
@@ -230,6 +231,20 @@ export async function startRelay(init: RelayInit): Promise<Relay> {
     onArrival,
   });
 
+  if (relay.urls.length === 0) {
+    // No public URL known: the address it listens on, when it is one.
+    const at = parseEndpoint(listener.endpoint);
+    if (at.kind === 'tcp' && at.host !== '0.0.0.0' && at.host !== '::') {
+      const host = at.host.includes(':') ? `[${at.host}]` : at.host;
+      relay = await folder.relay([`${init.tls ? 'wss' : 'ws'}://${host}:${at.port}/`]);
+    } else {
+      log(
+        'WARNING',
+        'no public URL is known: give --url ws://<public address>:<port>/ so that invites can name it',
+      );
+    }
+  }
+
   // Watch the folder: tenant files change when the command line adds, invites or revokes.
   let stamp = await folderStamp(folder);
   let stopped = false;
@@ -249,7 +264,9 @@ export async function startRelay(init: RelayInit): Promise<Relay> {
 
   return {
     endpoint: listener.endpoint,
-    urls: relay.urls,
+    get urls() {
+      return relay.urls;
+    },
     publicKey: Buffer.from(relay.keys.publicKey).toString('base64'),
     get forwarded() {
       return forwarder.forwarded;

@@ -124,10 +124,9 @@ export function decodeHello(bytes: Uint8Array): Hello {
     return { kind: 'site', tenant };
   }
   if (kind !== 2) throw malformed(`unknown HELLO kind ${kind}`);
-  let site: string;
-  let peer: string;
-  [site, at] = readText8(bytes, at, 'site');
-  [peer, at] = readText8(bytes, at, 'peer');
+  const [site, afterSite] = readText8(bytes, at, 'site');
+  const [peer, afterPeer] = readText8(bytes, afterSite, 'peer');
+  at = afterPeer;
   if (at + NONCE !== bytes.length) throw malformed('bad HELLO length');
   return {
     kind: 'session',
