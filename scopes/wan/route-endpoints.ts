@@ -9,6 +9,7 @@
  * @module
  */
 import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { parseEndpoint } from '../../src/index.ts';
 import { relayEndpoint } from '../../src/internal.ts';
 
@@ -60,4 +61,18 @@ export function routeEndpoints(
   }
   out.push(relayEndpoint(publisherKey));
   return out;
+}
+
+/**
+ * This host's first public IPv4 address, if one of its interfaces has one:
+ * other sites can then connect to its nodes directly, not through the relay.
+ * Behind a NAT there is none.
+ */
+export function publicHostAddress(): string | undefined {
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const a of addresses ?? []) {
+      if (a.family === 'IPv4' && !a.internal && !isPrivateHost(a.address)) return a.address;
+    }
+  }
+  return undefined;
 }

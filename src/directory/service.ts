@@ -56,6 +56,13 @@ export interface DirectoryServiceSettings {
   /** The directory above, if any; connected to (and reconnected) in the background. */
   parent?: string;
   /**
+   * The address of this host for the `0.0.0.0` endpoints of listings that
+   * come over links with no address (unix sockets: this host's nodes). A
+   * host directory under a WAN directory gives its public address, if it
+   * has one, so that other sites can connect directly (docs/wan.md).
+   */
+  localHost?: string;
+  /**
    * Finds the directory above, instead of a fixed `parent`: asked before every
    * attempt to connect (at start, and after the parent is lost or a connect
    * fails). Undefined means none for now: ask again a little later.
@@ -154,7 +161,8 @@ export async function directoryService(
   };
 
   const putListing = (link: Link, given: ListingEntry) => {
-    const entry = link.host ? withHost(given, link.host) : given;
+    const host = link.host ?? settings.localHost;
+    const entry = host ? withHost(given, host) : given;
     if (scopeRank(entry.scope) < scopeRank(settings.level)) {
       // Does not reach this far: nothing to hold, nothing to refuse.
       send(new ListingAccepted({ id: entry.id }), link.address);
