@@ -100,7 +100,9 @@ export class RelayCircuit implements Link {
     this.#closing = true;
     const code: ErrorCode = err ? err.code : 'ERR_CLOSED';
     this.#init.carrier.sendClose(this.id, code);
-    this.#end({ here: true, code, reason: err ? err.message : 'closed' });
+    // After the caller's own ending, as a WebSocket's close is: the link's end then finds it ended here.
+    const ending: LinkEnding = { here: true, code, reason: err ? err.message : 'closed' };
+    queueMicrotask(() => this.#end(ending));
   }
 
   sever(): void {
