@@ -103,7 +103,15 @@ export async function startWan(): Promise<Wan> {
         'link set eth1 up',
         `route add default via ${net}.1`,
       ]);
-      await run(['ip', 'netns', 'exec', router, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+      await run([
+        'ip',
+        'netns',
+        'exec',
+        router,
+        '/bin/sh',
+        '-c',
+        'echo 1 > /proc/sys/net/ipv4/ip_forward',
+      ]);
       await run(
         ['ip', 'netns', 'exec', router, 'nft', '-f', '-'],
         [
