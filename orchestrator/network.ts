@@ -80,6 +80,16 @@ export interface DirectoryDescription {
   refusedConnections: RefusedConnections[];
   /** Its node's counters of messages that reached no actor, those above zero. */
   undelivered: Record<string, number>;
+  /** The WAN directory above, when the parent is one (`wan:<access file>`): never a secret. */
+  wan?: WanAbove | null;
+}
+
+/** The WAN directory above a site's directory, as its access file names it. */
+export interface WanAbove {
+  tenant: string;
+  site: string;
+  relays: string[];
+  accessFile: string;
 }
 
 /** Connections a directory refused with one code in the last {@link REFUSALS_MINUTES} minutes. */
@@ -180,9 +190,23 @@ export async function readNetwork(realm: RealmChoice, io: HostIo): Promise<Netwo
     if ('code' in a) unreachable.push(a);
     else directories.push(a);
   }
+  for (const d of directories) {
+    if (d.parent?.startsWith('wan:')) d.wan = await wanAbove(d.parent.slice(4));
+  }
   // From the top down: the host directory first.
   directories.sort((a, b) => (a.level === 'host' ? -1 : 0) - (b.level === 'host' ? -1 : 0));
   return { home: home?.dir ?? null, directories, unreachable };
+}
+
+/** What a site's access file says of the WAN directory above (null when it cannot be read). */
+async function wanAbove(accessFile: string): Promise<WanAbove | null> {
+  try {
+    const { readAccess } = await import('../scopes/wan/access.ts');
+    const a = await readAccess(accessFile);
+    return { tenant: a.tenant, site: a.site, relays: [...a.relays], accessFile };
+  } catch {
+    return null;
+  }
 }
 
 /** The network as a tree for people. */
@@ -200,6 +224,11 @@ export function formatNetwork(report: NetworkReport, io: Pick<HostIo, 'env'>): s
     const parent = d.parent ? `, parent ${d.parent}` : '';
     lines.push(`${d.level} directory ${d.endpoint}${parent}`);
     lines.push(`  realm ${d.realm} (${d.realmFile})`);
+    if (d.wan) {
+      lines.push(
+        `  above: the WAN directory of tenant ${d.wan.tenant}, as site ${d.wan.site}, through the relay at ${d.wan.relays.join(', ')}`,
+      );
+    }
     if (d.sameRealmAsHome === false) {
       lines.push("  note: another realm than the home's: the home's nodes do not meet here");
     }

@@ -151,6 +151,13 @@ export const wanCommands: CommandFamily = (cli) => {
         }),
     }),
     command(cli, {
+      command: 'status',
+      describe: 'on the relay machine: the running relay, its tenants and the sites connected',
+      builder: (y) => y.option('dir', dirOption).option('json', jsonOption),
+      handler: (args) =>
+        run(async () => (await admin()).relayStatus(await dirOf(args), args.json === true)),
+    }),
+    command(cli, {
       command: 'tenant',
       describe: 'add, remove or list the tenants of the relay folder',
       builder: (y) => unknownCommand(cli, y.command(tenant), tenant),

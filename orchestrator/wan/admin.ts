@@ -121,3 +121,40 @@ export async function joinRelay(home: string, file: string): Promise<string> {
     'the top directory of this site connects out to the relay: `callsign lan start`, or with no LAN directory `CALLSIGN_NO_LAN=1 callsign host start`\n'
   );
 }
+
+/**
+ * `callsign wan status`: on the relay's machine, what the running relay
+ * last wrote (tenants, the sites connected, sessions, circuits, listings,
+ * searches, bytes forwarded); never a secret.
+ */
+export async function relayStatus(dir: string, json: boolean): Promise<string> {
+  const { readJsonObject } = await import('../files.ts');
+  const { isRunning } = await import('../pids.ts');
+  const status = await readJsonObject(join(dir, 'status.json'));
+  if (!status || typeof status.pid !== 'number' || !isRunning(status.pid)) {
+    if (json) return `${JSON.stringify({ running: false, dir }, null, 2)}\n`;
+    return `no relay runs from ${dir}: start one with \`callsign wan serve --dir ${dir}\`\n`;
+  }
+  if (json) return `${JSON.stringify({ running: true, ...status }, null, 2)}\n`;
+  const tenants = (status.tenants ?? []) as {
+    name: string;
+    sites: string[];
+    connected: string[];
+    sessions: number;
+    circuits: number;
+    listings: number;
+    searches: number;
+  }[];
+  const lines = [
+    `WAN relay (pid ${status.pid}) at ${String(status.endpoint)}, reached at ${(status.urls as string[]).join(', ')}`,
+    `  forwarded ${String(status.forwardedBytes)} bytes (sealed)`,
+  ];
+  for (const t of tenants) {
+    lines.push(
+      `  tenant ${t.name}: sites ${t.connected.length}/${t.sites.length} connected, ${t.sessions} node session(s), ${t.circuits} circuit(s), ${t.listings} listing(s), ${t.searches} search(es)`,
+    );
+    for (const s of t.sites)
+      lines.push(`    site ${s}${t.connected.includes(s) ? '' : '  (not connected)'}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

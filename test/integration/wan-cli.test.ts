@@ -121,6 +121,18 @@ describe('callsign wan', () => {
     );
     await watch.waitFor(/available station-1 wan/, 20_000);
     await watch.waitFor(/welcome from/, 20_000);
+    // The relay's machine sees the tenant's sites; a site sees the WAN directory above it.
+    let status = '';
+    for (let i = 0; i < 50 && !/circuit/.test(status); i++) {
+      status = (await p.run(['wan', 'status', ...dir])).stdout;
+      if (!/sites 2\/2 connected, 2 node session\(s\), 1 circuit/.test(status)) status = '';
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(status).toMatch(/tenant acme: sites 2\/2 connected, 2 node session\(s\), 1 circuit/);
+    const network = await p.run(['network'], { ...env('b'), CALLSIGN_NO_HOST: '0' });
+    expect(network.stdout, network.stderr).toMatch(
+      /above: the WAN directory of tenant acme, as site b, through the relay at ws:\/\/127\.0\.0\.1:\d+\//,
+    );
     const second = startProgram(
       PUBLISHER,
       ['--debug-level=CONSOLE', '--name=station-2', '--scope=wan'],
