@@ -10,6 +10,7 @@ import { chmod, copyFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { readAccess, serializeAccess } from '../../scopes/wan/access.ts';
 import { checkName, RelayFolder, type TenantLimits } from '../../scopes/wan/registry.ts';
+import type { TenantStatus } from '../../scopes/wan/relay-service.ts';
 import { CallsignError } from '../../src/errors.ts';
 import { errnoOf } from '../files.ts';
 
@@ -136,15 +137,7 @@ export async function relayStatus(dir: string, json: boolean): Promise<string> {
     return `no relay runs from ${dir}: start one with \`callsign wan serve --dir ${dir}\`\n`;
   }
   if (json) return `${JSON.stringify({ running: true, ...status }, null, 2)}\n`;
-  const tenants = (status.tenants ?? []) as {
-    name: string;
-    sites: string[];
-    connected: string[];
-    sessions: number;
-    circuits: number;
-    listings: number;
-    searches: number;
-  }[];
+  const tenants = (status.tenants ?? []) as TenantStatus[];
   const lines = [
     `WAN relay (pid ${status.pid}) at ${String(status.endpoint)}, reached at ${(status.urls as string[]).join(', ')}`,
     `  forwarded ${String(status.forwardedBytes)} bytes (sealed)`,
