@@ -25,6 +25,7 @@ const COMMANDS = [
   'ping',
   'stream',
   'consumer',
+  'wan',
   'completion',
 ];
 
