@@ -29,6 +29,7 @@ import { pingCommands } from './commands/ping.ts';
 import { roleCommands } from './commands/roles.ts';
 import { streamCommands } from './commands/stream.ts';
 import { viewCommands } from './commands/view.ts';
+import { wanCommands } from './commands/wan.ts';
 import { errnoOf } from './files.ts';
 import { packageVersion } from './package-files.ts';
 
@@ -45,6 +46,7 @@ export const COMMAND_FAMILIES: readonly CommandFamily[] = [
   pingCommands,
   viewCommands,
   (cli) => streamCommands(cli.io),
+  wanCommands,
 ];
 
 /** Codes of failures that are not misuse: they exit with {@link EXIT_FAILURE}. */

@@ -26,6 +26,7 @@ import {
   type NetworkSnapshot,
   type Rate,
   type RefusedConnections,
+  type WanAbove,
 } from './view/snapshot.ts';
 
 export type {
@@ -35,6 +36,7 @@ export type {
   RefusedConnections,
   SearchReport,
   UnreachableDirectory,
+  WanAbove,
 } from './view/snapshot.ts';
 
 /** How long `network` lets a directory wait for the directories and nodes below it, in ms. */
@@ -158,12 +160,31 @@ export async function readNetwork(
   );
   const at = (i: number) => rounds.map((r) => r[Math.min(i, r.length - 1)] as AskedDirectory);
   const first = buildSnapshot(at(0), home?.dir ?? null, new Date());
-  if (sample <= 0) return first;
+  if (sample <= 0) return withWanAbove(first);
   const rates = new RateBook();
   rates.update(first, 0);
   const second = buildSnapshot(at(1), home?.dir ?? null, new Date());
   rates.update(second, sample * 1000);
-  return second;
+  return withWanAbove(second);
+}
+
+/** Names the WAN directory above each site directory, from the access file its parent names. */
+async function withWanAbove(snapshot: NetworkSnapshot): Promise<NetworkSnapshot> {
+  for (const d of snapshot.directories) {
+    if (d.parent?.startsWith('wan:')) d.wan = await wanAbove(d.parent.slice(4));
+  }
+  return snapshot;
+}
+
+/** What a site's access file says of the WAN directory above (null when it cannot be read). */
+async function wanAbove(accessFile: string): Promise<WanAbove | null> {
+  try {
+    const { readAccess } = await import('../scopes/wan/access.ts');
+    const a = await readAccess(accessFile);
+    return { tenant: a.tenant, site: a.site, relays: [...a.relays], accessFile };
+  } catch {
+    return null;
+  }
 }
 
 /** The network as a tree for people. */
@@ -181,6 +202,11 @@ export function formatNetwork(report: NetworkSnapshot, io: Pick<HostIo, 'env'>):
     const parent = d.parent ? `, parent ${d.parent}` : '';
     lines.push(`${d.level} directory ${d.endpoint}${parent}`);
     lines.push(`  realm ${d.realm} (${d.realmFile})`);
+    if (d.wan) {
+      lines.push(
+        `  above: the WAN directory of tenant ${d.wan.tenant}, as site ${d.wan.site}, through the relay at ${d.wan.relays.join(', ')}`,
+      );
+    }
     if (d.sameRealmAsHome === false) {
       lines.push("  note: another realm than the home's: the home's nodes do not meet here");
     }

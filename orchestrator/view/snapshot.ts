@@ -84,6 +84,16 @@ export interface DirectoryDescription {
   undelivered: Record<string, number>;
   /** Links below that did not answer in time. */
   silent: string[];
+  /** The WAN directory above, when the parent is one (`wan:<access file>`): never a secret. */
+  wan?: WanAbove | null;
+}
+
+/** The WAN directory above a site's directory, as its access file names it. */
+export interface WanAbove {
+  tenant: string;
+  site: string;
+  relays: string[];
+  accessFile: string;
 }
 
 /** One node (a process), as its directory actor reports it. */

@@ -7,7 +7,10 @@
  * Above it is the LAN directory of its realm, found on the LAN over mDNS
  * (scopes/lan/finder.ts, docs/lan.md); `CALLSIGN_LAN=<host:port>` names one
  * instead (networks without multicast, tests), `CALLSIGN_NO_LAN=1` keeps it
- * off the LAN.
+ * off the LAN. `CALLSIGN_WAN=<access file>` puts the WAN directory of a
+ * relay above it instead, for a site with no LAN directory (docs/wan.md);
+ * its nodes are then offered to other sites at this host's public address
+ * too, if it has one (`CALLSIGN_PUBLIC_ADDRESS=<ip>` or `none` decides).
  *
  *   node --import tsx scopes/host/directory.ts
  */
@@ -23,6 +26,8 @@ import {
   resolveRealmPath,
 } from '../../src/internal.ts';
 import { type LanDirectoryFinder, lanDirectoryFinder } from '../lan/finder.ts';
+import { publicHostAddress } from '../wan/route-endpoints.ts';
+import { reachWanParents, wanParentEndpoint } from '../wan/site-link.ts';
 
 const factorySettings = { endpoint: '' };
 
@@ -39,7 +44,18 @@ createNode(
     const service: DirectoryServiceSettings = { level: 'host', endpoint };
     let finder: LanDirectoryFinder | undefined;
     const fixed = process.env.CALLSIGN_LAN;
-    if (process.env.CALLSIGN_NO_LAN === '1') {
+    const wan = process.env.CALLSIGN_WAN;
+    if (wan) {
+      reachWanParents(self.node);
+      service.parent = wanParentEndpoint(wan);
+      // CALLSIGN_PUBLIC_ADDRESS names it (or `none`); else the first public one of this host's.
+      const given = process.env.CALLSIGN_PUBLIC_ADDRESS;
+      const publicAddress = given ? (given === 'none' ? undefined : given) : publicHostAddress();
+      if (publicAddress) service.localHost = publicAddress;
+      self.console(
+        `the WAN directory above: through the relay of ${wan}${publicAddress ? `; other sites may connect directly to ${publicAddress}` : ''}`,
+      );
+    } else if (process.env.CALLSIGN_NO_LAN === '1') {
       self.console('not on the LAN (CALLSIGN_NO_LAN=1)');
     } else if (fixed) {
       service.parent = fixed;

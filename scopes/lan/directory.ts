@@ -4,7 +4,11 @@
  * announces itself with DNS-SD over mDNS, so that host directories find it
  * with no address configured (docs/lan.md). Started by `callsign lan start`.
  *
- *   node --import tsx scopes/lan/directory.ts [--endpoint=0.0.0.0:0] [--id=...] [--ready-file=...]
+ *   node --import tsx scopes/lan/directory.ts [--endpoint=0.0.0.0:0] [--id=...] [--ready-file=...] [--wan=<access file>]
+ *
+ * With `--wan`, the WAN directory of the relay named by that access file
+ * (`callsign wan join`) is its parent: listings and searches of scope `wan`
+ * pass up through the relay, connecting out only (docs/wan.md).
  *
  * Its realm is the one its transport uses: the file `CALLSIGN_REALM`, else
  * the user's default. It announces the realm's fingerprint, never its secret.
@@ -22,6 +26,7 @@ import {
   realmFingerprint,
   resolveRealmPath,
 } from '../../src/internal.ts';
+import { reachWanParents, wanParentEndpoint } from '../wan/site-link.ts';
 import {
   announceLanDirectory,
   distinctErrors,
@@ -39,6 +44,8 @@ const factorySettings = {
   id: '',
   /** Once listening and announced, `{ endpoint, port, id, name, fingerprint, pid }` is written here. */
   readyFile: '',
+  /** An access file (`callsign wan join`): the WAN directory above. */
+  wan: '',
 };
 
 createNode(
@@ -72,10 +79,12 @@ createNode(
         self.warning(`cannot write ${settings.readyFile}: ${String(err)}`),
       );
     };
+    if (settings.wan) reachWanParents(self.node);
     try {
       return await directoryService(self, {
         level: 'lan',
         endpoint,
+        ...(settings.wan ? { parent: wanParentEndpoint(settings.wan) } : {}),
         onListening(listened) {
           const at = parseEndpoint(listened);
           if (at.kind !== 'tcp') {

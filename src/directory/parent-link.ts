@@ -76,7 +76,12 @@ const REFUSALS: ReadonlySet<string> = new Set<ErrorCode>([
   'ERR_PROTOCOL_VERSION',
   'ERR_PEER_NOT_TRUSTED',
   'ERR_PEER_KEY_MISMATCH',
+  'ERR_WAN_NOT_ADMITTED',
+  'ERR_WAN_LIMIT',
 ]);
+
+/** An endpoint of a transport with a scheme of its own (`wan:...`). */
+const OTHER_SCHEME = /^[a-z][a-z0-9+.-]*:./;
 
 /** True when `code` says a directory refused this node (rather than not answering). */
 export function isRefusal(code: string): boolean {
@@ -261,14 +266,19 @@ export class ParentLink {
 
   #connectTo(text: string): ParentEvent | undefined {
     let target: string;
+    let p: ReturnType<typeof parseEndpoint> | undefined;
     try {
-      target = formatEndpoint(parseEndpoint(text));
+      p = parseEndpoint(text);
+      target = formatEndpoint(p);
     } catch {
-      return this.#failed('ERR_INVALID_ENDPOINT', `not an endpoint: ${text}`);
+      // Another transport's endpoint (`wan:<access file>`, for a WAN directory): as it is.
+      if (!OTHER_SCHEME.test(text)) {
+        return this.#failed('ERR_INVALID_ENDPOINT', `not an endpoint: ${text}`);
+      }
+      target = text;
     }
     this.#target = target;
-    const p = parseEndpoint(target);
-    if (p.kind === 'unix' && !existsSync(p.path)) {
+    if (p?.kind === 'unix' && !existsSync(p.path)) {
       // Nobody there yet: no need to try the socket.
       return this.#failed('ERR_CONNECT_FAILED', `no socket at ${p.path}`, false);
     }

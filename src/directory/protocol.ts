@@ -1,4 +1,5 @@
 import { defineMessage, t } from '../messages/index.ts';
+import { RelayPass } from '../transport/relay/pass.ts';
 import { SEARCH_KINDS } from './entries.ts';
 import { SCOPES } from './scope.ts';
 
@@ -65,9 +66,15 @@ export class Sync extends defineMessage('callsign.dir.Sync', {
   searches: t.array(t.message(SearchInfo)),
 }) {}
 
-/** Parent → child: the listing is held (and by every directory above within its scope). */
+/**
+ * Parent → child: the listing is held (and by every directory above within
+ * its scope). From a WAN directory it carries the publisher node's pass to
+ * the relay, so that other sites can reach it there (docs/wan.md); every
+ * directory below passes it on toward the publisher.
+ */
 export class ListingAccepted extends defineMessage('callsign.dir.ListingAccepted', {
   id: t.string,
+  relay: t.optional(t.message(RelayPass)),
 }) {}
 /**
  * True when a ListingRefused with `code` withdraws the listing (a duplicate,
@@ -85,11 +92,25 @@ export class ListingRefused extends defineMessage('callsign.dir.ListingRefused',
   code: t.errorCode,
   reason: t.string,
 }) {}
-/** Parent → child, toward the subscriber: a search matched a listing at `level`. */
+/**
+ * Parent → child, toward the subscriber: a search matched a listing at
+ * `level`. A WAN directory adds the subscriber node's pass to the relay when
+ * the listing's endpoints include one (`relay:<peer>`).
+ */
 export class RouteAdded extends defineMessage('callsign.dir.RouteAdded', {
   searchId: t.string,
   listing: t.message(ListingInfo),
   level: scope,
+  relay: t.optional(t.message(RelayPass)),
+}) {}
+/**
+ * Parent → child, toward the subscriber: the search is not held (a limit of
+ * the WAN directory): the subscriber is told NotSubscribed with the code.
+ */
+export class SearchRefused extends defineMessage('callsign.dir.SearchRefused', {
+  id: t.string,
+  code: t.errorCode,
+  reason: t.string,
 }) {}
 /** Parent → child: a route is gone (the listing or the search went away). */
 export class RouteRemoved extends defineMessage('callsign.dir.RouteRemoved', {

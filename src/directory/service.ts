@@ -37,6 +37,7 @@ import {
   PutSearch,
   RouteAdded,
   RouteRemoved,
+  SearchRefused,
   Sync,
   SyncComplete,
   UpstreamLost,
@@ -55,6 +56,13 @@ export interface DirectoryServiceSettings {
   endpoint: string;
   /** The directory above, if any; connected to (and reconnected) in the background. */
   parent?: string;
+  /**
+   * The address of this host for the `0.0.0.0` endpoints of listings that
+   * come over links with no address (unix sockets: this host's nodes). A
+   * host directory under a WAN directory gives its public address, if it
+   * has one, so that other sites can connect directly (docs/wan.md).
+   */
+  localHost?: string;
   /**
    * Finds the directory above, instead of a fixed `parent`: asked before every
    * attempt to connect (at start, and after the parent is lost or a connect
@@ -156,7 +164,8 @@ export async function directoryService(
   };
 
   const putListing = (link: Link, given: ListingEntry) => {
-    const entry = link.host ? withHost(given, link.host) : given;
+    const host = link.host ?? settings.localHost;
+    const entry = host ? withHost(given, host) : given;
     if (scopeRank(entry.scope) < scopeRank(settings.level)) {
       // Does not reach this far: nothing to hold, nothing to refuse.
       send(new ListingAccepted({ id: entry.id }), link.address);
@@ -246,16 +255,17 @@ export async function directoryService(
 
   const handleParent = (m: Message) => {
     if (m instanceof ListingAccepted || m instanceof ListingRefused) {
-      const linkId = pending.get(m.id);
+      // An answer that waited, or a later one (a WAN directory's pass, a refusal): down the listing's link.
+      const linkId = pending.get(m.id) ?? table.getListing(m.id)?.[0];
       pending.delete(m.id);
       const link = linkId ? linksById.get(linkId) : undefined;
       if (m instanceof ListingRefused && withdrawsListing(m.code)) {
         dispatch(table.deleteListing(linkId ?? '', m.id));
       }
       if (link) send(m, link.address);
-    } else if (m instanceof RouteAdded || m instanceof RouteRemoved) {
+    } else if (m instanceof RouteAdded || m instanceof RouteRemoved || m instanceof SearchRefused) {
       // Toward the subscriber: down the link its search came from.
-      const held = table.getSearch(m.searchId);
+      const held = table.getSearch(m instanceof SearchRefused ? m.id : m.searchId);
       const link = held ? linksById.get(held[0]) : undefined;
       if (link) send(m, link.address);
     } else if (m instanceof SyncComplete) {

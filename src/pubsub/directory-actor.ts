@@ -15,7 +15,15 @@ import { Sync } from '../directory/protocol.ts';
 import { isScope, scopeRank } from '../directory/scope.ts';
 import { codeOf, toError } from '../errors.ts';
 import type { Message } from '../messages/registry.ts';
-import { Abandoned, Ack, Closed, Enquiry, Stop } from '../messages/standard.ts';
+import {
+  Abandoned,
+  Ack,
+  Closed,
+  Enquiry,
+  Listening,
+  NotListening,
+  Stop,
+} from '../messages/standard.ts';
 import { ActorAddress } from '../runtime/address.ts';
 import type { ActorContext } from '../runtime/context.ts';
 import {
@@ -24,7 +32,9 @@ import {
   OnDemandListeners,
 } from '../transport/on-demand-listeners.ts';
 import { PeerPool } from '../transport/peer-pool.ts';
-import { localIdentity, setOverflow } from '../transport/transport.ts';
+import { relayClientOf } from '../transport/relay/client.ts';
+import { RELAY_SCHEME } from '../transport/relay/pass.ts';
+import { listen, localIdentity, setOverflow } from '../transport/transport.ts';
 import { type Effect, send } from './effects.ts';
 import { NotPublished, NotSubscribed } from './messages.ts';
 import { NodeReporter } from './node-reporter.ts';
@@ -75,6 +85,8 @@ export async function directoryActor(
   const pool = new PeerPool(self);
   const deadlines = new Map<string, unknown>();
   const waiting: Waiting[] = [];
+  /** The listener of circuits through the WAN relay: none, asked, or its endpoint. */
+  let relayListener: 'none' | 'asked' | 'listening' = 'none';
   const first = link?.start();
   const notice = (m: Message) => node.send(m, self.address, self.address);
   let core: ProcessDirectory;
@@ -102,7 +114,7 @@ export async function directoryActor(
       } else if (e.kind === 'up') {
         if (link?.parent) node.send(e.message, link.parent, self.address);
       } else if (e.kind === 'connect') {
-        const a = pool.get(e.endpoints, e.local, e.sessionId);
+        const a = pool.get(e.endpoints, e.local, e.sessionId, e.seconds);
         if (a.kind === 'ready') perform(core.peers.peerReady(e.sessionId, a.peer));
         else if (a.kind === 'failed') perform(core.peers.peerFailed(e.sessionId, a.code, a.reason));
       } else if (e.kind === 'deadline') {
@@ -112,6 +124,12 @@ export async function directoryActor(
         node.clock.clear(deadlines.get(e.sessionId));
         deadlines.delete(e.sessionId);
         pool.forget(e.sessionId);
+      } else if (e.kind === 'relay') {
+        relayClientOf(node).admit(e.pass);
+        if (e.listen && relayListener === 'none') {
+          relayListener = 'asked';
+          listen(self, `${RELAY_SCHEME}:`);
+        }
       } else if (e.kind === 'overflow') {
         const options = e.limit === undefined ? {} : { limit: e.limit };
         setOverflow({ node, address: e.sender }, e.remote, e.policy, options);
@@ -200,11 +218,28 @@ export async function directoryActor(
     return [];
   };
 
+  /** The answer to the relay listener (the transport sends it with no return address). */
+  const relayListened = (m: Message, from: ActorAddress | undefined): boolean => {
+    if (from !== undefined || relayListener !== 'asked') return false;
+    if (m instanceof Listening && m.endpoint.startsWith(`${RELAY_SCHEME}:`)) {
+      relayListener = 'listening';
+      self.debug(`reached through the WAN relay at ${m.endpoint}`);
+      return true;
+    }
+    if (m instanceof NotListening && m.endpoint.startsWith(`${RELAY_SCHEME}:`)) {
+      relayListener = 'none';
+      self.warning(`cannot be reached through the WAN relay: ${m.reason} (${m.code})`);
+      return true;
+    }
+    return false;
+  };
+
   const handle = (m: Message, from: ActorAddress | undefined): Effect[] => {
     // Whoever watches the network (through the directory above, or a connection of its own).
     if (reporter.handle(m, from)) return [];
     const up = link?.handle(m, from);
     if (up) return onParent(up);
+    if (relayListened(m, from)) return [];
     const listened = listeners.handle(m, from);
     if (listened) return onListen(listened);
     const peer = pool.handle(m, from);

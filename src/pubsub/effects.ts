@@ -7,6 +7,7 @@
 import type { Message } from '../messages/registry.ts';
 import type { ActorAddress } from '../runtime/address.ts';
 import type { OverflowPolicy } from '../transport/overflow.ts';
+import type { RelayPass } from '../transport/relay/pass.ts';
 
 /** One thing for the directory actor to do. */
 export type Effect =
@@ -14,12 +15,27 @@ export type Effect =
   | { kind: 'send'; message: Message; to: ActorAddress; from?: ActorAddress }
   /** Send `message` to the directory above, if connected (what is not sent goes in the next Sync). */
   | { kind: 'up'; message: Message }
-  /** Reach the directory of the node at `endpoints` for session `sessionId` (`local`: on this host). */
-  | { kind: 'connect'; sessionId: string; endpoints: readonly string[]; local: boolean }
+  /**
+   * Reach the directory of the node at `endpoints` for session `sessionId`
+   * (`local`: on this host), giving up after `seconds` (the pool's default
+   * when absent).
+   */
+  | {
+      kind: 'connect';
+      sessionId: string;
+      endpoints: readonly string[];
+      local: boolean;
+      seconds?: number;
+    }
   /** Tell the directory `OpenDeadline` for `sessionId` after `ms`. */
   | { kind: 'deadline'; sessionId: string; ms: number }
   /** Session `sessionId` waits no more (open, or ended): cancel its deadline and connection wait. */
   | { kind: 'cancel-open'; sessionId: string }
+  /**
+   * Hold `pass` to the WAN relay (the node's relay session), and with
+   * `listen` accept the circuits other nodes open to this one through it.
+   */
+  | { kind: 'relay'; pass: RelayPass; listen: boolean }
   /**
    * What `sender` (local) sends `remote` (the other party of a session, on
    * another node) waits or is dropped by `policy` when that node cannot take

@@ -241,6 +241,7 @@ export class ProcessDirectory {
   /** Ends a session from this side (see {@link endingMessages}); its route stays known. */
   end(s: Session, why: Ending, clearer: ActorAddress | undefined): Effect[] {
     if (this.sessions.take(s.id) !== s) return [];
+    this.peers.forget(s.id);
     const out: Effect[] = [{ kind: 'cancel-open', sessionId: s.id }];
     if (s.searchId !== undefined && s.routeKey !== undefined)
       this.routes.ended(s.searchId, s.routeKey, s.listingId);

@@ -11,16 +11,22 @@ import { type Scope, scopeRank } from '../directory/scope.ts';
 import type { WireErrorCode } from '../errors.ts';
 import type { Message } from '../messages/registry.ts';
 import { ActorAddress } from '../runtime/address.ts';
+import { isRelayEndpoint } from '../transport/relay/pass.ts';
 import { type Effect, send } from './effects.ts';
 import { NotAvailable } from './messages.ts';
 import type { ProcessDirectory } from './process-directory.ts';
 import { EndSession, OpenSession, SessionOpened, SessionRefused } from './protocol.ts';
 import type { Session } from './session-book.ts';
 
+/** How long a direct connection may take when a relay is the fallback, in seconds. */
+export const DIRECT_BEFORE_RELAY_SECONDS = 2;
+
 /** Sessions with other nodes: see the module. */
 export class SessionPeers {
   readonly #dir: ProcessDirectory;
   readonly #openTimeoutMs: number;
+  /** Sessions still opening with endpoints left to try if the one tried fails (a relay last). */
+  readonly #fallbacks = new Map<string, string[]>();
 
   constructor(dir: ProcessDirectory, openTimeoutMs: number) {
     this.#dir = dir;
@@ -60,14 +66,37 @@ export class SessionPeers {
     dir.sessions.add({ ...base, side: 'subscriber', publisher: undefined });
     // Matched on this host: its unix socket; further away: a network address.
     const local = scopeRank(level) <= scopeRank('host');
-    return [
-      { kind: 'deadline', sessionId: base.id, ms: this.#openTimeoutMs },
-      { kind: 'connect', sessionId: base.id, endpoints: [...listing.publisher.endpoints], local },
-    ];
+    return this.#attempt(base.id, [...listing.publisher.endpoints], local);
+  }
+
+  /**
+   * Tries `endpoints` for session `sessionId`: a direct address first, with a
+   * short time limit when a relay waits behind it; the relay when nothing
+   * direct is left (docs/wan.md).
+   */
+  #attempt(sessionId: string, endpoints: string[], local: boolean): Effect[] {
+    const direct = endpoints.filter((e) => !isRelayEndpoint(e));
+    const relayed = endpoints.filter(isRelayEndpoint);
+    const out: Effect[] = [{ kind: 'deadline', sessionId, ms: this.#openTimeoutMs }];
+    if (local || relayed.length === 0 || direct.length === 0) {
+      this.#fallbacks.delete(sessionId);
+      out.push({ kind: 'connect', sessionId, endpoints: local ? direct : endpoints, local });
+      return out;
+    }
+    this.#fallbacks.set(sessionId, relayed);
+    out.push({
+      kind: 'connect',
+      sessionId,
+      endpoints: direct,
+      local,
+      seconds: DIRECT_BEFORE_RELAY_SECONDS,
+    });
+    return out;
   }
 
   /** The publisher's node of session `sessionId` is reached at `peer`: ask it to open. */
   peerReady(sessionId: string, peer: ActorAddress): Effect[] {
+    this.#fallbacks.delete(sessionId);
     const s = this.#dir.sessions.get(sessionId);
     if (s?.side !== 'subscriber' || s.remoteAgent) return [];
     this.#dir.sessions.setPeer(s, peer);
@@ -75,16 +104,25 @@ export class SessionPeers {
     return [send(new OpenSession({ sessionId, listingId, name, search, level, subscriber }), peer)];
   }
 
-  /** The publisher's node of session `sessionId` could not be reached. */
+  /** The publisher's node of session `sessionId` could not be reached: the relay, if any is left. */
   peerFailed(sessionId: string, code: WireErrorCode, reason: string): Effect[] {
     const s = this.#dir.sessions.get(sessionId);
-    return s && !s.open ? this.notAvailable(s, code, reason) : [];
+    if (!s || s.open) return [];
+    const fallback = this.#fallbacks.get(sessionId);
+    if (fallback) {
+      this.#fallbacks.delete(sessionId);
+      return [{ kind: 'cancel-open', sessionId }, ...this.#attempt(sessionId, fallback, false)];
+    }
+    return this.notAvailable(s, code, reason);
   }
 
   /** Session `sessionId` did not open in time. */
   openTimedOut(sessionId: string): Effect[] {
     const s = this.#dir.sessions.get(sessionId);
     if (!s || s.open) return [];
+    if (this.#fallbacks.has(sessionId)) {
+      return this.peerFailed(sessionId, 'ERR_NOT_AVAILABLE', 'no direct connection in time');
+    }
     const reason = `no session with ${s.publisherWhere} within ${this.#openTimeoutMs} ms`;
     return this.notAvailable(s, 'ERR_NOT_AVAILABLE', reason);
   }
@@ -92,6 +130,7 @@ export class SessionPeers {
   /** A session that never opened is given up: NotAvailable to the subscriber. */
   notAvailable(s: Session, code: WireErrorCode, reason: string): Effect[] {
     const dir = this.#dir;
+    this.#fallbacks.delete(s.id);
     if (dir.sessions.take(s.id) !== s) return [];
     if (s.searchId !== undefined && s.routeKey !== undefined) {
       dir.routes.ended(s.searchId, s.routeKey, s.listingId);
@@ -129,6 +168,11 @@ export class SessionPeers {
       return dir.end(s, { code: m.code, reason: m.reason }, undefined);
     }
     return [];
+  }
+
+  /** Session `sessionId` has ended: nothing is left to try for it. */
+  forget(sessionId: string): void {
+    this.#fallbacks.delete(sessionId);
   }
 
   /** The connection to the directory of another node ended: the sessions across it end. */

@@ -19,6 +19,7 @@ import {
   PutSearch,
   RouteAdded,
   RouteRemoved,
+  SearchRefused,
   SyncComplete,
   UpstreamLost,
   UpstreamRefused,
@@ -129,9 +130,14 @@ export class Upstream {
     const dir = this.#dir;
     if (m instanceof RouteAdded) {
       const listing = listingEntry(m.listing);
-      return dir.decide(
-        dir.routes.apply([{ kind: 'add', searchId: m.searchId, listing, level: m.level }]),
+      // The pass first: the session may go through the relay.
+      const out: Effect[] = m.relay ? [{ kind: 'relay', pass: m.relay, listen: false }] : [];
+      out.push(
+        ...dir.decide(
+          dir.routes.apply([{ kind: 'add', searchId: m.searchId, listing, level: m.level }]),
+        ),
       );
+      return out;
     }
     if (m instanceof RouteRemoved) {
       return dir.decide(
@@ -140,9 +146,17 @@ export class Upstream {
     }
     if (m instanceof ListingAccepted) {
       const own = dir.entries.listing(m.id);
-      return own && own.answer !== 'published' ? this.#published(own) : [];
+      if (!own) return [];
+      // Accepted by a WAN directory: other sites reach the listing through the relay.
+      const out: Effect[] = m.relay ? [{ kind: 'relay', pass: m.relay, listen: true }] : [];
+      if (own.answer !== 'published') out.push(...this.#published(own));
+      return out;
     }
     if (m instanceof ListingRefused) return this.#listingRefused(m);
+    if (m instanceof SearchRefused) {
+      const s = dir.entries.search(m.id);
+      return s && s.refused === undefined ? this.#searchRefused(m.id, m) : [];
+    }
     if (m instanceof UpstreamLost) {
       dir.routes.markStale(m.level);
       return [];

@@ -1,6 +1,8 @@
 import type { CallsignError, ErrorCode } from '../errors.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { LogLevel } from '../runtime/log.ts';
+import type { NodeKeys } from '../wire/keys.ts';
+import type { Realm } from '../wire/realm.ts';
 
 /**
  * The transport contract: a {@link Link} carries whole binary frames between
@@ -33,10 +35,26 @@ export interface LinkEvents {
   end(ending: LinkEnding): void;
 }
 
+/**
+ * What the handshake over one link uses instead of the node's own realm,
+ * keys or expectations: a link to a WAN relay is secured with the relay's
+ * credentials, never the realm's (docs/wan.md).
+ */
+export interface LinkHandshake {
+  readonly realm?: Realm;
+  readonly keys?: NodeKeys;
+  /** The long-term key the peer must prove it holds. */
+  readonly expectedPeerKey?: Uint8Array;
+  /** Decides whether the (authenticated) peer may stay. */
+  readonly trust?: (peerPublicKey: Uint8Array) => boolean;
+}
+
 /** One link between two nodes (before or after the handshake). */
 export interface Link {
   /** The peer's address as this side sees it (`ip:port`), for TCP links. */
   readonly remote: string | undefined;
+  /** When set, the handshake over this link uses these instead of the node's. */
+  readonly handshake?: LinkHandshake | undefined;
   /** Bytes given to {@link Link.send} that the link has not yet handed on. */
   readonly buffered: number;
   /** True once the link has ended. */

@@ -59,6 +59,8 @@ export class NodeTransport {
   #links: LinkTransport = wsTransport();
   readonly listeners = new Map<string, ListenerEntry>();
   readonly registry = new ConnectionRegistry();
+  /** Transports of endpoints with a scheme of their own (`relay:`), by scheme. */
+  readonly schemes = new Map<string, LinkTransport>();
   /** Links in their handshake, cut when the node stops. */
   readonly #pending = new Set<Link>();
   readonly #context: LinkContext;
@@ -100,7 +102,7 @@ export class NodeTransport {
   async listen(owner: ActorAddress, text: string): Promise<string> {
     const init = await this.handshakeInit();
     let entry: ListenerEntry | undefined;
-    const listener = await this.#links.listen(text, {
+    const listener = await this.#linksFor(text).listen(text, {
       limits: listenerLimits(this.#options),
       context: this.#context,
       onLink: (link) => {
@@ -113,13 +115,19 @@ export class NodeTransport {
     return listener.endpoint;
   }
 
+  /** The transport of `text`: the one of its scheme, if registered, else the node's. */
+  #linksFor(text: string): LinkTransport {
+    const scheme = /^([a-z][a-z0-9+.-]*):/.exec(text)?.[1];
+    return (scheme !== undefined && this.schemes.get(scheme)) || this.#links;
+  }
+
   #accept(entry: ListenerEntry, link: Link, init: HandshakeInit): void {
     const from = link.remote ?? entry.endpoint;
     this.#pending.add(link);
     runHandshake({
       link,
       role: 'responder',
-      handshake: init,
+      handshake: overLink(init, link),
       clock: this.#node.clock,
       deadlineMs: this.#options.handshakeMs,
       done: (result) => {
@@ -148,7 +156,7 @@ export class NodeTransport {
     const endpoint = formatEndpointText(text);
     const init = await this.handshakeInit(options.expectedPeerKey);
     const timeoutMs = (options.seconds ?? 5) * 1000;
-    const link = await this.#links.dial(text, {
+    const link = await this.#linksFor(text).dial(text, {
       context: this.#context,
       timeoutMs,
       maxFrameBytes: maxFrameBytes(this.#options),
@@ -158,7 +166,7 @@ export class NodeTransport {
       runHandshake({
         link,
         role: 'initiator',
-        handshake: init,
+        handshake: overLink(init, link),
         clock: this.#node.clock,
         deadlineMs: Math.min(timeoutMs, this.#options.handshakeMs),
         // Synchronous: frames that follow the handshake in the same read must find the connection.
@@ -252,6 +260,19 @@ export class NodeTransport {
     await Promise.all([...this.listeners.values()].map((entry) => entry.listener.close()));
     this.listeners.clear();
   }
+}
+
+/** The handshake of `init`, with what `link` asks instead (see {@link Link.handshake}). */
+function overLink(init: HandshakeInit, link: Link): HandshakeInit {
+  const over = link.handshake;
+  if (!over) return init;
+  return {
+    ...init,
+    realm: over.realm ?? init.realm,
+    keys: over.keys ?? init.keys,
+    expectedPeerKey: over.expectedPeerKey ?? init.expectedPeerKey,
+    trust: over.trust ?? init.trust,
+  };
 }
 
 /** The canonical text of an endpoint when it parses; the text itself otherwise (other transports). */

@@ -14,6 +14,7 @@ import { Abandoned, Closed, Connected, NotConnected } from '../messages/standard
 import type { ActorAddress } from '../runtime/address.ts';
 import type { ActorBase } from '../runtime/context.ts';
 import { formatEndpoint, parseEndpoint } from './endpoint.ts';
+import { isRelayEndpoint } from './relay/pass.ts';
 import { connect } from './transport.ts';
 
 /** Options of {@link PeerPool}. */
@@ -67,9 +68,11 @@ export class PeerPool {
   /**
    * The actor at one of `endpoints`. `local` (the same host) takes a unix
    * socket that exists here; otherwise a network address that is not a
-   * wildcard: a socket path could name something else on another host.
+   * wildcard (a socket path could name something else on another host), or
+   * a relay endpoint. A new connection gives up after `seconds` (default:
+   * the pool's).
    */
-  get(endpoints: readonly string[], local: boolean, token: string): PeerAnswer {
+  get(endpoints: readonly string[], local: boolean, token: string, seconds?: number): PeerAnswer {
     const endpoint = usableEndpoint(endpoints, local);
     if (endpoint === undefined) {
       return {
@@ -83,7 +86,7 @@ export class PeerPool {
     if (!entry || entry.peer) {
       entry = { peer: undefined, waiting: new Set() };
       this.#entries.set(endpoint, entry);
-      connect(this.#owner, endpoint, { seconds: this.#seconds });
+      connect(this.#owner, endpoint, { seconds: seconds ?? this.#seconds });
     }
     entry.waiting.add(token);
     return { kind: 'waiting', endpoint };
@@ -136,6 +139,10 @@ export class PeerPool {
 /** The endpoint of `endpoints` to connect to, normalised; undefined when none will do. */
 export function usableEndpoint(endpoints: readonly string[], local: boolean): string | undefined {
   for (const text of endpoints) {
+    if (isRelayEndpoint(text)) {
+      if (!local) return text;
+      continue;
+    }
     let p: ReturnType<typeof parseEndpoint>;
     try {
       p = parseEndpoint(text);

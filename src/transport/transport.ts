@@ -6,6 +6,7 @@ import type { ActorBase } from '../runtime/context.ts';
 import type { Node } from '../runtime/node.ts';
 import { nodeId } from '../wire/keys.ts';
 import { Connection } from './connection.ts';
+import type { LinkTransport } from './link.ts';
 import { type ConnectOptions, NodeTransport, type TransportInit } from './node-transport.ts';
 import { checkOverflow } from './options.ts';
 import type { Overflow, OverflowPolicy } from './overflow.ts';
@@ -27,6 +28,14 @@ function transportOf(node: Node): NodeTransport {
  */
 export function configureTransport(node: Node, init: TransportInit): void {
   transportOf(node).configure(init);
+}
+
+/**
+ * Makes `transport` carry this node's links to and from endpoints that start
+ * with `scheme:` (`relay:` for the WAN relay), whatever carries the others.
+ */
+export function addLinkScheme(node: Node, scheme: string, transport: LinkTransport): void {
+  transportOf(node).schemes.set(scheme, transport);
 }
 
 /**

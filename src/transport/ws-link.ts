@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { CallsignError, ERROR_CODES, type ErrorCode, toError } from '../errors.ts';
 import { HandshakeGuard } from './handshake-guard.ts';
-import type { Link, LinkContext, LinkEnding, LinkEvents } from './link.ts';
+import type { Link, LinkContext, LinkEnding, LinkEvents, LinkHandshake } from './link.ts';
 
 /** Above this much buffered for the socket, the link reports `drain` when it falls below LOW_WATER. */
 const HIGH_WATER = 1024 * 1024;
@@ -26,6 +26,8 @@ export interface WsLinkInit {
   readonly guard: SocketGuard | undefined;
   /** Told once, when the handshake has completed (a listener frees its pending slot). */
   readonly onAuthenticated?: () => void;
+  /** Credentials the handshake over this link uses instead of the node's (see {@link Link.handshake}). */
+  readonly handshake?: LinkHandshake;
 }
 
 /** A {@link HandshakeGuard} attached to a socket; see {@link guardSocket}. */
@@ -82,6 +84,7 @@ export function wsLink(ws: WebSocket, init: WsLinkInit): Link {
 
 class WsLink implements Link {
   readonly remote: string | undefined;
+  readonly handshake: LinkHandshake | undefined;
   readonly #ws: WebSocket;
   readonly #init: WsLinkInit;
   #events: LinkEvents | undefined;
@@ -100,6 +103,7 @@ class WsLink implements Link {
     this.#ws = ws;
     this.#init = init;
     this.remote = init.remote;
+    this.handshake = init.handshake;
     this.#guard = init.guard;
     this.#closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;

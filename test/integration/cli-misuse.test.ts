@@ -26,6 +26,7 @@ const COMMANDS = [
   'view',
   'stream',
   'consumer',
+  'wan',
   'completion',
 ];
 
