@@ -113,7 +113,8 @@ describe('fuzz: mutated encodings decode to a valid message or a CallsignError',
     expect(outcomes.get('decoded') ?? 0).toBeGreaterThan(100);
     expect(outcomes.get('ERR_MALFORMED_MESSAGE') ?? 0).toBeGreaterThan(ROUNDS / 2);
     expect(outcomes.get('ERR_UNKNOWN_MESSAGE') ?? 0).toBeGreaterThan(0);
-  });
+    // A fixed amount of work, not a time: under load 10 it took longer than vitest's 5 s default.
+  }, 60_000);
 
   it('survives random bytes after a valid type name', () => {
     const random = prng(SEED + 1);
