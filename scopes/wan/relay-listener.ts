@@ -59,7 +59,13 @@ export interface RelayListenInit {
   readonly context: LinkContext;
   /** TLS: the certificate chain and key, PEM. */
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
-  /** Told every chunk read from any socket (the `--record` audit). */
+  /**
+   * Told a copy of every chunk read from any socket (the `--record` audit). A
+   * copy, because the chunk itself is the socket's buffer: frames of the
+   * links that end here (a site's link to its tenant's directory) are opened
+   * in place inside it, so by the time a file write gets to it, it would
+   * hold their plaintext rather than what came over the wire.
+   */
   readonly record?: (chunk: Buffer) => void;
   onArrival(arrival: Arrival): void;
 }
@@ -123,7 +129,8 @@ export async function relayListen(text: string, init: RelayListenInit): Promise<
 
   const accepted = (socket: Socket) => {
     socket.on('error', () => {});
-    if (init.record) socket.on('data', init.record);
+    const record = init.record;
+    if (record) socket.on('data', (chunk: Buffer) => record(Buffer.from(chunk)));
     if (sockets.size >= limits.maxConnections) {
       refuseSocket(socket, 'ERR_TOO_MANY_CONNECTIONS', `${sockets.size} connections held`);
       return;
