@@ -6,9 +6,6 @@ import type { Receipt } from '../runtime/cell.ts';
 import type { Node } from '../runtime/node.ts';
 import {
   CONTROL,
-  decodeClose,
-  decodeOpen,
-  decodeType,
   encodeClose,
   encodeOpen,
   encodeType,
@@ -23,40 +20,19 @@ import {
 } from '../wire/records.ts';
 import { FRAME_OVERHEAD, type FrameOpener, type FrameSealer } from '../wire/seal.ts';
 import { addressCodec } from './address-codec.ts';
-import { ReceiveFlow, type Windows } from './flow.ts';
+import type { ConnectionOptions, Ending } from './connection-options.ts';
+import { controlReceiver } from './control-receiver.ts';
+import { ReceiveFlow } from './flow.ts';
 import { FrameBuffers } from './frame-buffers.ts';
 import { KeepAlive } from './keepalive.ts';
+import { keepAliveTimer } from './keepalive-timer.ts';
 import type { Link, LinkEnding } from './link.ts';
 import { Outbox } from './outbox.ts';
 import type { Overflow, Waiting } from './overflow.ts';
 import type { TrafficMeter } from './traffic-meter.ts';
 import { ConnectionTypes } from './type-table.ts';
 
-/** Tunables of a connection; see docs/transport.md. */
-export interface ConnectionOptions {
-  /** The largest frame plaintext, in bytes. Default 1 MiB. */
-  maxFrameSize: number;
-  /** The largest message (after fragments are put together), in bytes. Default 64 MiB. */
-  maxMessageSize: number;
-  /** Bytes unfinished fragmented messages may hold per connection. Default: maxMessageSize. */
-  maxReassemblyBytes: number;
-  /** Send a keep-alive probe after this much silence from the peer, in ms. Default 1000. */
-  keepaliveMs: number;
-  /** Close as Abandoned after this much silence from the peer, in ms. Default 2500. */
-  deadAfterMs: number;
-  /** What this side lets the peer have in flight; see flow.ts. */
-  windows: Windows;
-  /** The overflow policy of senders that chose none. */
-  overflow: Overflow;
-}
-
-/** How a connection ended, as its owner hears it. */
-export interface Ending {
-  /** True when this side ended it (Closed); false when the peer did or it was lost (Abandoned). */
-  here: boolean;
-  code: ErrorCode | undefined;
-  reason: string;
-}
+export type { ConnectionOptions, Ending } from './connection-options.ts';
 
 /**
  * Messages posted in one turn are batched into frames of up to this many
@@ -121,7 +97,7 @@ export class Connection implements Channel, Receipt {
   readonly #buffers = new FrameBuffers();
   readonly #receiveFlow: ReceiveFlow;
   readonly #keepalive: KeepAlive;
-  #keepaliveTimer: unknown;
+  readonly #keepaliveTimer: { stop(): void };
   #flushScheduled = false;
   /** No more sending: close() was called, the peer said CLOSE, or it failed. */
   #closing = false;
@@ -186,7 +162,25 @@ export class Connection implements Channel, Receipt {
     this.#codec = { addresses: addressCodec(this), viewBytes: true, types: this.#types };
     this.#handler = {
       message: (to, from, body) => this.#receiveMessage(to, from, body),
-      control: (op, payload) => this.#receiveControl(op, payload),
+      control: controlReceiver({
+        ping: () => this.#control(CONTROL.pong),
+        open: (open) => {
+          if (this.remoteOwner) throw new CallsignError('ERR_MALFORMED_FRAME', 'OPEN sent twice');
+          this.remoteOwner = this.remote(open.owner);
+          this.#outbox.open(open);
+          if (!this.closed) this.#onOpen(this);
+        },
+        close: (close) => {
+          this.#closing = true;
+          this.#link.close();
+          this.#end({ here: false, code: close.code ?? 'ERR_CLOSED', reason: close.reason });
+        },
+        type: (type) => this.#types.define(type),
+        credit: (payload) => {
+          readCredits(payload, this.#takeCredit);
+          this.#outbox.credited();
+        },
+      }),
     };
     const clock = init.node.clock;
     this.#keepalive = new KeepAlive(init.options, clock.now());
@@ -195,7 +189,12 @@ export class Connection implements Channel, Receipt {
       drain: () => this.#outbox.wake(),
       end: (ending) => this.#linkEnd(ending),
     });
-    this.#scheduleKeepalive();
+    this.#keepaliveTimer = keepAliveTimer(this.#keepalive, clock, {
+      ping: () => this.#control(CONTROL.ping),
+      dead: (silent) =>
+        this.#fail('ERR_KEEPALIVE_TIMEOUT', `no word from the peer for ${silent} ms`),
+      ended: () => this.#ending !== undefined,
+    });
     this.#control(CONTROL.open, encodeOpen({ owner: init.owner.id, ...init.options.windows }));
   }
 
@@ -320,7 +319,7 @@ export class Connection implements Channel, Receipt {
     if (this.#ending) return;
     this.#ending = ending;
     this.#closing = true;
-    this.#node.clock.clear(this.#keepaliveTimer);
+    this.#keepaliveTimer.stop();
     this.#unpacker.release();
     this.#buffers.release();
     const code = ending.code ?? 'ERR_CLOSED';
@@ -429,59 +428,5 @@ export class Connection implements Channel, Receipt {
     this.counters.messagesReceived++;
     this.meter?.received(to, from, size);
     this.#node.deliver(to, message, from === 0 ? undefined : this.remote(from), this, size);
-  }
-
-  #receiveControl(op: number, payload: Uint8Array): void {
-    switch (op) {
-      case CONTROL.ping:
-        this.#control(CONTROL.pong);
-        return;
-      case CONTROL.pong:
-        return;
-      case CONTROL.open: {
-        if (this.remoteOwner) throw new CallsignError('ERR_MALFORMED_FRAME', 'OPEN sent twice');
-        const open = decodeOpen(payload);
-        this.remoteOwner = this.remote(open.owner);
-        this.#outbox.open(open);
-        if (!this.closed) this.#onOpen(this);
-        return;
-      }
-      case CONTROL.close: {
-        const close = decodeClose(payload);
-        this.#closing = true;
-        this.#link.close();
-        this.#end({ here: false, code: close.code ?? 'ERR_CLOSED', reason: close.reason });
-        return;
-      }
-      case CONTROL.type:
-        this.#types.define(decodeType(payload));
-        return;
-      case CONTROL.credit: {
-        readCredits(payload, this.#takeCredit);
-        this.#outbox.credited();
-        return;
-      }
-      default:
-        throw new CallsignError('ERR_MALFORMED_FRAME', `unknown control operation ${op}`);
-    }
-  }
-
-  #scheduleKeepalive(): void {
-    const clock = this.#node.clock;
-    let due = clock.now() + this.#keepalive.tickMs;
-    const tick = () => {
-      if (this.#ending) return;
-      const now = clock.now();
-      const action = this.#keepalive.tick(now, due);
-      if (action === 'dead') {
-        const silent = Math.round(this.#keepalive.silence(now));
-        this.#fail('ERR_KEEPALIVE_TIMEOUT', `no word from the peer for ${silent} ms`);
-        return;
-      }
-      if (action === 'ping') this.#control(CONTROL.ping);
-      due = now + this.#keepalive.tickMs;
-      this.#keepaliveTimer = clock.after(this.#keepalive.tickMs, tick);
-    };
-    this.#keepaliveTimer = clock.after(this.#keepalive.tickMs, tick);
   }
 }
