@@ -149,6 +149,7 @@ describe('network reports', () => {
     // Each reading is its body: more than its text, the same counted at both ends.
     expect(pubSide?.bytesToSubscriber).toBeGreaterThan(10 * 100);
     expect(subSide?.bytesToSubscriber).toBe(pubSide?.bytesToSubscriber);
+    // A state, not a timing: meteredMs is above 0 exactly while a node's metering lease is on.
     for (const x of after.nodes) expect(x.report.meteredMs).toBeGreaterThan(0);
   });
 });
