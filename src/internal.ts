@@ -93,6 +93,7 @@ export {
 } from './transport/relay/pass.ts';
 export { addLinkScheme } from './transport/transport.ts';
 export { guardSocket, type SocketGuard, wsLink } from './transport/ws-link.ts';
+export { upgradeServer } from './transport/ws-server.ts';
 export { decodeNodeKeys, encodeNodeKeys, loadOrCreateNodeKeys } from './wire/keys.ts';
 export {
   loadOrCreateRealm,

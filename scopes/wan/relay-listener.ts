@@ -14,7 +14,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server } f
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { type WebSocket, WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
 import { CallsignError, type ErrorCode } from '../../src/errors.ts';
 import { formatEndpoint, parseEndpoint } from '../../src/index.ts';
 import {
@@ -23,6 +23,7 @@ import {
   type Hello,
   type LinkContext,
   type SocketGuard,
+  upgradeServer,
 } from '../../src/internal.ts';
 
 const MAX_HEADER_BYTES = 8 * 1024;
@@ -168,15 +169,11 @@ export async function relayListen(text: string, init: RelayListenInit): Promise<
     });
   }
 
-  const wss = new WebSocketServer({
-    noServer: true,
-    maxPayload: limits.maxFrameBytes,
-    perMessageDeflate: false,
-    clientTracking: false,
-    skipUTF8Validation: true,
-  });
-  wss.on('error', (err) => context.log('WARNING', `relay ${label}: ${err.message}`));
-  wss.on('wsClientError', (err, socket) => refuseSocket(socket, 'ERR_BAD_UPGRADE', err.message));
+  const wss = upgradeServer(
+    limits.maxFrameBytes,
+    (text) => context.log('WARNING', `relay ${label}: ${text}`),
+    (socket, reason) => refuseSocket(socket, 'ERR_BAD_UPGRADE', reason),
+  );
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const entry = sockets.get(socket as Socket);

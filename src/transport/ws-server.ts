@@ -93,15 +93,11 @@ export async function wsListen(text: string, init: ListenInit): Promise<LinkList
     refuse(socket, 'ERR_BAD_UPGRADE', `not HTTP (${err.code ?? err.message})`);
   });
 
-  const wss = new WebSocketServer({
-    noServer: true,
-    maxPayload: limits.maxFrameBytes,
-    perMessageDeflate: false,
-    clientTracking: false,
-    skipUTF8Validation: true,
-  });
-  wss.on('error', (err) => context.log('WARNING', `listener ${label}: ${err.message}`));
-  wss.on('wsClientError', (err, socket) => refuse(socket, 'ERR_BAD_UPGRADE', err.message));
+  const wss = upgradeServer(
+    limits.maxFrameBytes,
+    (text) => context.log('WARNING', `listener ${label}: ${text}`),
+    (socket, reason) => refuse(socket, 'ERR_BAD_UPGRADE', reason),
+  );
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const entry = sockets.get(socket as Socket);
@@ -166,6 +162,28 @@ export async function wsListen(text: string, init: ListenInit): Promise<LinkList
       return closing;
     },
   };
+}
+
+/**
+ * The WebSocket side of a listener that faces strangers: no compression, no
+ * UTF-8 checks, no client list, frames up to `maxFrameBytes`; a bad upgrade
+ * is refused on its own socket and the server's errors are logged.
+ */
+export function upgradeServer(
+  maxFrameBytes: number,
+  log: (text: string) => void,
+  refuse: (socket: Duplex, reason: string) => void,
+): WebSocketServer {
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: maxFrameBytes,
+    perMessageDeflate: false,
+    clientTracking: false,
+    skipUTF8Validation: true,
+  });
+  wss.on('error', (err) => log(err.message));
+  wss.on('wsClientError', (err, socket) => refuse(socket, err.message));
+  return wss;
 }
 
 function remoteOf(socket: Socket): string | undefined {
