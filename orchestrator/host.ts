@@ -3,10 +3,10 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { hostEndpoint } from '../scopes/host/well-known.ts';
 import { CallsignError, type ErrorCode, isCallsignError } from '../src/errors.ts';
 import { parseEndpoint } from '../src/index.ts';
 import {
-  hostEndpoint,
   loadOrCreateRealm,
   parseRealm,
   REALM_ENV,

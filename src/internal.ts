@@ -36,7 +36,6 @@ export { DirectoryTable, type RouteChange } from './directory/table.ts';
 export { toError } from './errors.ts';
 export { remoteDirectoryOf } from './pubsub/api.ts';
 export { NodeDirectory } from './pubsub/node-directory.ts';
-export { hostEndpoint, parentEndpoint } from './pubsub/well-known.ts';
 export { Cell, type Envelope } from './runtime/cell.ts';
 export { streamOptionFields } from './streams/config.ts';
 export { manageStreams } from './streams/host-manage.ts';

@@ -6,7 +6,8 @@
  *   node --import tsx scopes/group/directory.ts --endpoint=unix:.callsign/run/group.sock
  */
 import { createNode } from '../../src/index.ts';
-import { directoryService, hostEndpoint } from '../../src/internal.ts';
+import { directoryService } from '../../src/internal.ts';
+import { hostEndpoint } from '../host/well-known.ts';
 
 const factorySettings = { endpoint: '', host: '' };
 

@@ -20,7 +20,6 @@ import { createNode, parseEndpoint } from '../../src/index.ts';
 import {
   type DirectoryServiceSettings,
   directoryService,
-  hostEndpoint,
   loadOrCreateRealm,
   realmFingerprint,
   resolveRealmPath,
@@ -28,6 +27,7 @@ import {
 import { type LanDirectoryFinder, lanDirectoryFinder } from '../lan/finder.ts';
 import { publicHostAddress } from '../wan/route-endpoints.ts';
 import { reachWanParents, wanParentEndpoint } from '../wan/site-link.ts';
+import { hostEndpoint } from './well-known.ts';
 
 const factorySettings = { endpoint: '' };
 

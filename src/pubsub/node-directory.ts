@@ -5,6 +5,8 @@
  *
  * @module
  */
+
+import { hostEndpoint } from '../../scopes/host/well-known.ts';
 import { CallsignError } from '../errors.ts';
 import type { Message } from '../messages/registry.ts';
 import type { ActorAddress } from '../runtime/address.ts';
@@ -12,7 +14,6 @@ import type { Node } from '../runtime/node.ts';
 import { type DirectoryActorSettings, directoryActor } from './directory-actor.ts';
 import type { NodeDirectoryInit } from './options.ts';
 import type { ProcessDirectory } from './process-directory.ts';
-import { hostEndpoint } from './well-known.ts';
 
 const NODE_DIRECTORY = Symbol('callsign.nodeDirectory');
 

@@ -1,9 +1,9 @@
 import { basename } from 'node:path';
+import { parentEndpoint } from '../../scopes/host/well-known.ts';
 import { isCallsignError, toError } from '../errors.ts';
 import { Stop } from '../messages/standard.ts';
 import { configureDirectory } from '../pubsub/api.ts';
 import type { NodeDirectoryInit } from '../pubsub/options.ts';
-import { parentEndpoint } from '../pubsub/well-known.ts';
 import { configureTransport } from '../transport/transport.ts';
 import { useNodeCryptoForFrames } from '../wire/frame-aead.ts';
 import { resolveRealmPath } from '../wire/realm.ts';

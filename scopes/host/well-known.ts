@@ -1,3 +1,12 @@
+/**
+ * Where the host scope's directory is found: its well-known endpoint, and the
+ * directory a node connects to by default. This is the one module of
+ * `scopes/` that `src` imports (every node must find its host directory
+ * without being told), so it stays a leaf: it imports nothing but Node's own
+ * modules, and reads only the environment it is given.
+ *
+ * @module
+ */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
