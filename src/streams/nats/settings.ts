@@ -24,7 +24,7 @@ export interface NatsSettings extends NatsLayout {
 export const NATS_OPTIONS = ['servers', 'replicas', 'storage', 'prefix'] as const;
 
 /** The settings file of a home (or of the user, without one). */
-export function natsSettingsPath(env: NodeJS.ProcessEnv = process.env): string {
+export function natsSettingsPath(env: NodeJS.ProcessEnv): string {
   if (env.CALLSIGN_HOME) return join(resolve(env.CALLSIGN_HOME), 'nats.json');
   const config = env.XDG_CONFIG_HOME || join(homedir(), '.config');
   return join(config, 'callsign', 'nats.json');
@@ -70,7 +70,7 @@ function readFile(path: string): Record<string, unknown> | undefined {
  */
 export function natsSettings(
   options: Readonly<Record<string, unknown>>,
-  env: NodeJS.ProcessEnv = process.env,
+  env: NodeJS.ProcessEnv,
 ): NatsSettings {
   const path = natsSettingsPath(env);
   const file = readFile(path) ?? {};
