@@ -41,6 +41,7 @@ export { Cell, type Envelope } from './runtime/cell.ts';
 export { streamOptionFields } from './streams/config.ts';
 export { manageStreams } from './streams/host-manage.ts';
 export { StreamLink } from './streams/link.ts';
+export { natsSettingsPath } from './streams/nats/settings.ts';
 export {
   STREAM_ACTIONS,
   type StreamAnswer,

@@ -110,6 +110,20 @@ export function streamCommands(io: HostIo): CommandModule<object, Args>[] {
           type: 'boolean',
           describe: 'mirror: copy what is there, then stop',
         })
+        .option('replicated', {
+          type: 'boolean',
+          describe:
+            'create: keep the stream on the NATS servers of the home (--stream.storage replicated)',
+        })
+        .option('local', {
+          type: 'boolean',
+          describe: "create: keep the stream in the host's own store (--stream.storage local)",
+        })
+        .option('sealed', {
+          type: 'boolean',
+          describe:
+            'create: producers seal each payload with the stream key (--stream.sealed true)',
+        })
         .option('debug-level', {
           type: 'string',
           requiresArg: true,
@@ -133,10 +147,13 @@ export function streamCommands(io: HostIo): CommandModule<object, Args>[] {
         'debugLevel',
         'to',
         'once',
+        'replicated',
+        'local',
+        'sealed',
       ]);
       const action = String(args.action);
       if (action === 'serve') {
-        const { choice } = choiceOf(args);
+        const { choice } = choiceOf(args, io.env);
         const { storePath } = await targets();
         const path =
           choice.driver === 'lmdb'
