@@ -116,9 +116,13 @@ export interface NatsServers {
   close(): Promise<void>;
 }
 
-/** One JetStream server on a free loopback port. */
-export async function startNatsServer(): Promise<NatsServers> {
-  return startServers(1);
+/**
+ * One JetStream server on a free loopback port; `extra` is added to its
+ * configuration (an `authorization` or `tls` block), with `{dir}` standing
+ * for the servers' folder.
+ */
+export async function startNatsServer(extra = ''): Promise<NatsServers> {
+  return startServers(1, extra);
 }
 
 /** A cluster of three JetStream servers with routes to each other, on loopback. */
@@ -126,7 +130,7 @@ export async function startNatsCluster(): Promise<NatsServers> {
   return startServers(3);
 }
 
-async function startServers(count: number): Promise<NatsServers> {
+async function startServers(count: number, extra = ''): Promise<NatsServers> {
   requireNatsServer();
   const dir = mkdtempSync(join(tmpdir(), 'callsign-nats-'));
   const ports = await Promise.all(Array.from({ length: count }, () => freePort()));
@@ -144,7 +148,7 @@ async function startServers(count: number): Promise<NatsServers> {
     const file = join(dir, `${name}.conf`);
     writeFileSync(
       file,
-      `server_name: ${name}\nlisten: 127.0.0.1:${port}\njetstream {\n  store_dir: "${store}"\n}\n${cluster}`,
+      `server_name: ${name}\nlisten: 127.0.0.1:${port}\njetstream {\n  store_dir: "${store}"\n}\n${cluster}${extra.replaceAll('{dir}', dir)}\n`,
     );
     return new NatsServerProcess(name, port, file);
   });
