@@ -42,7 +42,8 @@ export const DEFAULT_LISTING = 'streams';
 export function streamCommands(io: HostIo): CommandModule<object, Args>[] {
   const stream: CommandModule<object, Args> = {
     command: 'stream <action> [name]',
-    describe: 'make, change, list, describe, view, purge or delete streams, or serve a store',
+    describe:
+      'make, change, list, describe, view, purge or delete streams, serve a store, or make a stream key',
     builder: (y) =>
       common(y as Argv)
         .positional('action', {
@@ -57,6 +58,7 @@ export function streamCommands(io: HostIo): CommandModule<object, Args>[] {
             'delete',
             'serve',
             'mirror',
+            'key',
           ] as const,
           demandOption: true,
         })
@@ -152,6 +154,12 @@ export function streamCommands(io: HostIo): CommandModule<object, Args>[] {
         'sealed',
       ]);
       const action = String(args.action);
+      if (action === 'key') {
+        // A stream key for a sealed stream (sealKey of its producers and consumers).
+        const key = (await import('../../src/index.ts')).newStreamKey();
+        print(io, args, { key }, () => `${key}\n`);
+        return;
+      }
       if (action === 'serve') {
         const { choice } = choiceOf(args, io.env);
         const { storePath } = await targets();

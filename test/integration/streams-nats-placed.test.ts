@@ -157,6 +157,9 @@ it('callsign stream create --replicated keeps a stream on the servers of the hom
   const info = await p.run(['stream', 'info', 'ledger', ...store], env);
   expect(info.stdout).toMatch(/kept\s+replicated, sealed/);
   expect((await jetStreams()).filter((n) => n.startsWith('cli_'))).toEqual(['cli_ledger_p0']);
+  const key = await p.run(['stream', 'key', '--json']);
+  expect(key.code, key.stderr).toBe(0);
+  expect(JSON.parse(key.stdout).key).toMatch(/^[A-Za-z0-9_-]{43}$/);
   // Without servers for it, a replicated stream is refused with its code.
   const none = await p.run(['stream', 'create', 'x', '--replicated', '--driver.path', data], {
     CALLSIGN_NATS_SERVERS: '',
