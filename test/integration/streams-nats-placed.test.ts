@@ -9,33 +9,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
-import {
-  type ActorContext,
-  configureDirectory,
-  configureTransport,
-  createRealm,
-  generateNodeKeys,
-  Node,
-} from '../../src/index.ts';
+import { afterAll, expect, it } from 'vitest';
 import { openConsumer } from '../../src/streams/consumer.ts';
 import { openStreamStore } from '../../src/streams/drivers.ts';
-import { streamHost } from '../../src/streams/host.ts';
 import { openProducer } from '../../src/streams/producer.ts';
 import { StreamDelivery } from '../../src/streams/protocol.ts';
 import { cliProject } from '../helpers/cli.ts';
-import { type NatsServers, startNatsServer } from '../streams/nats-servers.ts';
+import { useNatsServer } from '../streams/nats-servers.ts';
+import { hostNode } from '../streams/stream-host-node.ts';
 
-let servers: NatsServers | undefined;
+const { url } = useNatsServer();
 const folders: string[] = [];
-beforeAll(async () => {
-  servers = await startNatsServer();
-}, 30_000);
-afterAll(async () => {
-  await servers?.close();
+afterAll(() => {
   for (const dir of folders) rmSync(dir, { recursive: true, force: true });
 });
-const url = () => servers?.urls[0] as string;
 
 /** The JetStream streams on the server, as a raw client sees them. */
 async function jetStreams(): Promise<string[]> {
@@ -63,15 +50,7 @@ it('one host serves a local and a replicated stream at once, with the same produ
   });
   await store.createStream({ name: 'here', partitions: 2 });
   await store.createStream({ name: 'there', partitions: 2, storage: 'replicated' });
-  const node = new Node({ name: 'placed-test' });
-  configureTransport(node, { realm: createRealm('placed-test'), keys: generateNodeKeys() });
-  configureDirectory(node, { parent: null });
-  onTestFinished(async () => {
-    await node.stop();
-    await store.close();
-  });
-  node.start(streamHost, { store, scope: 'process' });
-  const run = <T>(fn: (self: ActorContext) => Promise<T>) => node.start(fn).result as Promise<T>;
+  const { run } = hostNode('placed-test', store);
 
   for (const name of ['here', 'there']) {
     const seen = await run(async (self) => {

@@ -5,23 +5,16 @@
  * two mirrors racing on one target leave it whole, each copy once, in order.
  */
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { openStreamStore } from '../../src/streams/drivers.ts';
 import { mirrorStream, storeSource } from '../../src/streams/mirror.ts';
 import { MIRROR_SEQUENCE } from '../../src/streams/mirror-plan.ts';
 import type { StreamStore } from '../../src/streams/store.ts';
 import { cliProject } from '../helpers/cli.ts';
-import { type NatsServers, startNatsServer } from '../streams/nats-servers.ts';
+import { useNatsServer } from '../streams/nats-servers.ts';
 import { hostFixture } from './programs/host-fixture.ts';
 
-let servers: NatsServers | undefined;
-beforeAll(async () => {
-  servers = await startNatsServer();
-}, 30_000);
-afterAll(async () => {
-  await servers?.close();
-});
-const url = () => servers?.urls[0] as string;
+const { url } = useNatsServer();
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 

@@ -3,33 +3,19 @@
  * servers (append notices): a stream host whose tick would come only in an
  * hour delivers what another process appended, at once.
  */
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import {
-  type ActorContext,
-  configureDirectory,
-  configureTransport,
-  createRealm,
-  generateNodeKeys,
-  Node,
-} from '../../src/index.ts';
+import { describe, expect, it } from 'vitest';
+import type { ActorContext } from '../../src/index.ts';
 import { openConsumer } from '../../src/streams/consumer.ts';
 import { openStreamStore } from '../../src/streams/drivers.ts';
-import { streamHost } from '../../src/streams/host.ts';
 import { readNotice } from '../../src/streams/nats/nats-notices.ts';
 import { StreamDelivery } from '../../src/streams/protocol.ts';
 import { runProgram } from '../helpers/processes.ts';
-import { type NatsServers, startNatsServer } from '../streams/nats-servers.ts';
+import { useNatsServer } from '../streams/nats-servers.ts';
+import { hostNode } from '../streams/stream-host-node.ts';
 
 const APPEND = 'test/integration/programs/nats-append.ts';
 
-let servers: NatsServers | undefined;
-beforeAll(async () => {
-  servers = await startNatsServer();
-}, 30_000);
-afterAll(async () => {
-  await servers?.close();
-});
-const url = () => servers?.urls[0] as string;
+const { url } = useNatsServer();
 
 describe('an append notice', () => {
   it('is read from its text, and anything else (from anyone on the servers) is no event', () => {
@@ -60,15 +46,8 @@ it("a host on nats delivers another process's appends without waiting for its ti
     options: { servers: url(), prefix: 'w' },
   });
   await store.createStream({ name: 'events', partitions: 2 });
-  const node = new Node({ name: 'nats-watch-test' });
-  configureTransport(node, { realm: createRealm('nats-watch-test'), keys: generateNodeKeys() });
-  configureDirectory(node, { parent: null });
-  onTestFinished(async () => {
-    await node.stop();
-    await store.close();
-  });
   // A tick once an hour: what arrives here within the test came from a notice.
-  node.start(streamHost, { store, scope: 'process', tickSeconds: 3600 });
+  const { node } = hostNode('nats-watch-test', store, { tickSeconds: 3600 });
   let attached!: () => void;
   const ready = new Promise<void>((resolve) => {
     attached = resolve;

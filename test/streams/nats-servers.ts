@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 
 const running = new Set<ChildProcess>();
 process.once('exit', () => {
@@ -178,4 +179,23 @@ export async function eventually<T>(
     if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * One JetStream server for the tests of a file: started before them, ended
+ * after them. Gives its URL (once started).
+ */
+export function useNatsServer(): { url: () => string; servers: () => NatsServers } {
+  let servers: NatsServers | undefined;
+  beforeAll(async () => {
+    servers = await startNatsServer();
+  }, 30_000);
+  afterAll(async () => {
+    await servers?.close();
+  });
+  const started = () => {
+    if (!servers) throw new Error('the nats-server of these tests has not started');
+    return servers;
+  };
+  return { url: () => started().urls[0] as string, servers: started };
 }

@@ -9,25 +9,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
-import {
-  type ActorContext,
-  configureDirectory,
-  configureTransport,
-  createRealm,
-  defineMessage,
-  generateNodeKeys,
-  Node,
-  t,
-} from '../../../src/index.ts';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { defineMessage, t } from '../../../src/index.ts';
 import { openConsumer } from '../../../src/streams/consumer.ts';
 import { openStreamStore } from '../../../src/streams/drivers.ts';
-import { streamHost } from '../../../src/streams/host.ts';
 import { openProducer } from '../../../src/streams/producer.ts';
 import { StreamDelivery } from '../../../src/streams/protocol.ts';
 import { newStreamKey, SEALED_TYPE, StreamSeal } from '../../../src/streams/sealed-payload.ts';
 import type { StreamStore } from '../../../src/streams/store.ts';
-import { eventually, type NatsServers, startNatsServer } from '../../streams/nats-servers.ts';
+import { eventually, useNatsServer } from '../../streams/nats-servers.ts';
+import { hostNode } from '../../streams/stream-host-node.ts';
 
 vi.setConfig({ testTimeout: 30_000 });
 
@@ -87,14 +78,9 @@ interface Driver {
   stored(): Promise<Buffer[]>;
 }
 
-let nats: NatsServers | undefined;
-let lmdbDir = '';
-beforeAll(async () => {
-  nats = await startNatsServer();
-  lmdbDir = mkdtempSync(join(tmpdir(), 'callsign-sealed-'));
-}, 30_000);
-afterAll(async () => {
-  await nats?.close();
+const nats = useNatsServer();
+const lmdbDir = mkdtempSync(join(tmpdir(), 'callsign-sealed-'));
+afterAll(() => {
   rmSync(lmdbDir, { recursive: true, force: true });
 });
 
@@ -107,9 +93,9 @@ const drivers: Driver[] = [
   {
     name: 'nats',
     open: () =>
-      openStreamStore({ driver: 'nats', options: { servers: nats?.urls[0], prefix: 'sealed' } }),
+      openStreamStore({ driver: 'nats', options: { servers: nats.url(), prefix: 'sealed' } }),
     stored: async () => {
-      const nc = await connect({ servers: nats?.urls[0] as string });
+      const nc = await connect({ servers: nats.url() });
       try {
         const jsm = await jetstreamManager(nc);
         const out: Buffer[] = [];
@@ -126,7 +112,7 @@ const drivers: Driver[] = [
             ]),
           );
         }
-        return [...out, ...filesUnder(nats?.dir as string)];
+        return [...out, ...filesUnder(nats.servers().dir)];
       } finally {
         await nc.close();
       }
@@ -139,15 +125,7 @@ describe.each(drivers)('a sealed stream on $name', (driver) => {
     const store = await driver.open();
     await store.createStream({ name: 'ledger', sealed: true });
     expect((await store.streamInfo('ledger')).config.sealed).toBe(true);
-    const node = new Node({ name: `sealed-${driver.name}` });
-    configureTransport(node, { realm: createRealm('sealed-test'), keys: generateNodeKeys() });
-    configureDirectory(node, { parent: null });
-    onTestFinished(async () => {
-      await node.stop();
-      await store.close();
-    });
-    node.start(streamHost, { store, scope: 'process' });
-    const run = <T>(fn: (self: ActorContext) => Promise<T>) => node.start(fn).result as Promise<T>;
+    const { run } = hostNode(`sealed-${driver.name}`, store);
 
     // A producer with the key seals; one without is refused with a code.
     await run(async (self) => {
