@@ -9,8 +9,8 @@ import { CallsignError } from '../errors.ts';
 import type { RecordData } from './backend.ts';
 import { SEALED_TYPE, type StreamSeal } from './sealed-payload.ts';
 
-/** A delivered record, opened when it was sealed. */
-export type OpenedRecord = RecordData & { readonly sealedError?: string };
+/** A delivered (or read) record, opened when it was sealed. */
+export type OpenedRecord<R extends RecordData = RecordData> = R & { readonly sealedError?: string };
 
 function codeOf(error: unknown): string {
   return error instanceof CallsignError ? error.code : 'ERR_SEALED_TAMPERED';
@@ -21,11 +21,11 @@ function codeOf(error: unknown): string {
  * key, or when opening fails, with no data and `sealedError` set. A record
  * delivered metadata only (no data) stays as it is: {@link openFetched} opens it.
  */
-export function openDelivered(
-  record: RecordData,
+export function openDelivered<R extends RecordData>(
+  record: R,
   seal: StreamSeal | undefined,
   metadataOnly: boolean,
-): OpenedRecord {
+): OpenedRecord<R> {
   if (record.type !== SEALED_TYPE || metadataOnly) return record;
   if (!seal) return { ...record, data: new Uint8Array(0), sealedError: 'ERR_SEALED_KEY' };
   try {

@@ -11,10 +11,12 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { defineMessage, t } from '../../../src/index.ts';
+import { decodeMessage } from '../../../src/messages/codec.ts';
 import { openConsumer } from '../../../src/streams/consumer.ts';
 import { openStreamStore } from '../../../src/streams/drivers.ts';
 import { openProducer } from '../../../src/streams/producer.ts';
 import { StreamDelivery } from '../../../src/streams/protocol.ts';
+import { openReader } from '../../../src/streams/reader.ts';
 import { newStreamKey, SEALED_TYPE, StreamSeal } from '../../../src/streams/sealed-payload.ts';
 import type { StreamStore } from '../../../src/streams/store.ts';
 import { eventually, useNatsServer } from '../../streams/nats-servers.ts';
@@ -198,6 +200,33 @@ describe.each(drivers)('a sealed stream on $name', (driver) => {
       { code: 'ERR_SEALED_TAMPERED', thrown: 'ERR_SEALED_TAMPERED', bytes: 0 },
       { code: 'ERR_SEALED_TAMPERED', thrown: 'ERR_SEALED_TAMPERED', bytes: 0 },
     ]);
+    // A reader opens them too, or gives the code.
+    const read = (sealKey?: string) =>
+      run(async (self) => {
+        const reader = openReader(self, 'ledger', {
+          scope: 'process',
+          ...(sealKey ? { sealKey } : {}),
+        });
+        const { records } = await reader.read();
+        reader.close();
+        return records.map((r) => ({
+          type: r.type,
+          code: r.sealedError,
+          text: r.type === Entry.typeName ? (decodeMessage(r.data) as Entry).note : r.data.length,
+        }));
+      });
+    const opened = await read(KEY);
+    expect(opened.slice(0, 5).map((r) => r.text)).toEqual(
+      [0, 1, 2, 3, 4].map((i) => `${SECRET}-${i}`),
+    );
+    expect(opened.slice(5).map((r) => r.code)).toEqual([
+      'ERR_SEALED_TAMPERED',
+      'ERR_SEALED_TAMPERED',
+    ]);
+    const closed = await read();
+    expect(closed).toHaveLength(7);
+    expect(closed.every((r) => r.code === 'ERR_SEALED_KEY' && r.text === 0)).toBe(true);
+
     for (const [name, key] of [
       ['no-key', undefined],
       ['other-key', newStreamKey()],
