@@ -97,6 +97,9 @@ export const ERROR_CODES = [
   'ERR_STORAGE_FAILED',
   'ERR_STORAGE_BUSY',
   'ERR_STREAM_UNSUPPORTED',
+  'ERR_NOT_SEALED',
+  'ERR_SEALED_KEY',
+  'ERR_SEALED_TAMPERED',
   // orchestrator (the callsign command line)
   'ERR_USAGE',
   'ERR_NO_HOME',

@@ -95,6 +95,7 @@ export {
   parseDuration,
   type RetentionKind,
   type StreamConfig,
+  type StreamStorage,
 } from './streams/config.ts';
 export { Consumer, type ConsumerOptions, openConsumer } from './streams/consumer.ts';
 export type { ConsumerConfig, ConsumerMode, StartPosition } from './streams/consumer-config.ts';
@@ -126,6 +127,12 @@ export {
   type ReadPage,
   StreamReader,
 } from './streams/reader.ts';
+export {
+  newStreamKey,
+  SEALED_TYPE,
+  type StreamKeyInput,
+  StreamSeal,
+} from './streams/sealed-payload.ts';
 export type {
   AppendItem,
   AppendOptions,

@@ -40,6 +40,8 @@ export { Cell, type Envelope } from './runtime/cell.ts';
 export { streamOptionFields } from './streams/config.ts';
 export { manageStreams } from './streams/host-manage.ts';
 export { StreamLink } from './streams/link.ts';
+export { natsConnectOptions } from './streams/nats/connection.ts';
+export { type NatsSettings, natsSettings, natsSettingsPath } from './streams/nats/settings.ts';
 export {
   STREAM_ACTIONS,
   type StreamAnswer,

@@ -42,7 +42,8 @@ export const DEFAULT_LISTING = 'streams';
 export function streamCommands(io: HostIo): CommandModule<object, Args>[] {
   const stream: CommandModule<object, Args> = {
     command: 'stream <action> [name]',
-    describe: 'make, change, list, describe, view, purge or delete streams, or serve a store',
+    describe:
+      'make, change, list, describe, view, purge or delete streams, serve a store, or make a stream key',
     builder: (y) =>
       common(y as Argv)
         .positional('action', {
@@ -57,6 +58,7 @@ export function streamCommands(io: HostIo): CommandModule<object, Args>[] {
             'delete',
             'serve',
             'mirror',
+            'key',
           ] as const,
           demandOption: true,
         })
@@ -110,6 +112,20 @@ export function streamCommands(io: HostIo): CommandModule<object, Args>[] {
           type: 'boolean',
           describe: 'mirror: copy what is there, then stop',
         })
+        .option('replicated', {
+          type: 'boolean',
+          describe:
+            'create: keep the stream on the NATS servers of the home (--stream.storage replicated)',
+        })
+        .option('local', {
+          type: 'boolean',
+          describe: "create: keep the stream in the host's own store (--stream.storage local)",
+        })
+        .option('sealed', {
+          type: 'boolean',
+          describe:
+            'create: producers seal each payload with the stream key (--stream.sealed true)',
+        })
         .option('debug-level', {
           type: 'string',
           requiresArg: true,
@@ -133,10 +149,19 @@ export function streamCommands(io: HostIo): CommandModule<object, Args>[] {
         'debugLevel',
         'to',
         'once',
+        'replicated',
+        'local',
+        'sealed',
       ]);
       const action = String(args.action);
+      if (action === 'key') {
+        // A stream key for a sealed stream (sealKey of its producers and consumers).
+        const key = (await import('../../src/index.ts')).newStreamKey();
+        print(io, args, { key }, () => `${key}\n`);
+        return;
+      }
       if (action === 'serve') {
-        const { choice } = choiceOf(args);
+        const { choice } = choiceOf(args, io.env);
         const { storePath } = await targets();
         const path =
           choice.driver === 'lmdb'

@@ -44,6 +44,11 @@ export function formatStreamInfo(info: StreamInfo, now = Date.now()): string {
     `  retention  ${c.retention}, discard ${c.discard}${c.compact ? ', compacted by key' : ''}, durability ${c.durability}`,
     `  limits     messages ${limit(c.maxMessages)}, bytes ${limit(c.maxBytes)}, age ${c.maxAgeMs ? formatDuration(c.maxAgeMs) : 'none'}, per subject ${limit(c.maxPerSubject)}, per key ${limit(c.maxPerKey)}, message size ${c.maxMessageSize}`,
     `  duplicates ${formatDuration(c.duplicateWindowMs)} window`,
+    ...(c.storage || c.sealed
+      ? [
+          `  kept       ${c.storage ?? 'in the store'}${c.sealed ? ', sealed (ciphertext only)' : ''}`,
+        ]
+      : []),
     `  created    ${new Date(info.created).toISOString()} (${formatDuration(now - info.created)} ago)`,
   ];
   const table = formatTable([

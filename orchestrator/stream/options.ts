@@ -60,17 +60,29 @@ export function readConfigFile(file: unknown): {
   return { driverOptions: {}, stream: o };
 }
 
-export function choiceOf(args: Args): { choice: StoreChoice; stream: Record<string, unknown> } {
+export function choiceOf(
+  args: Args,
+  env?: NodeJS.ProcessEnv,
+): { choice: StoreChoice; stream: Record<string, unknown> } {
   const file = readConfigFile(args['stream-config']);
   const flagDriver = typeof args.driver === 'string' ? args.driver : undefined;
   const driver = flagDriver ?? file.driver ?? 'lmdb';
+  const stream: Record<string, unknown> = { ...file.stream, ...prefixed(args, 'stream') };
+  if (args.replicated === true) stream.storage = 'replicated';
+  if (args.local === true) stream.storage = 'local';
+  if (args.sealed === true) stream.sealed = true;
   return {
-    choice: { driver, options: { ...file.driverOptions, ...prefixed(args, 'driver') } },
-    stream: { ...file.stream, ...prefixed(args, 'stream') },
+    choice: {
+      driver,
+      options: { ...file.driverOptions, ...prefixed(args, 'driver') },
+      replicated: prefixed(args, 'replicated'),
+      ...(env ? { env } : {}),
+    },
+    stream,
   };
 }
 
-/** Refuses options that are neither known nor `--driver.*` / `--stream.*` / `--mirror.*`. */
+/** Refuses options that are neither known nor `--driver.*` / `--stream.*` / `--mirror.*` / `--replicated.*`. */
 export function checkOptions(args: Args, known: readonly string[]): void {
   const allowed = new Set([
     ...known,
@@ -87,7 +99,7 @@ export function checkOptions(args: Args, known: readonly string[]): void {
     'version',
   ]);
   for (const k of Object.keys(args)) {
-    if (allowed.has(k) || /^(driver|stream|mirror)\./.test(k)) continue;
+    if (allowed.has(k) || /^(driver|stream|mirror|replicated)\./.test(k)) continue;
     if (/[A-Z]/.test(k) && allowed.has(k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`))) continue;
     throw new CallsignError('ERR_USAGE', `unknown option --${k}`);
   }
@@ -100,7 +112,7 @@ export async function targetOf(args: Args, io: HostIo): Promise<StreamTarget> {
   const realm = () => realms(args.home, io);
   if (typeof args.listing === 'string')
     return serverTarget(args.listing, await realm(), io, seconds);
-  const { choice } = choiceOf(args);
+  const { choice } = choiceOf(args, io.env);
   // A nats store is on its servers: every process reaches it.
   if (choice.driver === 'nats') return directTarget(choice, undefined);
   if (choice.driver !== 'lmdb') {

@@ -22,7 +22,7 @@ import { Logger, type LogLevel } from '../../src/runtime/log.ts';
 import { acceptsConnections, type HostIo, hostPaths, type RealmChoice } from '../host.ts';
 import { stopWithin } from '../network.ts';
 import { onStopSignals } from '../signals.ts';
-import { readServerRecord, type StoreChoice, writeServerRecord } from './target.ts';
+import { openInitOf, readServerRecord, type StoreChoice, writeServerRecord } from './target.ts';
 
 /** Options of {@link serveStreams}. */
 export interface ServeInit {
@@ -47,10 +47,7 @@ export async function serveStreams(init: ServeInit, io: HostIo): Promise<number>
       );
     }
   }
-  const store = await openStreamStore({
-    driver: choice.driver,
-    options: choice.driver === 'lmdb' ? { ...choice.options, path } : choice.options,
-  });
+  const store = await openStreamStore(openInitOf(choice, path));
   const home = init.realm.home;
   const group = home && (await acceptsConnections(home.groupEndpoint)) ? home.groupEndpoint : '';
   const parent = group || (io.env.CALLSIGN_NO_HOST === '1' ? null : hostPaths(io.env).endpoint);

@@ -25,6 +25,7 @@ import {
 import {
   loadOrCreateRealm,
   manageStreams,
+  natsSettingsPath,
   parseRealm,
   type STREAM_ACTIONS,
   type StreamAnswer,
@@ -95,6 +96,31 @@ export function writeServerRecord(path: string, record: ServerRecord): () => voi
 export interface StoreChoice {
   readonly driver: string;
   readonly options: Record<string, unknown>;
+  /** `--replicated.<option>`: the nats options of a local store's replicated streams. */
+  readonly replicated?: Record<string, unknown>;
+  /** Where the driver reads the home and the servers. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * What {@link openStreamStore} takes for a store choice (an lmdb folder at
+ * `path`). A local store keeps replicated streams on the servers given by
+ * `--replicated.<option>`, else on those of the home or host
+ * (`CALLSIGN_NATS_SERVERS`, `nats.json`); with none, it refuses them.
+ */
+export function openInitOf(choice: StoreChoice, path: string | undefined) {
+  const env = choice.env ?? process.env;
+  const given = choice.replicated ?? {};
+  const servers =
+    Object.keys(given).length > 0 ||
+    Boolean(env.CALLSIGN_NATS_SERVERS) ||
+    existsSync(natsSettingsPath(env));
+  return {
+    driver: choice.driver,
+    options: choice.driver === 'lmdb' ? { ...choice.options, path } : choice.options,
+    ...(servers && choice.driver !== 'nats' ? { replicated: given } : {}),
+    env,
+  };
 }
 
 /** The folder of an lmdb store choice (its path, the home's `streams/`, or the user's). */
@@ -113,10 +139,7 @@ export async function directTarget(
   choice: StoreChoice,
   path: string | undefined,
 ): Promise<StreamTarget> {
-  const store = await openStreamStore({
-    driver: choice.driver,
-    options: choice.driver === 'lmdb' ? { ...choice.options, path } : choice.options,
-  });
+  const store = await openStreamStore(openInitOf(choice, path));
   let ids = 0;
   const everything = { list() {}, unlist() {}, hosted: () => true };
   return {

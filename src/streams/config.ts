@@ -54,7 +54,23 @@ export interface StreamConfig {
   /** Keep only the last message per key (messages without a key are always kept). */
   readonly compact: boolean;
   readonly durability: Durability;
+  /**
+   * Payloads are sealed end to end by the producers with the stream key and
+   * opened by the consumers: the host and the store hold ciphertext only
+   * (sealed-payload.ts). Absent when not sealed. Cannot be changed later.
+   */
+  readonly sealed?: true;
+  /**
+   * `local` (the host's own store, LMDB) or `replicated` (NATS JetStream);
+   * absent: the store's own kind. Cannot be changed later.
+   */
+  readonly storage?: StreamStorage;
 }
+
+/** Where a stream's messages are kept: see {@link StreamConfig.storage}. */
+export const STREAM_STORAGES = ['local', 'replicated'] as const;
+/** `local`: on the host (LMDB); `replicated`: on NATS JetStream servers. */
+export type StreamStorage = (typeof STREAM_STORAGES)[number];
 
 /** The largest message size a stream may allow: 64 MiB. */
 export const MAX_MESSAGE_SIZE_LIMIT = 64 * 1024 * 1024;
@@ -235,6 +251,8 @@ export function streamConfig(input: StreamConfigInput | Record<string, unknown>)
     'duplicateWindowMs',
     'compact',
     'durability',
+    'sealed',
+    'storage',
   ]);
   const unknown = Object.keys(raw).filter((k) => !known.has(k));
   if (unknown.length > 0)
@@ -289,6 +307,23 @@ export function streamConfig(input: StreamConfigInput | Record<string, unknown>)
       `compact must be true or false, not ${JSON.stringify(raw.compact)}`,
     );
   }
+  if (
+    raw.sealed !== undefined &&
+    raw.sealed !== true &&
+    raw.sealed !== false &&
+    raw.sealed !== 'true' &&
+    raw.sealed !== 'false'
+  ) {
+    invalid(
+      'ERR_INVALID_STREAM',
+      `sealed must be true or false, not ${JSON.stringify(raw.sealed)}`,
+    );
+  }
+  const sealed = raw.sealed === true || raw.sealed === 'true';
+  const storage =
+    raw.storage === undefined
+      ? undefined
+      : oneOf('ERR_INVALID_STREAM', 'storage', raw.storage, STREAM_STORAGES, 'local');
   const maxPerKey = count('ERR_INVALID_STREAM', 'maxPerKey', raw.maxPerKey, compact ? 1 : 0);
   const maxMessageSize = size('maxMessageSize', 1024 * 1024, MAX_MESSAGE_SIZE_LIMIT);
   if (maxMessageSize === 0) invalid('ERR_INVALID_STREAM', 'maxMessageSize must be at least 1');
@@ -307,6 +342,9 @@ export function streamConfig(input: StreamConfigInput | Record<string, unknown>)
     duplicateWindowMs: ms('ERR_INVALID_STREAM', 'duplicateWindow', raw.duplicateWindowMs, 120_000),
     compact,
     durability: oneOf('ERR_INVALID_STREAM', 'durability', raw.durability, DURABILITIES, 'commit'),
+    // Only when declared, so that configurations written before these fields compare the same.
+    ...(sealed ? { sealed: true as const } : {}),
+    ...(storage ? { storage } : {}),
   });
 }
 

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { CallsignError } from '../errors.ts';
+import { CallsignError, type ErrorCode } from '../errors.ts';
 import { decodeMessage } from '../messages/codec.ts';
 import type { Message } from '../messages/registry.ts';
 import type { ActorBase } from '../runtime/context.ts';
@@ -28,6 +28,8 @@ import {
   StreamFetch,
 } from './protocol.ts';
 import { forEachRecord } from './record-batch.ts';
+import { openDelivered, openFetched } from './sealed-delivery.ts';
+import { SEALED_TYPE, type StreamKeyInput, type StreamSeal, sealOf } from './sealed-payload.ts';
 
 /** Options of {@link openConsumer}. */
 export interface ConsumerOptions extends StreamLinkOptions {
@@ -53,6 +55,12 @@ export interface ConsumerOptions extends StreamLinkOptions {
   readonly metadataOnly?: boolean;
   /** Deliveries to this owner not yet settled, at most. Default 256. */
   readonly window?: number;
+  /**
+   * The stream key of a stream declared `sealed`: deliveries are opened with
+   * it. Without it (or with another key), a sealed delivery arrives with no
+   * data and its `sealedError` set (`ERR_SEALED_KEY`, `ERR_SEALED_TAMPERED`).
+   */
+  readonly sealKey?: StreamKeyInput;
 }
 
 /** A named consumer attached from one actor. Made by {@link openConsumer}. */
@@ -60,6 +68,7 @@ export class Consumer {
   readonly stream: string;
   readonly name: string;
   readonly #link: StreamLink;
+  readonly #seal: StreamSeal | undefined;
   #active = false;
   #attached: Promise<void>;
 
@@ -67,6 +76,7 @@ export class Consumer {
     this.stream = stream;
     this.name = options.name;
     this.#link = new StreamLink(owner, stream, options);
+    this.#seal = sealOf(options.sealKey);
     const config: Record<string, unknown> = { name: options.name };
     if (options.start !== undefined)
       config.start =
@@ -104,7 +114,7 @@ export class Consumer {
           forEachRecord(
             m.deliveries,
             (e) => {
-              const r = e.record;
+              const r = openDelivered(e.record, this.#seal, options.metadataOnly ?? false);
               owner.forward(
                 new StreamDelivery({
                   stream: s,
@@ -122,6 +132,7 @@ export class Consumer {
                   producer: r.producer,
                   type: r.type,
                   messageId: r.messageId,
+                  sealedError: r.sealedError,
                 }),
                 owner.address,
                 from,
@@ -235,6 +246,8 @@ export class Consumer {
 
   /** The data of a delivery (taken metadata only), or a byte range of it. */
   async fetch(d: StreamDelivery, range?: { offset: number; length: number }): Promise<Uint8Array> {
+    // A sealed record is opened whole; the range applies to what it holds.
+    const sent = d.type === SEALED_TYPE ? undefined : range;
     const r = await this.#link.request<InstanceType<typeof StreamData>>(
       (id) =>
         new StreamFetch({
@@ -242,14 +255,25 @@ export class Consumer {
           stream: d.stream,
           partition: d.partition,
           sequence: d.sequence,
-          ...(range ? { offset: range.offset, length: range.length } : {}),
+          ...(sent ? { offset: sent.offset, length: sent.length } : {}),
         }),
     );
-    return r.data;
+    return openFetched(d, r.data, this.#seal, range);
   }
 
-  /** The registered message a delivery carries (its data decoded). */
+  /**
+   * The registered message a delivery carries (its data decoded).
+   *
+   * @throws CallsignError `ERR_UNKNOWN_MESSAGE` (raw bytes), or the
+   *   delivery's `sealedError` (`ERR_SEALED_KEY`, `ERR_SEALED_TAMPERED`)
+   */
   message(d: StreamDelivery): Message {
+    if (d.sealedError !== undefined) {
+      throw new CallsignError(
+        d.sealedError as ErrorCode,
+        `message ${d.sequence} of ${d.stream} is sealed and could not be opened`,
+      );
+    }
     if (d.type === undefined) {
       throw new CallsignError(
         'ERR_UNKNOWN_MESSAGE',

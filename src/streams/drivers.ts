@@ -13,6 +13,7 @@ import { LogStore } from './log-store.ts';
 import { memoryBackend } from './memory-backend.ts';
 import { openNatsStore } from './nats/nats-store.ts';
 import { NATS_OPTIONS, natsSettings } from './nats/settings.ts';
+import { placedStore } from './placed-store.ts';
 import type { StreamStore, StreamStoreInit } from './store.ts';
 
 /** The drivers this build has: `nats` keeps streams on NATS JetStream servers. */
@@ -31,6 +32,14 @@ export interface OpenStreamStoreInit extends StreamStoreInit {
    * `CALLSIGN_NATS_SERVERS` or the home's `nats.json`: see `natsSettings`).
    */
   readonly options?: Readonly<Record<string, unknown>>;
+  /**
+   * The `nats` options of the streams declared `replicated` in an lmdb or
+   * memory store (connected when first needed; servers from the home as for
+   * the nats driver). Without it such streams are refused with `ERR_STREAM_UNSUPPORTED`.
+   */
+  readonly replicated?: Readonly<Record<string, unknown>>;
+  /** Where `CALLSIGN_HOME` and `CALLSIGN_NATS_SERVERS` are read. Default `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -56,6 +65,16 @@ export function defaultStreamPath(env: NodeJS.ProcessEnv = process.env): string 
  *   `ERR_STORAGE_CORRUPT`, `ERR_STORAGE_FAILED`
  */
 export async function openStreamStore(init: OpenStreamStoreInit = {}): Promise<StreamStore> {
+  const own = await openDriver(init);
+  const replicated = init.replicated;
+  if (replicated === undefined || own.driver === 'nats') return placedStore({ own });
+  const env = init.env ?? process.env;
+  // Checked now, connected when a replicated stream is first made or found.
+  const settings = natsSettings(replicated, env);
+  return placedStore({ own, other: () => openNatsStore(settings) });
+}
+
+async function openDriver(init: OpenStreamStoreInit): Promise<StreamStore> {
   const driver = init.driver ?? 'lmdb';
   const options = { ...(init.options ?? {}) };
   const known: Record<StreamDriver, readonly string[]> = {
@@ -84,7 +103,7 @@ export async function openStreamStore(init: OpenStreamStoreInit = {}): Promise<S
         'the nats driver takes time from its servers: it has no clock of its own to give',
       );
     }
-    return openNatsStore(natsSettings(options));
+    return openNatsStore(natsSettings(options, init.env ?? process.env));
   }
   const path = options.path === undefined ? defaultStreamPath() : String(options.path);
   const checkpointMs =

@@ -180,7 +180,8 @@ export async function mirrorStream(options: MirrorOptions): Promise<MirrorProgre
             next: record.sequence + 1,
             targetLast: outcome.sequence,
           };
-          copied++;
+          // A copy the other side of a race stored first is there once: not counted again.
+          if (!outcome.duplicate) copied++;
         }
         positions[i] = now;
         moved = true;

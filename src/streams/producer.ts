@@ -18,6 +18,7 @@ import {
   StreamFlush,
   type StreamFlushed,
 } from './protocol.ts';
+import { SEALED_TYPE, type StreamKeyInput, type StreamSeal, sealOf } from './sealed-payload.ts';
 import type { AppendResult } from './store.ts';
 
 /** The most appends sent in one pack. */
@@ -36,6 +37,11 @@ export interface ProducerOptions extends StreamLinkOptions {
    * after a lost session are stored once (within the stream's duplicate window).
    */
   readonly idempotent?: boolean;
+  /**
+   * The stream key of a stream declared `sealed`: each payload (and its
+   * message type) is sealed with it before it leaves this process.
+   */
+  readonly sealKey?: StreamKeyInput;
 }
 
 /** Options of one append. */
@@ -58,6 +64,7 @@ export class Producer {
   readonly #link: StreamLink;
   readonly #window: number;
   readonly #idempotent: boolean;
+  readonly #seal: StreamSeal | undefined;
   #inFlight = 0;
   #count = 0;
   readonly #room: (() => void)[] = [];
@@ -72,6 +79,7 @@ export class Producer {
     this.name = options.name ?? `producer-${randomBytes(4).toString('hex')}`;
     this.#window = Math.max(1, options.window ?? 4096);
     this.#idempotent = options.idempotent ?? false;
+    this.#seal = sealOf(options.sealKey);
     this.#link = new StreamLink(owner, stream, options);
   }
 
@@ -86,13 +94,17 @@ export class Producer {
    * duplicate; rejects with the host's code (`ERR_STREAM_FULL`, ...).
    */
   async append(message: Message | Uint8Array, init: AppendInit = {}): Promise<AppendResult> {
-    const data = message instanceof Uint8Array ? message : encodeMessage(message);
-    const type =
+    let data = message instanceof Uint8Array ? message : encodeMessage(message);
+    let type =
       message instanceof Uint8Array
         ? undefined
         : isMessage(message)
           ? typeNameOf(message)
           : undefined;
+    if (this.#seal) {
+      data = this.#seal.seal(data, type, { subject: init.subject ?? this.stream, key: init.key });
+      type = SEALED_TYPE;
+    }
     while (this.#inFlight >= this.#window) await new Promise<void>((r) => this.#room.push(r));
     this.#inFlight++;
     const messageId =

@@ -109,6 +109,8 @@ export class StreamDelivery extends defineMessage('callsign.stream.Delivery', {
   ...record,
   subject: t.string,
   messageId: t.optional(t.string),
+  /** The code of why a sealed payload could not be opened (then `data` is empty). */
+  sealedError: t.optional(t.string),
 }) {}
 
 /** host → consumer: deliveries, in order per partition, packed (record-batch.ts). */

@@ -12,6 +12,8 @@ import type { ActorBase } from '../runtime/context.ts';
 import { StreamLink, type StreamLinkOptions } from './link.ts';
 import { StreamRead, type StreamRecordsPack } from './protocol.ts';
 import { storedRecordsOf } from './record-batch.ts';
+import { type OpenedRecord, openDelivered } from './sealed-delivery.ts';
+import { type StreamKeyInput, type StreamSeal, sealOf } from './sealed-payload.ts';
 import type { StoredRecord } from './store.ts';
 
 /** Options of {@link openReader}. */
@@ -24,6 +26,11 @@ export interface ReaderOptions extends StreamLinkOptions {
   readonly filter?: string;
   /** Records without their data (their `size` says how big it is). */
   readonly metadataOnly?: boolean;
+  /**
+   * The stream key of a sealed stream: records are opened with it; without
+   * it a sealed record comes with no data and `sealedError` set.
+   */
+  readonly sealKey?: StreamKeyInput;
   /** Records per page, at most. Default 10 000. */
   readonly pageSize?: number;
   /** Pages asked for at a time. Default 4 (at most 8). */
@@ -32,7 +39,7 @@ export interface ReaderOptions extends StreamLinkOptions {
 
 /** What one {@link StreamReader.read} gives. */
 export interface ReadPage {
-  readonly records: StoredRecord[];
+  readonly records: OpenedRecord<StoredRecord>[];
   /** Where the reader goes on from. */
   readonly next: number;
   /** The partition's last sequence when the page was read. */
@@ -45,6 +52,7 @@ export class StreamReader {
   readonly partition: number;
   readonly #link: StreamLink;
   readonly #options: ReaderOptions;
+  readonly #seal: StreamSeal | undefined;
   /** Pages that came and were not read yet. */
   readonly #pages: InstanceType<typeof StreamRecordsPack>[] = [];
   #asking: Promise<void> | undefined;
@@ -60,6 +68,7 @@ export class StreamReader {
     this.stream = stream;
     this.partition = options.partition ?? 0;
     this.#options = options;
+    this.#seal = sealOf(options.sealKey);
     this.#from = Math.max(1, options.from ?? 1);
     this.#next = this.#from;
     this.#link = new StreamLink(owner, stream, options);
@@ -135,7 +144,7 @@ export class StreamReader {
             count: page.count,
             bytes: page.records,
             positions: [],
-          }),
+          }).map((r) => openDelivered(r, this.#seal, this.#options.metadataOnly ?? false)),
           next: page.next,
           last: page.last,
         };

@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 
 const running = new Set<ChildProcess>();
 process.once('exit', () => {
@@ -116,9 +117,13 @@ export interface NatsServers {
   close(): Promise<void>;
 }
 
-/** One JetStream server on a free loopback port. */
-export async function startNatsServer(): Promise<NatsServers> {
-  return startServers(1);
+/**
+ * One JetStream server on a free loopback port; `extra` is added to its
+ * configuration (an `authorization` or `tls` block), with `{dir}` standing
+ * for the servers' folder.
+ */
+export async function startNatsServer(extra = ''): Promise<NatsServers> {
+  return startServers(1, extra);
 }
 
 /** A cluster of three JetStream servers with routes to each other, on loopback. */
@@ -126,7 +131,7 @@ export async function startNatsCluster(): Promise<NatsServers> {
   return startServers(3);
 }
 
-async function startServers(count: number): Promise<NatsServers> {
+async function startServers(count: number, extra = ''): Promise<NatsServers> {
   requireNatsServer();
   const dir = mkdtempSync(join(tmpdir(), 'callsign-nats-'));
   const ports = await Promise.all(Array.from({ length: count }, () => freePort()));
@@ -144,7 +149,7 @@ async function startServers(count: number): Promise<NatsServers> {
     const file = join(dir, `${name}.conf`);
     writeFileSync(
       file,
-      `server_name: ${name}\nlisten: 127.0.0.1:${port}\njetstream {\n  store_dir: "${store}"\n}\n${cluster}`,
+      `server_name: ${name}\nlisten: 127.0.0.1:${port}\njetstream {\n  store_dir: "${store}"\n}\n${cluster}${extra.replaceAll('{dir}', dir)}\n`,
     );
     return new NatsServerProcess(name, port, file);
   });
@@ -174,4 +179,23 @@ export async function eventually<T>(
     if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * One JetStream server for the tests of a file: started before them, ended
+ * after them. Gives its URL (once started).
+ */
+export function useNatsServer(): { url: () => string; servers: () => NatsServers } {
+  let servers: NatsServers | undefined;
+  beforeAll(async () => {
+    servers = await startNatsServer();
+  }, 30_000);
+  afterAll(async () => {
+    await servers?.close();
+  });
+  const started = () => {
+    if (!servers) throw new Error('the nats-server of these tests has not started');
+    return servers;
+  };
+  return { url: () => started().urls[0] as string, servers: started };
 }

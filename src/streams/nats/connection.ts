@@ -5,6 +5,8 @@
  *
  * @module
  */
+
+import { readFileSync } from 'node:fs';
 import {
   JetStreamApiError,
   type JetStreamClient,
@@ -12,7 +14,12 @@ import {
   jetstream,
   jetstreamManager,
 } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import {
+  type ConnectionOptions,
+  connect,
+  credsAuthenticator,
+  type NatsConnection,
+} from '@nats-io/transport-node';
 import { compileSubjectPattern } from '../../directory/subject-pattern.ts';
 import { CallsignError } from '../../errors.ts';
 import type { StreamConfig } from '../config.ts';
@@ -28,6 +35,37 @@ import type { NatsSettings } from './settings.ts';
 
 /** How long one JetStream request may take (a cluster electing a leader takes seconds). */
 export const REQUEST_TIMEOUT_MS = 10_000;
+
+/**
+ * The nats.js connection options of `settings`: servers, login and TLS
+ * (for other parts of callsign that reach the same servers).
+ *
+ * @throws CallsignError `ERR_INVALID_SETTINGS` when the creds file cannot be read
+ */
+export function natsConnectOptions(settings: NatsSettings, name: string): ConnectionOptions {
+  const auth = settings.auth;
+  const login: ConnectionOptions = {};
+  if (auth && 'user' in auth) Object.assign(login, { user: auth.user, pass: auth.password });
+  else if (auth && 'token' in auth) login.token = auth.token;
+  else if (auth && 'creds' in auth) {
+    let creds: Uint8Array;
+    try {
+      creds = readFileSync(auth.creds);
+    } catch (error) {
+      throw new CallsignError(
+        'ERR_INVALID_SETTINGS',
+        `nats driver: cannot read the creds file ${auth.creds}: ${(error as Error).message}`,
+      );
+    }
+    login.authenticator = credsAuthenticator(creds);
+  }
+  return {
+    servers: [...settings.servers],
+    name,
+    ...login,
+    ...(settings.tls ? { tls: { ...settings.tls } } : {}),
+  };
+}
 
 /** A callsign stream as the driver knows it. */
 export interface KnownStream {
@@ -81,11 +119,11 @@ export class NatsContext {
    * @throws CallsignError `ERR_STORAGE_FAILED` when no server answers or JetStream is off
    */
   static async open(settings: NatsSettings): Promise<NatsContext> {
+    const options = natsConnectOptions(settings, 'callsign streams');
     let nc: NatsConnection;
     try {
       nc = await connect({
-        servers: [...settings.servers],
-        name: 'callsign streams',
+        ...options,
         maxReconnectAttempts: -1,
         reconnectTimeWait: 250,
         timeout: REQUEST_TIMEOUT_MS,

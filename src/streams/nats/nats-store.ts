@@ -6,13 +6,12 @@
  * @module
  */
 import type { PurgeOpts } from '@nats-io/jetstream';
-import { headers as natsHeaders, nuid } from '@nats-io/transport-node';
-import { patternTokens, subjectTokens } from '../../directory/subject-pattern.ts';
+import { nuid } from '@nats-io/transport-node';
+import { patternTokens } from '../../directory/subject-pattern.ts';
 import { CallsignError } from '../../errors.ts';
 import type { StreamConfigInput } from '../config.ts';
 import { sameConfig, streamConfig } from '../config.ts';
 import type { ConsumerConfigInput } from '../consumer-config.ts';
-import { choosePartition } from '../partitions.ts';
 import type {
   AppendItem,
   AppendOptions,
@@ -33,14 +32,16 @@ import type {
   StreamStore,
 } from '../store.ts';
 import { packDeliveries, packRecords } from './batches.ts';
-import { type KnownStream, NatsContext, natsFailure, REQUEST_TIMEOUT_MS } from './connection.ts';
-import { jetStreamConfig, natsPattern, natsSubject, unsupportedStream } from './mapping.ts';
+import { NatsContext, natsFailure } from './connection.ts';
+import { jetStreamConfig, natsPattern, unsupportedStream } from './mapping.ts';
+import { NatsAppends } from './nats-appends.ts';
 import { NatsConsumers } from './nats-consumers.ts';
+import { AppendNotices } from './nats-notices.ts';
 import { NatsReads } from './nats-reads.ts';
-import { leaveOutData, recordHeaders } from './records.ts';
+import { leaveOutData } from './records.ts';
 import type { NatsSettings } from './settings.ts';
 
-const unique = () => nuid.next();
+const _unique = () => nuid.next();
 
 /**
  * Opens the `nats` store on the servers of `settings`.
@@ -58,13 +59,20 @@ export class NatsStreamStore implements StreamStore {
   readonly #consumers: NatsConsumers;
   readonly #reads: NatsReads;
   readonly #listeners = new Set<(event: StoreEvent) => void>();
-  readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #appends: NatsAppends;
+  readonly #notices: AppendNotices;
   #closed: Promise<void> | undefined;
 
   constructor(ctx: NatsContext) {
     this.#ctx = ctx;
     this.#consumers = new NatsConsumers(ctx);
     this.#reads = new NatsReads(ctx);
+    this.#notices = new AppendNotices(ctx.nc, ctx.layout.prefix);
+    this.#appends = new NatsAppends(ctx, (event) => {
+      this.#emit(event);
+      if (event.kind === 'appended')
+        this.#notices.appended(event.stream, event.partition, event.sequence);
+    });
   }
 
   #emit(event: StoreEvent): void {
@@ -210,113 +218,17 @@ export class NatsStreamStore implements StreamStore {
   }
 
   append(stream: string, record: RecordInput, options: AppendOptions = {}): Promise<AppendResult> {
-    const p = this.#append(stream, record, options);
-    this.#inFlight.add(p);
-    const done = () => this.#inFlight.delete(p);
-    p.then(done, done);
-    return p;
-  }
-
-  async appendBatch(stream: string, items: readonly AppendItem[]): Promise<AppendOutcome[]> {
     this.#open();
-    await this.#ctx.require(stream);
-    // Published in order, answered together; each refused on its own.
-    return Promise.all(
-      items.map((item) =>
-        this.append(stream, item.record, item.options).catch((error: unknown) =>
-          natsFailure(error, `append to ${stream}`),
-        ),
-      ),
-    );
+    return this.#appends.append(stream, record, options);
   }
 
-  async #append(
-    stream: string,
-    record: RecordInput,
-    options: AppendOptions,
-  ): Promise<AppendResult> {
+  appendBatch(stream: string, items: readonly AppendItem[]): Promise<AppendOutcome[]> {
     this.#open();
-    const found = this.#ctx.find(stream);
-    const s = found instanceof Promise ? await found : found;
-    if (!s) throw new CallsignError('ERR_UNKNOWN_STREAM', `no stream ${stream}`);
-    const { subject, partition } = this.#place(s, record, options);
-    let h = recordHeaders(record, s.keyed);
-    if (options.messageId !== undefined || options.expectedLastSequence !== undefined) {
-      h ??= natsHeaders();
-      if (options.messageId !== undefined) h.set('Nats-Msg-Id', options.messageId);
-      if (options.expectedLastSequence !== undefined)
-        h.set('Nats-Expected-Last-Sequence', String(options.expectedLastSequence));
-    }
-    const root = s.roots[partition] as string;
-    try {
-      const ack = await this.#ctx.js.publish(
-        natsSubject(root, subject, s.keyed, record.key, unique),
-        record.data,
-        h ? { headers: h, timeout: REQUEST_TIMEOUT_MS } : { timeout: REQUEST_TIMEOUT_MS },
-      );
-      if (ack.duplicate) {
-        // The first one's place and time.
-        const first = await this.#ctx.jsm.streams.getMessage(s.names[partition] as string, {
-          seq: ack.seq,
-        });
-        const publishTime = first?.time.getTime() ?? Date.now();
-        return { stream, partition, sequence: ack.seq, publishTime, duplicate: true };
-      }
-      this.#emit({ kind: 'appended', stream, partition, sequence: ack.seq });
-      return { stream, partition, sequence: ack.seq, publishTime: Date.now(), duplicate: false };
-    } catch (error) {
-      const failure = natsFailure(error, `append to ${stream}`);
-      if (failure.code !== 'ERR_UNKNOWN_STREAM') throw failure;
-      // No answer: the stream is gone, or JetStream is not answering now (a server restarting).
-      this.#ctx.forget(stream);
-      const still = await Promise.resolve(this.#ctx.find(stream)).catch(
-        () => 'unreachable' as const,
-      );
-      if (still === undefined) throw failure;
-      throw new CallsignError(
-        'ERR_STORAGE_FAILED',
-        `append to ${stream}: JetStream did not answer (is a server restarting?); it was not acknowledged`,
-        { cause: error },
-      );
-    }
+    return this.#appends.appendBatch(stream, items);
   }
 
-  /** Checks an append and chooses its subject and partition. */
-  #place(
-    s: KnownStream,
-    record: RecordInput,
-    options: AppendOptions,
-  ): { subject: string; partition: number } {
-    if (!(record?.data instanceof Uint8Array)) {
-      throw new CallsignError('ERR_INVALID_MESSAGE', 'an appended message has data as bytes');
-    }
-    const config = s.config;
-    const subject = record.subject ?? config.name;
-    subjectTokens(subject);
-    if (!s.bindings.some((matches) => matches(subject))) {
-      throw new CallsignError(
-        'ERR_SUBJECT_NOT_BOUND',
-        `subject ${subject} is not one of stream ${config.name}'s: ${config.subjects.join(' ')}`,
-      );
-    }
-    const size = record.data.byteLength;
-    const most =
-      config.maxBytes > 0
-        ? Math.min(config.maxBytes, config.maxMessageSize)
-        : config.maxMessageSize;
-    if (size > most) {
-      throw new CallsignError(
-        'ERR_MESSAGE_TOO_LARGE',
-        `a message of ${size} bytes is above stream ${config.name}'s limit of ${most}`,
-      );
-    }
-    const partition = choosePartition(config.partitions, options.partition, record.key, s.turn);
-    if (options.partition === undefined && record.key === undefined) s.turn++;
-    return { subject, partition };
-  }
-
-  async flush(_options?: { sync?: boolean }): Promise<void> {
-    await Promise.allSettled([...this.#inFlight]);
+  flush(_options?: { sync?: boolean }): Promise<void> {
+    return this.#appends.flush();
   }
 
   async read(stream: string, options: ReadOptions = {}): Promise<StoredRecord[]> {
@@ -446,16 +358,24 @@ export class NatsStreamStore implements StreamStore {
     return this.#consumers.resetPending(stream, consumer);
   }
 
-  /** Hears of this store's own appends and deletions (not of other processes' on the same servers). */
+  /**
+   * Hears of appends and deletions: this store's own, and the appends of
+   * other processes' `nats` stores on the same servers (nats-notices.ts).
+   */
   watch(listener: (event: StoreEvent) => void): () => void {
     this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    this.#notices.listen((event) => this.#emit(event));
+    return () => {
+      this.#listeners.delete(listener);
+      if (this.#listeners.size === 0) this.#notices.stop();
+    };
   }
 
   /** Sends every open delivery back (so the next puller has it at once), then drains the connection. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
       await this.flush();
+      this.#notices.stop();
       await this.#consumers.close();
       await this.#ctx.nc.drain().catch(() => {});
     })();

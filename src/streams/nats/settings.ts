@@ -2,11 +2,15 @@
  * Where the `nats` driver finds its servers: given once per host or home,
  * not per program. In order: the driver's options (`--driver.servers`), the
  * `CALLSIGN_NATS_SERVERS` environment variable, `nats.json` in the callsign
- * home (`CALLSIGN_HOME`), else `~/.config/callsign/nats.json`.
+ * home (`CALLSIGN_HOME`), else `~/.config/callsign/nats.json`. The same
+ * places give how to log in (`user` and `password`, `token`, or a `creds`
+ * file) and TLS (`tlsCa`, and `tlsCert` with `tlsKey` for a client
+ * certificate); a `nats.json` holding a password or token must be readable
+ * by its owner only.
  *
  * @module
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CallsignError } from '../../errors.ts';
@@ -18,13 +22,39 @@ export interface NatsSettings extends NatsLayout {
   readonly servers: readonly string[];
   /** Where the settings came from, for messages. */
   readonly from: string;
+  /** How to log in, when the servers ask for it. */
+  readonly auth?: NatsAuth;
+  /** TLS files (PEM): the CA that signed the servers' certificates, a client certificate and key. */
+  readonly tls?: {
+    readonly caFile?: string;
+    readonly certFile?: string;
+    readonly keyFile?: string;
+  };
 }
 
+/** One way to log in to NATS servers. */
+export type NatsAuth =
+  | { readonly user: string; readonly password: string }
+  | { readonly token: string }
+  | { readonly creds: string };
+
 /** The options the `nats` driver takes (also the fields of `nats.json`). */
-export const NATS_OPTIONS = ['servers', 'replicas', 'storage', 'prefix'] as const;
+export const NATS_OPTIONS = [
+  'servers',
+  'replicas',
+  'storage',
+  'prefix',
+  'user',
+  'password',
+  'token',
+  'creds',
+  'tlsCa',
+  'tlsCert',
+  'tlsKey',
+] as const;
 
 /** The settings file of a home (or of the user, without one). */
-export function natsSettingsPath(env: NodeJS.ProcessEnv = process.env): string {
+export function natsSettingsPath(env: NodeJS.ProcessEnv): string {
   if (env.CALLSIGN_HOME) return join(resolve(env.CALLSIGN_HOME), 'nats.json');
   const config = env.XDG_CONFIG_HOME || join(homedir(), '.config');
   return join(config, 'callsign', 'nats.json');
@@ -70,7 +100,7 @@ function readFile(path: string): Record<string, unknown> | undefined {
  */
 export function natsSettings(
   options: Readonly<Record<string, unknown>>,
-  env: NodeJS.ProcessEnv = process.env,
+  env: NodeJS.ProcessEnv,
 ): NatsSettings {
   const path = natsSettingsPath(env);
   const file = readFile(path) ?? {};
@@ -101,5 +131,65 @@ export function natsSettings(
   const prefix = merged.prefix ?? 'callsign';
   if (typeof prefix !== 'string' || !/^[A-Za-z0-9-]{1,32}$/.test(prefix))
     invalid(`prefix must be 1-32 of A-Z a-z 0-9 -, not ${JSON.stringify(prefix)}`);
-  return { servers, replicas, storage, prefix, from };
+  const auth = authOf(merged);
+  if (auth && ('password' in auth || 'token' in auth)) privateFile(path, file);
+  const tls = tlsOf(merged);
+  return {
+    servers,
+    replicas,
+    storage,
+    prefix,
+    from,
+    ...(auth ? { auth } : {}),
+    ...(tls ? { tls } : {}),
+  };
+}
+
+function text(merged: Record<string, unknown>, field: string): string | undefined {
+  const value = merged[field];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length === 0 || value.length > 4096)
+    invalid(`${field} must be a text of 1 to 4096 characters`);
+  return value;
+}
+
+function authOf(merged: Record<string, unknown>): NatsAuth | undefined {
+  const user = text(merged, 'user');
+  const password = text(merged, 'password');
+  const token = text(merged, 'token');
+  const creds = text(merged, 'creds');
+  const ways = [
+    user !== undefined || password !== undefined,
+    token !== undefined,
+    creds !== undefined,
+  ];
+  if (ways.filter(Boolean).length > 1)
+    invalid('give one way to log in: user and password, token, or creds');
+  if ((user === undefined) !== (password === undefined)) invalid('user and password go together');
+  if (user !== undefined && password !== undefined) return { user, password };
+  if (token !== undefined) return { token };
+  if (creds !== undefined) return { creds: resolve(creds) };
+  return undefined;
+}
+
+function tlsOf(merged: Record<string, unknown>): NatsSettings['tls'] {
+  const caFile = text(merged, 'tlsCa');
+  const certFile = text(merged, 'tlsCert');
+  const keyFile = text(merged, 'tlsKey');
+  if ((certFile === undefined) !== (keyFile === undefined))
+    invalid('tlsCert and tlsKey go together');
+  if (caFile === undefined && certFile === undefined) return undefined;
+  return {
+    ...(caFile ? { caFile: resolve(caFile) } : {}),
+    ...(certFile ? { certFile: resolve(certFile) } : {}),
+    ...(keyFile ? { keyFile: resolve(keyFile) } : {}),
+  };
+}
+
+/** A settings file with a secret in it must be its owner's alone (as ssh asks of its keys). */
+function privateFile(path: string, file: Record<string, unknown>): void {
+  if (file.password === undefined && file.token === undefined) return;
+  if (process.platform === 'win32') return;
+  if ((statSync(path).mode & 0o077) !== 0)
+    invalid(`${path} holds a password or token and others may read it: chmod 600 ${path}`);
 }
