@@ -31,14 +31,21 @@ export interface OpenStreamStoreInit extends StreamStoreInit {
    * `CALLSIGN_NATS_SERVERS` or the home's `nats.json`: see `natsSettings`).
    */
   readonly options?: Readonly<Record<string, unknown>>;
+  /**
+   * The environment lmdb's default path is taken from when `options.path`
+   * is not given (see {@link defaultStreamPath}). Default: none, so the
+   * path is the user's `~/.local/share/callsign/streams`.
+   */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
  * Where the lmdb driver keeps streams when no path is given: `streams/` in
- * the callsign home when there is one (`CALLSIGN_HOME`), else in the user's
- * `~/.local/share/callsign/streams`.
+ * the callsign home when `env` names one (`CALLSIGN_HOME`), else under
+ * `XDG_DATA_HOME` or the user's `~/.local/share`, in `callsign/streams`.
+ * It reads only the `env` it is given (the command line passes its own).
  */
-export function defaultStreamPath(env: NodeJS.ProcessEnv = process.env): string {
+export function defaultStreamPath(env: Readonly<Record<string, string | undefined>>): string {
   if (env.CALLSIGN_HOME) return join(resolve(env.CALLSIGN_HOME), 'streams');
   const data = env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
   return join(data, 'callsign', 'streams');
@@ -86,7 +93,8 @@ export async function openStreamStore(init: OpenStreamStoreInit = {}): Promise<S
     }
     return openNatsStore(natsSettings(options));
   }
-  const path = options.path === undefined ? defaultStreamPath() : String(options.path);
+  const path =
+    options.path === undefined ? defaultStreamPath(init.env ?? {}) : String(options.path);
   const checkpointMs =
     options.checkpointMs === undefined ? undefined : Number(options.checkpointMs);
   if (checkpointMs !== undefined && !(Number.isFinite(checkpointMs) && checkpointMs >= 1)) {
