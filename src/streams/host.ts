@@ -47,7 +47,10 @@ export interface StreamHostSettings {
   readonly scope?: Scope;
   /** A listing for managing the store (`callsign stream ...` finds it by this name). */
   readonly listing?: string;
-  /** Serve only these streams (and those made through the host). Default: every stream of the store. */
+  /**
+   * Serve only these streams (and those made through the host). Default:
+   * every stream of the store, and each one made in it later, by anyone, at once.
+   */
   readonly streams?: readonly string[];
   /** How often deliveries due again are sent and old messages expire, in seconds. Default 0.2. */
   readonly tickSeconds?: number;
@@ -159,6 +162,9 @@ export async function streamHost(
     if (e.kind === 'appended') {
       consumers.pumpStream(e.stream);
       for (const wake of waiters.get(e.stream) ?? []) wake();
+    } else if (e.kind === 'created') {
+      // Made in the store directly (not through this host): served at once.
+      if (!settings.streams) list(e.stream);
     } else if (listings.has(e.stream)) {
       unlist(e.stream);
     }

@@ -116,7 +116,7 @@ export class LogStore implements StreamStore {
 
   async createStream(input: StreamConfigInput): Promise<StreamInfo> {
     const config = streamConfig(input);
-    return this.#write(() => {
+    const made = await this.#write(() => {
       const existing = this.load(config.name);
       if (existing) {
         if (!sameConfig(existing.meta.config, config)) {
@@ -125,7 +125,7 @@ export class LogStore implements StreamStore {
             `stream ${config.name} exists with another configuration`,
           );
         }
-        return this.#info(existing);
+        return { info: this.#info(existing), created: false };
       }
       const meta: StreamMeta = {
         id: this.#backend.allocateStreamId(),
@@ -140,8 +140,11 @@ export class LogStore implements StreamStore {
       }
       const s = new StreamState(meta, parts);
       this.#cache.add(s);
-      return this.#info(s);
+      return { info: this.#info(s), created: true };
     });
+    // Heard once stored, so a host serves a stream made in its store by anyone.
+    if (made.created) this.#emit({ kind: 'created', stream: config.name });
+    return made.info;
   }
 
   async updateStream(input: StreamConfigInput): Promise<StreamInfo> {
