@@ -13,7 +13,7 @@ import {
   type StreamStoreSetup,
   testClock,
   text,
-} from './describe-stream-store.ts';
+} from './store-suite-kit.ts';
 
 export function describeStreamBatches(setup: () => StreamStoreSetup, driver: string): void {
   const world = async () => {

@@ -13,7 +13,7 @@ import {
   type StreamStoreSetup,
   testClock,
   text,
-} from './describe-stream-store.ts';
+} from './store-suite-kit.ts';
 
 const texts = (ds: Delivery[]) => ds.map((d) => text(d.data));
 
