@@ -97,6 +97,7 @@ export const ERROR_CODES = [
   'ERR_STORAGE_FAILED',
   'ERR_STORAGE_BUSY',
   'ERR_STREAM_UNSUPPORTED',
+  'ERR_NOT_STREAM_ADMIN',
   // orchestrator (the callsign command line)
   'ERR_USAGE',
   'ERR_NO_HOME',
