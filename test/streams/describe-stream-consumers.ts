@@ -9,6 +9,7 @@ import {
   bytes,
   featureTest,
   openFor,
+  openWorld,
   refused,
   type StreamStoreSetup,
   testClock,
@@ -33,11 +34,7 @@ async function ackAll(store: StreamStore, ds: Delivery[]) {
 }
 
 export function describeStreamConsumers(setup: () => StreamStoreSetup, driver: string): void {
-  const world = async () => {
-    const clock = testClock();
-    const s = setup();
-    return { clock, setup: s, store: await openFor(s, clock) };
-  };
+  const world = () => openWorld(setup);
 
   featureTest(
     driver,

@@ -7,19 +7,14 @@ import { expect, it } from 'vitest';
 import {
   bytes,
   featureTest,
-  openFor,
+  openWorld,
   refused,
   type StreamStoreSetup,
-  testClock,
   text,
 } from './store-suite-kit.ts';
 
 export function describeStreamRetention(setup: () => StreamStoreSetup, driver: string): void {
-  const world = async () => {
-    const clock = testClock();
-    const s = setup();
-    return { clock, setup: s, store: await openFor(s, clock) };
-  };
+  const world = () => openWorld(setup);
 
   it('refuses a message above maxMessageSize and keeps serving', async () => {
     const { store } = await world();

@@ -13,6 +13,7 @@ import {
   bytes,
   featureTest,
   openFor,
+  openWorld,
   refused,
   type StreamStoreSetup,
   testClock,
@@ -42,12 +43,7 @@ export {
  */
 export function describeStreamStore(driver: string, setup: () => StreamStoreSetup): void {
   describe(`stream store compliance: ${driver}`, () => {
-    const world = async () => {
-      const clock = testClock();
-      const s = setup();
-      const store = await openFor(s, clock);
-      return { clock, setup: s, store };
-    };
+    const world = () => openWorld(setup);
 
     it('creates, lists, describes and deletes streams; create is idempotent, a different one is refused', async () => {
       const { store } = await world();

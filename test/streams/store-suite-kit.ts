@@ -95,3 +95,12 @@ export const text = (data: Uint8Array) => new TextDecoder().decode(data);
 export async function refused(p: Promise<unknown>, code: string): Promise<void> {
   await expect(p).rejects.toMatchObject({ code });
 }
+
+/** A test's clock, setup and store (opened for it, closed after). */
+export async function openWorld(
+  setup: () => StreamStoreSetup,
+): Promise<{ clock: TestClock; setup: StreamStoreSetup; store: StreamStore }> {
+  const clock = testClock();
+  const s = setup();
+  return { clock, setup: s, store: await openFor(s, clock) };
+}
