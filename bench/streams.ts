@@ -56,7 +56,13 @@ process.on('exit', cleanup);
 function child(script: string, args: string[]) {
   const c = spawn(
     process.execPath,
-    ['--expose-gc', '--import', 'tsx', join(here, script), ...args],
+    // A profiled run (`node --cpu-prof ... bench/streams.ts`) profiles the children too.
+    ['--expose-gc', ...process.execArgv.filter((a) => a.startsWith('--cpu-prof'))].concat([
+      '--import',
+      'tsx',
+      join(here, script),
+      ...args,
+    ]),
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
@@ -85,7 +91,9 @@ async function measureOurs(): Promise<StreamFigures[]> {
   const runs: StreamFigures[] = [];
   for (let i = 0; i < RUNS; i++) runs.push(await measureCallsign(node, sizes));
   await node.stop();
+  const exited = new Promise((resolve) => host.process.once('exit', resolve));
   host.process.kill('SIGTERM');
+  await exited;
   await directory.stop();
   return runs;
 }

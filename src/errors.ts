@@ -100,6 +100,7 @@ export const ERROR_CODES = [
   'ERR_NOT_SEALED',
   'ERR_SEALED_KEY',
   'ERR_SEALED_TAMPERED',
+  'ERR_NOT_STREAM_ADMIN',
   // orchestrator (the callsign command line)
   'ERR_USAGE',
   'ERR_NO_HOME',

@@ -43,7 +43,7 @@ export const READINGS_STREAM = {
 async function recorder(self: ActorContext, settings: typeof factorySettings) {
   const scope = scopeOf(settings.scope);
   if (scope instanceof Faulted) return scope;
-  const path = settings.path || join(dirname(defaultStreamPath()), 'laboratory');
+  const path = settings.path || join(dirname(defaultStreamPath(process.env)), 'laboratory');
   const store = await openStreamStore({ options: { path } });
   try {
     await store.createStream({ name: settings.stream, ...READINGS_STREAM });

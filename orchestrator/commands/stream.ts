@@ -33,6 +33,17 @@ import {
 } from '../stream/options.ts';
 import { purge, update, view } from '../stream/view.ts';
 
+/** The `--admin` keys of `stream serve`: each the base64 of a 32-byte public key. */
+function adminKeysOf(given: unknown): string[] {
+  const keys = (Array.isArray(given) ? given : given === undefined ? [] : [given]).map(String);
+  for (const k of keys) {
+    if (Buffer.from(k, 'base64').length !== 32 || !/^[A-Za-z0-9+/]{43}=$/.test(k)) {
+      throw new CallsignError('ERR_USAGE', `--admin takes a node's public key in base64, not ${k}`);
+    }
+  }
+  return keys;
+}
+
 /** The management listing of a stream server, by default. */
 export const DEFAULT_LISTING = 'streams';
 /**
@@ -126,6 +137,13 @@ export function streamCommands(io: HostIo): CommandModule<object, Args>[] {
           describe:
             'create: producers seal each payload with the stream key (--stream.sealed true)',
         })
+        .option('admin', {
+          type: 'string',
+          array: true,
+          requiresArg: true,
+          describe:
+            'serve: the public key (base64) of another node that may create, change, purge and delete (repeatable)',
+        })
         .option('debug-level', {
           type: 'string',
           requiresArg: true,
@@ -152,6 +170,7 @@ export function streamCommands(io: HostIo): CommandModule<object, Args>[] {
         'replicated',
         'local',
         'sealed',
+        'admin',
       ]);
       const action = String(args.action);
       if (action === 'key') {
@@ -176,6 +195,7 @@ export function streamCommands(io: HostIo): CommandModule<object, Args>[] {
             scope: (args.scope as Scope | undefined) ?? 'host',
             realm: await realms(args.home, io),
             ...(args['debug-level'] ? { debugLevel: args['debug-level'] as LogLevel } : {}),
+            admins: adminKeysOf(args.admin),
           },
           io,
         );

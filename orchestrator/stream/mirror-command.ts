@@ -42,7 +42,7 @@ function line(p: MirrorProgress): string {
 
 /** Runs the mirror until done (`--once`) or stopped. */
 export async function runMirror(c: MirrorCommand, io: HostIo, source: StreamTarget): Promise<void> {
-  const target = await openStreamStore({ driver: 'nats', options: c.natsOptions });
+  const target = await openStreamStore({ driver: 'nats', options: c.natsOptions, env: io.env });
   const stop = new AbortController();
   const unhook = c.once
     ? () => {}

@@ -105,13 +105,20 @@ export function checkOptions(args: Args, known: readonly string[]): void {
   }
 }
 
+/** The actions a stream server allows only its admins (`ERR_NOT_STREAM_ADMIN`). */
+const ADMIN_ACTIONS: ReadonlySet<string> = new Set(['create', 'update', 'purge', 'delete']);
+
 /** The target of a command: the server that has the store open, else the store itself. */
 export async function targetOf(args: Args, io: HostIo): Promise<StreamTarget> {
   const seconds = Number(args.seconds ?? 5);
   const { directTarget, readServerRecord, serverTarget, storePath } = await targets();
   const realm = () => realms(args.home, io);
+  // Only what changes a stream goes as the home's admin: two processes with
+  // one key pair would confuse the server's connections, and reads (list,
+  // info, view, mirror) may run side by side.
+  const admin = ADMIN_ACTIONS.has(String(args.action));
   if (typeof args.listing === 'string')
-    return serverTarget(args.listing, await realm(), io, seconds);
+    return serverTarget(args.listing, await realm(), io, seconds, admin);
   const { choice } = choiceOf(args, io.env);
   // A nats store is on its servers: every process reaches it.
   if (choice.driver === 'nats') return directTarget(choice, undefined);
@@ -123,7 +130,7 @@ export async function targetOf(args: Args, io: HostIo): Promise<StreamTarget> {
   }
   const path = storePath(choice, resolveHomeDir(args.home, io.env, io.cwd), io.env);
   const server = readServerRecord(path);
-  if (server) return serverTarget(server.listing, await realm(), io, seconds);
+  if (server) return serverTarget(server.listing, await realm(), io, seconds, admin);
   return directTarget(choice, path);
 }
 

@@ -22,7 +22,13 @@ import { Logger, type LogLevel } from '../../src/runtime/log.ts';
 import { acceptsConnections, type HostIo, hostPaths, type RealmChoice } from '../host.ts';
 import { stopWithin } from '../network.ts';
 import { onStopSignals } from '../signals.ts';
-import { openInitOf, readServerRecord, type StoreChoice, writeServerRecord } from './target.ts';
+import {
+  openInitOf,
+  readServerRecord,
+  type StoreChoice,
+  streamAdminKeys,
+  writeServerRecord,
+} from './target.ts';
 
 /** Options of {@link serveStreams}. */
 export interface ServeInit {
@@ -33,6 +39,8 @@ export interface ServeInit {
   readonly scope: Scope;
   readonly realm: RealmChoice;
   readonly debugLevel?: LogLevel;
+  /** Public keys (base64) of more nodes that may manage the streams (`--admin`). */
+  readonly admins?: readonly string[];
 }
 
 /** Runs the server until a stop signal; gives the exit code. */
@@ -69,7 +77,10 @@ export async function serveStreams(init: ServeInit, io: HostIo): Promise<number>
       })
     : () => {};
   try {
-    const host = node.start(streamHost, { store, scope, listing });
+    // The command line of this home manages with its own keys; `--admin` adds others.
+    const cli = Buffer.from((await streamAdminKeys(init.realm)).publicKey).toString('base64');
+    const admins = [cli, ...(init.admins ?? [])];
+    const host = node.start(streamHost, { store, scope, listing, admins });
     host.result.catch((err) => io.stderr(`callsign: the stream host failed: ${String(err)}\n`));
     // Ready once our own listing is found by name.
     await node.start(async (self: ActorContext) => {

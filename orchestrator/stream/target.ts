@@ -8,21 +8,22 @@
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CallsignError, toError } from '../../src/errors.ts';
 import {
   type ActorContext,
   configureDirectory,
   configureTransport,
   defaultStreamPath,
-  generateNodeKeys,
   Node,
+  type NodeKeys,
   openStreamStore,
   Stop,
   type StoredRecord,
   type StreamStore,
 } from '../../src/index.ts';
 import {
+  loadOrCreateNodeKeys,
   loadOrCreateRealm,
   manageStreams,
   natsSettingsPath,
@@ -195,12 +196,31 @@ async function readPage(
   return once();
 }
 
-/** A server found by its listing, as a target: requests go over a session with it. */
+/**
+ * The keys the command line manages stream servers with: the home's
+ * `keys/stream-admin.json`, else `stream-admin.keys.json` beside the realm
+ * file. `stream serve` lists its public key among the server's admins, so
+ * the command line of the same home (or realm) may create, change, purge
+ * and delete through the server, and other nodes may not.
+ */
+export function streamAdminKeys(realm: RealmChoice): Promise<NodeKeys> {
+  const file = realm.home
+    ? realm.home.keysFile('stream-admin')
+    : join(dirname(realm.file), 'stream-admin.keys.json');
+  return loadOrCreateNodeKeys(file);
+}
+
+/**
+ * A server found by its listing, as a target: requests go over a session
+ * with it. With `admin`, the node has the {@link streamAdminKeys}; else keys
+ * of its own, made for this command.
+ */
 export async function serverTarget(
   listing: string,
   realm: RealmChoice,
   io: HostIo,
   seconds: number,
+  admin: boolean,
 ): Promise<StreamTarget> {
   const home = realm.home;
   const group = home && (await acceptsConnections(home.groupEndpoint)) ? home.groupEndpoint : '';
@@ -212,7 +232,7 @@ export async function serverTarget(
       ? parseRealm(await readFile(realm.file, 'utf8'))
       : await loadOrCreateRealm(realm.file);
   const node = new Node({ name: 'callsign-stream' });
-  configureTransport(node, { realm: r, keys: generateNodeKeys() });
+  configureTransport(node, { realm: r, ...(admin ? { keys: await streamAdminKeys(realm) } : {}) });
   configureDirectory(node, { parent });
   let link!: StreamLink;
   const started = new Promise<void>((resolve) => {

@@ -7,6 +7,7 @@
  * @module
  */
 import { CallsignError } from '../errors.ts';
+import { ByteReader } from './byte-reader.ts';
 
 /** Collects acknowledgements in the order they are made, as ranges. */
 export class AckRanges {
@@ -57,26 +58,14 @@ export function forEachAckRange(
   fn: (partition: number, from: number, to: number) => void,
   max: number,
 ): void {
-  let at = 0;
   const bad = () => new CallsignError('ERR_INVALID_MESSAGE', 'packed acknowledgements are damaged');
-  const uint = (): number => {
-    let n = 0;
-    let scale = 1;
-    for (;;) {
-      if (at >= bytes.length) throw bad();
-      const b = bytes[at++] as number;
-      n += (b & 0x7f) * scale;
-      if (b < 0x80) return n;
-      scale *= 0x80;
-      if (scale > 2 ** 49) throw bad();
-    }
-  };
+  const r = new ByteReader(bytes, bad);
   let ranges = 0;
-  while (at < bytes.length) {
+  while (r.more) {
     if (++ranges > max) throw bad();
-    const partition = uint();
-    const first = uint();
-    const count = uint();
+    const partition = r.uint();
+    const first = r.uint();
+    const count = r.uint();
     if (count === 0) throw bad();
     fn(partition, first, first + count - 1);
   }

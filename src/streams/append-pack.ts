@@ -14,6 +14,7 @@
  * @module
  */
 import { CallsignError } from '../errors.ts';
+import { ByteReader } from './byte-reader.ts';
 import type { AppendInit } from './producer.ts';
 import type { AppendItem, AppendOutcome, AppendResult, RecordInput } from './store.ts';
 
@@ -79,52 +80,6 @@ class Out {
 
 function bad(why: string): CallsignError {
   return new CallsignError('ERR_INVALID_MESSAGE', `a packed batch of appends is damaged: ${why}`);
-}
-
-/** Reads what an {@link Out} wrote, checking every length. */
-class In {
-  readonly buf: Buffer;
-  at = 0;
-  constructor(bytes: Uint8Array) {
-    this.buf = Buffer.isBuffer(bytes)
-      ? bytes
-      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-  get more(): boolean {
-    return this.at < this.buf.length;
-  }
-  uint(): number {
-    let n = 0;
-    let scale = 1;
-    for (;;) {
-      if (this.at >= this.buf.length) throw bad('it ends inside a number');
-      const b = this.buf[this.at++] as number;
-      n += (b & 0x7f) * scale;
-      if (b < 0x80) return n;
-      scale *= 0x80;
-      if (scale > 2 ** 49) throw bad('a number is too large');
-    }
-  }
-  byte(): number {
-    if (this.at >= this.buf.length) throw bad('it ends early');
-    return this.buf[this.at++] as number;
-  }
-  float(): number {
-    if (this.at + 8 > this.buf.length) throw bad('it ends inside a number');
-    const n = this.buf.readDoubleLE(this.at);
-    this.at += 8;
-    return n;
-  }
-  bytes(): Buffer {
-    const n = this.uint();
-    if (this.at + n > this.buf.length) throw bad('a length runs past its end');
-    const out = this.buf.subarray(this.at, this.at + n);
-    this.at += n;
-    return out;
-  }
-  text(): string {
-    return this.bytes().toString('utf8');
-  }
 }
 
 /** What a producer packs per append. */
@@ -195,7 +150,7 @@ export function readAppendPack(
   producer: string | undefined,
   max: number,
 ): AppendItem[] {
-  const r = new In(bytes);
+  const r = new ByteReader(bytes, bad);
   const items: AppendItem[] = [];
   while (r.more) {
     if (items.length >= max) throw bad(`more than ${max} appends`);
@@ -269,7 +224,7 @@ export function readOutcomes(
   refusals: readonly PackedRefusal[],
   count: number,
 ): ReadOutcome[] {
-  const r = new In(bytes);
+  const r = new ByteReader(bytes, bad);
   const byIndex = new Map(refusals.map((x) => [x.index, x]));
   const out: ReadOutcome[] = [];
   for (let i = 0; i < count; i++) {

@@ -38,16 +38,22 @@ export interface OpenStreamStoreInit extends StreamStoreInit {
    * the nats driver). Without it such streams are refused with `ERR_STREAM_UNSUPPORTED`.
    */
   readonly replicated?: Readonly<Record<string, unknown>>;
-  /** Where `CALLSIGN_HOME` and `CALLSIGN_NATS_SERVERS` are read. Default `process.env`. */
-  readonly env?: NodeJS.ProcessEnv;
+  /**
+   * The environment `CALLSIGN_HOME` (lmdb's default path, the home's
+   * `nats.json`) and `CALLSIGN_NATS_SERVERS` are read from. Default: none,
+   * so lmdb's path is the user's `~/.local/share/callsign/streams` and the
+   * NATS servers must be given in the options.
+   */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
  * Where the lmdb driver keeps streams when no path is given: `streams/` in
- * the callsign home when there is one (`CALLSIGN_HOME`), else in the user's
- * `~/.local/share/callsign/streams`.
+ * the callsign home when `env` names one (`CALLSIGN_HOME`), else under
+ * `XDG_DATA_HOME` or the user's `~/.local/share`, in `callsign/streams`.
+ * It reads only the `env` it is given (the command line passes its own).
  */
-export function defaultStreamPath(env: NodeJS.ProcessEnv = process.env): string {
+export function defaultStreamPath(env: Readonly<Record<string, string | undefined>>): string {
   if (env.CALLSIGN_HOME) return join(resolve(env.CALLSIGN_HOME), 'streams');
   const data = env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
   return join(data, 'callsign', 'streams');
@@ -68,7 +74,7 @@ export async function openStreamStore(init: OpenStreamStoreInit = {}): Promise<S
   const own = await openDriver(init);
   const replicated = init.replicated;
   if (replicated === undefined || own.driver === 'nats') return placedStore({ own });
-  const env = init.env ?? process.env;
+  const env = init.env ?? {};
   // Checked now, connected when a replicated stream is first made or found.
   const settings = natsSettings(replicated, env);
   return placedStore({ own, other: () => openNatsStore(settings) });
@@ -103,9 +109,10 @@ async function openDriver(init: OpenStreamStoreInit): Promise<StreamStore> {
         'the nats driver takes time from its servers: it has no clock of its own to give',
       );
     }
-    return openNatsStore(natsSettings(options, init.env ?? process.env));
+    return openNatsStore(natsSettings(options, init.env ?? {}));
   }
-  const path = options.path === undefined ? defaultStreamPath() : String(options.path);
+  const path =
+    options.path === undefined ? defaultStreamPath(init.env ?? {}) : String(options.path);
   const checkpointMs =
     options.checkpointMs === undefined ? undefined : Number(options.checkpointMs);
   if (checkpointMs !== undefined && !(Number.isFinite(checkpointMs) && checkpointMs >= 1)) {

@@ -18,6 +18,7 @@ import { Cleared, Delivered, Dropped, NotPublished, Published } from '../pubsub/
 import type { ActorAddress, Channel } from '../runtime/address.ts';
 import type { ActorContext } from '../runtime/context.ts';
 import { packOutcomes, readAppendPack } from './append-pack.ts';
+import { askerOf, checkAdmin } from './host-admins.ts';
 import { type ConsumerClient, HostConsumers } from './host-consumers.ts';
 import { manageStreams } from './host-manage.ts';
 import { type ReadWaiters, readRecords } from './host-read.ts';
@@ -47,8 +48,18 @@ export interface StreamHostSettings {
   readonly scope?: Scope;
   /** A listing for managing the store (`callsign stream ...` finds it by this name). */
   readonly listing?: string;
-  /** Serve only these streams (and those made through the host). Default: every stream of the store. */
+  /**
+   * Serve only these streams (and those made through the host). Default:
+   * every stream of the store, and each one made in it later, by anyone, at once.
+   */
   readonly streams?: readonly string[];
+  /**
+   * The public keys (base64) of the nodes that may create, change, purge and
+   * delete streams and delete consumers over the network (the host's own
+   * actors always may); anyone else is refused with `ERR_NOT_STREAM_ADMIN`
+   * (see host-admins.ts). Default: none.
+   */
+  readonly admins?: readonly string[];
   /** How often deliveries due again are sent and old messages expire, in seconds. Default 0.2. */
   readonly tickSeconds?: number;
 }
@@ -143,6 +154,7 @@ export async function streamHost(
     if (a) self.send(new Unlist(), a);
     consumers.forgetStream(name);
   };
+  const admins = new Set(settings.admins ?? []);
   if (settings.listing) list(settings.listing);
   if (settings.streams) {
     for (const name of settings.streams) list(name);
@@ -159,6 +171,9 @@ export async function streamHost(
     if (e.kind === 'appended') {
       consumers.pumpStream(e.stream);
       for (const wake of waiters.get(e.stream) ?? []) wake();
+    } else if (e.kind === 'created') {
+      // Made in the store directly (not through this host): served at once.
+      if (!settings.streams) list(e.stream);
     } else if (listings.has(e.stream)) {
       unlist(e.stream);
     }
@@ -286,6 +301,12 @@ export async function streamHost(
         .then(() => readRecords(self, store, m, from, waiters))
         .catch((err) => refuse(from, m.id, err, 'ERR_UNKNOWN_STREAM'));
     } else if (m instanceof StreamManage) {
+      try {
+        checkAdmin(m.action, askerOf(from), admins);
+      } catch (err) {
+        refuse(from, m.id, err, 'ERR_NOT_STREAM_ADMIN');
+        return;
+      }
       manageStreams(store, m, {
         list,
         unlist,

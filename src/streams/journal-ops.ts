@@ -8,6 +8,7 @@
  */
 import { CallsignError } from '../errors.ts';
 import type { ConsumerMeta, DuplicateEntry, PartitionMeta, StreamMeta } from './backend.ts';
+import { ByteReader } from './byte-reader.ts';
 import type { SavedPosition } from './consumer-state.ts';
 
 const NEXT_ID = 1;
@@ -191,46 +192,19 @@ function damaged(): CallsignError {
 
 /** Reads the operations of one frame's payload and performs them on `target`, in order. */
 export function replayOperations(payload: Uint8Array, target: JournalTarget): void {
-  const buf = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-  let at = 0;
-  const uint = (): number => {
-    let n = 0;
-    let scale = 1;
-    for (;;) {
-      if (at >= buf.length) throw damaged();
-      const b = buf[at++] as number;
-      n += (b & 0x7f) * scale;
-      if (b < 0x80) return n;
-      scale *= 0x80;
-      if (scale > 2 ** 56) throw damaged();
-    }
-  };
-  const float = (): number => {
-    if (at + 8 > buf.length) throw damaged();
-    const n = buf.readDoubleLE(at);
-    at += 8;
-    return n;
-  };
-  const bytes = (): Buffer => {
-    const n = uint();
-    if (at + n > buf.length) throw damaged();
-    const out = buf.subarray(at, at + n);
-    at += n;
-    return out;
-  };
-  const text = (): string => bytes().toString('utf8');
+  const r = new ByteReader(payload, damaged, 2 ** 56);
   const json = <T>(): T => {
     try {
-      return JSON.parse(text()) as T;
+      return JSON.parse(r.text()) as T;
     } catch {
       throw damaged();
     }
   };
-  while (at < buf.length) {
-    const op = buf[at++] as number;
+  while (r.more) {
+    const op = r.byte();
     switch (op) {
       case NEXT_ID:
-        target.setNextId(uint());
+        target.setNextId(r.uint());
         break;
       case PUT_STREAM:
         target.putStream(json<StreamMeta>());
@@ -239,48 +213,48 @@ export function replayOperations(payload: Uint8Array, target: JournalTarget): vo
         target.deleteStream(json<StreamMeta>());
         break;
       case PUT_PARTITION: {
-        const id = uint();
-        const p = uint();
-        const flags = buf[at++] as number;
+        const id = r.uint();
+        const p = r.uint();
+        const flags = r.byte();
         const meta: PartitionMeta = {
-          first: float(),
-          last: float(),
-          messages: float(),
-          bytes: float(),
+          first: r.float(),
+          last: r.float(),
+          messages: r.float(),
+          bytes: r.float(),
         };
-        if (flags & 1) meta.firstTime = float();
-        if (flags & 2) meta.lastTime = float();
+        if (flags & 1) meta.firstTime = r.float();
+        if (flags & 2) meta.lastTime = r.float();
         target.putPartition(id, p, meta);
         break;
       }
       case PUT_RECORD: {
-        const id = uint();
-        const p = uint();
-        const seq = uint();
-        target.putRecordBytes(id, p, seq, Buffer.from(bytes()));
+        const id = r.uint();
+        const p = r.uint();
+        const seq = r.uint();
+        target.putRecordBytes(id, p, seq, Buffer.from(r.bytes()));
         break;
       }
       case REMOVE_RECORD: {
-        const id = uint();
-        const p = uint();
-        target.removeRecordAt(id, p, uint());
+        const id = r.uint();
+        const p = r.uint();
+        target.removeRecordAt(id, p, r.uint());
         break;
       }
       case PUT_CONSUMER: {
-        const id = uint();
-        const name = text();
+        const id = r.uint();
+        const name = r.text();
         const config = json<ConsumerMeta['config']>();
-        const created = float();
-        const n = uint();
+        const created = r.float();
+        const n = r.uint();
         const positions: SavedPosition[] = [];
         for (let i = 0; i < n; i++) {
-          const next = float();
-          const pending = new Uint8Array(bytes());
-          if (buf[at++] === 1) {
-            const below = float();
-            const count = uint();
+          const next = r.float();
+          const pending = new Uint8Array(r.bytes());
+          if (r.byte() === 1) {
+            const below = r.float();
+            const count = r.uint();
             const only: number[] = [];
-            for (let k = 0; k < count; k++) only.push(float());
+            for (let k = 0; k < count; k++) only.push(r.float());
             positions.push({ next, pending, only, below });
           } else {
             positions.push({ next, pending });
@@ -290,21 +264,21 @@ export function replayOperations(payload: Uint8Array, target: JournalTarget): vo
         break;
       }
       case DELETE_CONSUMER: {
-        const id = uint();
-        target.deleteConsumer(id, text());
+        const id = r.uint();
+        target.deleteConsumer(id, r.text());
         break;
       }
       case PUT_DUPLICATE: {
-        const id = uint();
-        const messageId = text();
-        const partition = uint();
-        const sequence = float();
-        target.putDuplicate(id, messageId, { partition, sequence, publishTime: float() });
+        const id = r.uint();
+        const messageId = r.text();
+        const partition = r.uint();
+        const sequence = r.float();
+        target.putDuplicate(id, messageId, { partition, sequence, publishTime: r.float() });
         break;
       }
       case DELETE_DUPLICATE: {
-        const id = uint();
-        target.deleteDuplicate(id, text());
+        const id = r.uint();
+        target.deleteDuplicate(id, r.text());
         break;
       }
       default:

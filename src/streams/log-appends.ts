@@ -6,11 +6,17 @@
  * @module
  */
 import { subjectTokens } from '../directory/subject-pattern.ts';
-import { CallsignError } from '../errors.ts';
+import { CallsignError, isCallsignError, toError } from '../errors.ts';
 import type { LogBackend, RecordData } from './backend.ts';
 import { choosePartition } from './partitions.ts';
 import { admit, overLimits } from './retention.ts';
-import type { AppendOptions, AppendResult, RecordInput } from './store.ts';
+import type {
+  AppendItem,
+  AppendOptions,
+  AppendOutcome,
+  AppendResult,
+  RecordInput,
+} from './store.ts';
 import { copyOptional, type StreamState } from './stream-state.ts';
 
 /** What the writer needs of its store. */
@@ -31,6 +37,19 @@ export class PartitionWriter {
   }
 
   /** Appends one message to `s` (inside a transaction): decides, removes what must go, writes. */
+  /** Appends each of `items` on its own: a refused one is its error, and stops none of the others. */
+  appendEach(s: StreamState, items: readonly AppendItem[], now: number): AppendOutcome[] {
+    return items.map((item): AppendOutcome => {
+      try {
+        return this.append(s, item.record, item.options ?? {}, now);
+      } catch (err) {
+        return isCallsignError(err)
+          ? err
+          : new CallsignError('ERR_STORAGE_FAILED', toError(err).message, { cause: err });
+      }
+    });
+  }
+
   append(s: StreamState, record: RecordInput, options: AppendOptions, now: number): AppendResult {
     const stream = s.name;
     const config = s.meta.config;

@@ -11,7 +11,7 @@
  * @module
  */
 import { compileSubjectPattern } from '../directory/subject-pattern.ts';
-import { CallsignError, isCallsignError, toError } from '../errors.ts';
+import { CallsignError } from '../errors.ts';
 import type { LogBackend, PartitionMeta, StreamMeta } from './backend.ts';
 import { type StreamConfigInput, sameConfig, streamConfig } from './config.ts';
 import type { ConsumerConfigInput } from './consumer-config.ts';
@@ -39,7 +39,7 @@ import type {
   StreamStoreInit,
 } from './store.ts';
 import { StreamCache } from './stream-cache.ts';
-import { emptyPartition, StreamState } from './stream-state.ts';
+import { emptyPartition, StreamState, streamInfoOf } from './stream-state.ts';
 import { WriteBatches } from './write-batches.ts';
 
 /** A {@link StreamStore} over a {@link LogBackend}. */
@@ -116,7 +116,7 @@ export class LogStore implements StreamStore {
 
   async createStream(input: StreamConfigInput): Promise<StreamInfo> {
     const config = streamConfig(input);
-    return this.#write(() => {
+    const made = await this.#write(() => {
       const existing = this.load(config.name);
       if (existing) {
         if (!sameConfig(existing.meta.config, config)) {
@@ -125,7 +125,7 @@ export class LogStore implements StreamStore {
             `stream ${config.name} exists with another configuration`,
           );
         }
-        return this.#info(existing);
+        return { info: streamInfoOf(existing), created: false };
       }
       const meta: StreamMeta = {
         id: this.#backend.allocateStreamId(),
@@ -140,8 +140,11 @@ export class LogStore implements StreamStore {
       }
       const s = new StreamState(meta, parts);
       this.#cache.add(s);
-      return this.#info(s);
+      return { info: streamInfoOf(s), created: true };
     });
+    // Heard once stored, so a host serves a stream made in its store by anyone.
+    if (made.created) this.#emit({ kind: 'created', stream: config.name });
+    return made.info;
   }
 
   async updateStream(input: StreamConfigInput): Promise<StreamInfo> {
@@ -160,7 +163,7 @@ export class LogStore implements StreamStore {
       s.duplicates.windowMs = config.duplicateWindowMs;
       this.#backend.putStream(s.meta);
       for (let p = 0; p < s.parts.length; p++) this.#writer.trim(s, p);
-      return this.#info(s);
+      return streamInfoOf(s);
     });
   }
 
@@ -184,27 +187,7 @@ export class LogStore implements StreamStore {
   }
 
   async streamInfo(name: string): Promise<StreamInfo> {
-    return this.#info(this.require(name));
-  }
-
-  #info(s: StreamState): StreamInfo {
-    const partitions = s.parts.map((part, partition) => ({
-      partition,
-      messages: part.meta.messages,
-      bytes: part.meta.bytes,
-      firstSequence: part.meta.first,
-      lastSequence: part.meta.last,
-      ...(part.meta.firstTime === undefined ? {} : { firstTime: part.meta.firstTime }),
-      ...(part.meta.lastTime === undefined ? {} : { lastTime: part.meta.lastTime }),
-    }));
-    return {
-      config: s.meta.config,
-      created: s.meta.created,
-      messages: partitions.reduce((n, p) => n + p.messages, 0),
-      bytes: partitions.reduce((n, p) => n + p.bytes, 0),
-      partitions,
-      consumers: s.consumers.size,
-    };
+    return streamInfoOf(this.require(name));
   }
 
   // ---------------------------------------------------------------------------
@@ -227,16 +210,7 @@ export class LogStore implements StreamStore {
     const s = this.require(stream);
     const outcomes = await this.#write(() => {
       const current = this.require(stream);
-      const now = this.#now();
-      return items.map((item): AppendOutcome => {
-        try {
-          return this.#writer.append(current, item.record, item.options ?? {}, now);
-        } catch (err) {
-          return isCallsignError(err)
-            ? err
-            : new CallsignError('ERR_STORAGE_FAILED', toError(err).message, { cause: err });
-        }
-      });
+      return this.#writer.appendEach(current, items, this.#now());
     });
     if (
       s.meta.config.durability === 'flush' &&

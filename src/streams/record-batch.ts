@@ -11,6 +11,7 @@
  */
 import { CallsignError } from '../errors.ts';
 import type { RecordData } from './backend.ts';
+import { ByteReader } from './byte-reader.ts';
 import { decodeRecord, encodeRecord, recordDataOffset } from './record-codec.ts';
 import type { Delivery, RecordBatch, StoredRecord } from './store.ts';
 import { copyOptional } from './stream-state.ts';
@@ -133,39 +134,22 @@ export function forEachRecord(
   fn: (entry: BatchEntry) => void,
   max = Number.MAX_SAFE_INTEGER,
 ): number {
-  const buf = Buffer.isBuffer(bytes)
-    ? bytes
-    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let at = 0;
-  const uint = (): number => {
-    let n = 0;
-    let scale = 1;
-    for (;;) {
-      if (at >= buf.length) throw damaged();
-      const b = buf[at++] as number;
-      n += (b & 0x7f) * scale;
-      if (b < 0x80) return n;
-      scale *= 0x80;
-      if (scale > 2 ** 49) throw damaged();
-    }
-  };
+  const r = new ByteReader(bytes, damaged);
   let n = 0;
-  while (at < buf.length && n < max) {
-    const partition = uint();
-    const sequence = uint();
-    const deliveryCount = uint();
-    const flags = buf[at++];
-    if (flags === undefined || flags > DATA_LEFT_OUT) throw damaged();
-    const leftOut = flags === DATA_LEFT_OUT ? uint() : -1;
-    const length = uint();
-    if (at + length > buf.length) throw damaged();
+  while (r.more && n < max) {
+    const partition = r.uint();
+    const sequence = r.uint();
+    const deliveryCount = r.uint();
+    const flags = r.byte();
+    if (flags > DATA_LEFT_OUT) throw damaged();
+    const leftOut = flags === DATA_LEFT_OUT ? r.uint() : -1;
+    const stored = r.bytes();
     let record: RecordData;
     try {
-      record = decodeRecord(buf.subarray(at, at + length));
+      record = decodeRecord(stored);
     } catch {
       throw damaged();
     }
-    at += length;
     const size = leftOut >= 0 ? leftOut : record.data.byteLength;
     fn({ partition, sequence, deliveryCount, size, record });
     n++;

@@ -8,6 +8,7 @@
  */
 import { CallsignError } from '../errors.ts';
 import type { RecordData } from './backend.ts';
+import { ByteReader } from './byte-reader.ts';
 
 const KEY = 1;
 const PROPERTIES = 2;
@@ -44,25 +45,14 @@ function writeText(out: Buffer, s: string, length: number): void {
   at += out.write(s, at, 'utf8');
 }
 
-function readUint(buf: Buffer): number {
-  let n = 0;
-  let scale = 1;
-  for (;;) {
-    if (at >= buf.length) throw bad();
-    const b = buf[at++] as number;
-    n += (b & 0x7f) * scale;
-    if (b < 0x80) return n;
-    scale *= 0x80;
-    if (scale > 2 ** 35) throw bad();
-  }
-}
+// One reader for every record read (this runs once per record), reset for each.
+const reader = new ByteReader(undefined, bad, 2 ** 35);
 
-function readText(buf: Buffer): string {
-  const len = readUint(buf);
-  if (at + len > buf.length) throw bad();
-  const s = buf.toString('utf8', at, at + len);
-  at += len;
-  return s;
+/** A reader at the first field after the flags and the publish time. */
+function fieldsOf(bytes: Uint8Array): ByteReader {
+  const r = reader.reset(bytes, 9);
+  if (r.buf.length < 10 || (r.buf[0] as number) > 63) throw bad();
+  return r;
 }
 
 /** The bytes of `r`. */
@@ -130,34 +120,27 @@ export function encodeRecord(r: RecordData): Buffer {
  * @throws CallsignError `ERR_STORAGE_CORRUPT` for bytes that are not a record
  */
 export function decodeRecord(bytes: Uint8Array): RecordData {
-  const buf = Buffer.isBuffer(bytes)
-    ? bytes
-    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (buf.length < 10 || (buf[0] as number) > 63) throw bad();
+  const r = fieldsOf(bytes);
+  const buf = r.buf;
   const flags = buf[0] as number;
-  at = 9;
-  const r: { -readonly [K in keyof RecordData]?: RecordData[K] } = {
+  const out: { -readonly [K in keyof RecordData]?: RecordData[K] } = {
     publishTime: buf.readDoubleLE(1),
-    subject: readText(buf),
+    subject: r.text(),
   };
-  if (flags & KEY) r.key = readText(buf);
+  if (flags & KEY) out.key = r.text();
   if (flags & PROPERTIES) {
-    const n = readUint(buf);
+    const n = r.uint();
     if (n > buf.length) throw bad();
     const props: Record<string, string> = {};
-    for (let k = 0; k < n; k++) props[readText(buf)] = readText(buf);
-    r.properties = props;
+    for (let k = 0; k < n; k++) props[r.text()] = r.text();
+    out.properties = props;
   }
-  if (flags & EVENT_TIME) {
-    if (at + 8 > buf.length) throw bad();
-    r.eventTime = buf.readDoubleLE(at);
-    at += 8;
-  }
-  if (flags & PRODUCER) r.producer = readText(buf);
-  if (flags & TYPE) r.type = readText(buf);
-  if (flags & MESSAGE_ID) r.messageId = readText(buf);
-  r.data = buf.subarray(at);
-  return r as RecordData;
+  if (flags & EVENT_TIME) out.eventTime = r.float();
+  if (flags & PRODUCER) out.producer = r.text();
+  if (flags & TYPE) out.type = r.text();
+  if (flags & MESSAGE_ID) out.messageId = r.text();
+  out.data = buf.subarray(r.at);
+  return out as RecordData;
 }
 
 function bad(): CallsignError {
@@ -171,42 +154,23 @@ function bad(): CallsignError {
  * @throws CallsignError `ERR_STORAGE_CORRUPT` for bytes that are not a record
  */
 export function recordDataOffset(bytes: Uint8Array): number {
-  const buf = Buffer.isBuffer(bytes)
-    ? bytes
-    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (buf.length < 10 || (buf[0] as number) > 63) throw bad();
-  const flags = buf[0] as number;
-  at = 9;
-  skipText(buf); // subject
-  if (flags & KEY) skipText(buf);
+  const r = fieldsOf(bytes);
+  const flags = r.buf[0] as number;
+  r.skip(); // subject
+  if (flags & KEY) r.skip();
   if (flags & PROPERTIES) {
-    const n = readUint(buf);
-    if (n > buf.length) throw bad();
-    for (let k = 0; k < n * 2; k++) skipText(buf);
+    const n = r.uint();
+    if (n > r.buf.length) throw bad();
+    for (let k = 0; k < n * 2; k++) r.skip();
   }
-  if (flags & EVENT_TIME) {
-    if (at + 8 > buf.length) throw bad();
-    at += 8;
-  }
-  if (flags & PRODUCER) skipText(buf);
-  if (flags & TYPE) skipText(buf);
-  if (flags & MESSAGE_ID) skipText(buf);
-  return at;
-}
-
-// A function of the module, not a closure per call: this runs once per record sent.
-function skipText(buf: Buffer): void {
-  const len = readUint(buf);
-  if (at + len > buf.length) throw bad();
-  at += len;
+  if (flags & EVENT_TIME) r.skip(8);
+  if (flags & PRODUCER) r.skip();
+  if (flags & TYPE) r.skip();
+  if (flags & MESSAGE_ID) r.skip();
+  return r.at;
 }
 
 /** The subject of the record in `bytes`, without decoding the rest. */
 export function recordSubject(bytes: Uint8Array): string {
-  const buf = Buffer.isBuffer(bytes)
-    ? bytes
-    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (buf.length < 10 || (buf[0] as number) > 63) throw bad();
-  at = 9;
-  return readText(buf);
+  return fieldsOf(bytes).text();
 }

@@ -192,7 +192,7 @@ export type StoreEvent =
       readonly partition: number;
       readonly sequence: number;
     }
-  | { readonly kind: 'deleted'; readonly stream: string };
+  | { readonly kind: 'created' | 'deleted'; readonly stream: string };
 
 /**
  * One store of streams: the storage contract every driver implements.

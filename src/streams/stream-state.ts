@@ -10,7 +10,7 @@ import type { ConsumerMeta, LogBackend, PartitionMeta, RecordData, StreamMeta } 
 import type { ConsumerConfig } from './consumer-config.ts';
 import { PartitionPosition } from './consumer-state.ts';
 import { DuplicateWindow } from './duplicates.ts';
-import type { StoredRecord } from './store.ts';
+import type { StoredRecord, StreamInfo } from './store.ts';
 
 /** One partition: its stored counters, and the last sequence readers may see (committed). */
 export interface PartitionState {
@@ -139,4 +139,25 @@ export function copyOptional(
   if (r.producer !== undefined) out.producer = r.producer;
   if (r.type !== undefined) out.type = r.type;
   if (r.messageId !== undefined) out.messageId = r.messageId;
+}
+
+/** What {@link StreamStore.streamInfo} says of `s`. */
+export function streamInfoOf(s: StreamState): StreamInfo {
+  const partitions = s.parts.map((part, partition) => ({
+    partition,
+    messages: part.meta.messages,
+    bytes: part.meta.bytes,
+    firstSequence: part.meta.first,
+    lastSequence: part.meta.last,
+    ...(part.meta.firstTime === undefined ? {} : { firstTime: part.meta.firstTime }),
+    ...(part.meta.lastTime === undefined ? {} : { lastTime: part.meta.lastTime }),
+  }));
+  return {
+    config: s.meta.config,
+    created: s.meta.created,
+    messages: partitions.reduce((n, p) => n + p.messages, 0),
+    bytes: partitions.reduce((n, p) => n + p.bytes, 0),
+    partitions,
+    consumers: s.consumers.size,
+  };
 }

@@ -1,6 +1,6 @@
 // `callsign stream ...` and `callsign consumer ...` as a user runs them:
 // on a store folder directly, and through `callsign stream serve`.
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStreamStore } from '../../src/streams/drivers.ts';
@@ -231,9 +231,23 @@ describe('callsign stream and consumer', () => {
       (await p.run(['consumer', 'list', 'crash', ...at, '--json'], env)).stdout,
     );
     expect(consumers.map((c: { config: { name: string } }) => c.config.name)).toEqual(['checker']);
+    // The command line of another realm file has other keys: it may look, not purge.
+    const elsewhere = join(p.dir, 'elsewhere');
+    mkdirSync(elsewhere);
+    copyFileSync(host.realmFile, join(elsewhere, 'realm.json'));
+    const stranger = { ...env, CALLSIGN_REALM: join(elsewhere, 'realm.json') };
+    const looked = await p.run(['stream', 'info', 'crash', ...at, '--json'], stranger);
+    expect(looked.code, looked.stderr).toBe(0);
+    const purged = await p.run(['stream', 'purge', 'crash', ...at], stranger);
+    expect(purged.stderr).toMatch(/ERR_NOT_STREAM_ADMIN/);
+    expect(JSON.parse(looked.stdout).messages).toBe(
+      JSON.parse((await p.run(['stream', 'info', 'crash', ...at, '--json'], env)).stdout).messages,
+    );
     // The store is the server's while it runs: a second server is refused.
     const second = await p.run(['stream', 'serve', ...at], env);
     expect(second.stderr).toMatch(/serves .* already \(ERR_INVALID_STATE\)/);
+    const badAdmin = await p.run(['stream', 'serve', ...at, '--admin', 'nobody'], env);
+    expect(badAdmin.stderr).toMatch(/--admin takes a node's public key .*\(ERR_USAGE\)/);
     serve.child.kill('SIGTERM');
     expect((await serve.done).code).toBe(0);
   });

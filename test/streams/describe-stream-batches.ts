@@ -10,17 +10,13 @@ import {
   bytes,
   featureTest,
   openFor,
+  openWorld,
   type StreamStoreSetup,
-  testClock,
   text,
-} from './describe-stream-store.ts';
+} from './store-suite-kit.ts';
 
 export function describeStreamBatches(setup: () => StreamStoreSetup, driver: string): void {
-  const world = async () => {
-    const clock = testClock();
-    const s = setup();
-    return { clock, setup: s, store: await openFor(s, clock) };
-  };
+  const world = () => openWorld(setup);
 
   it('appendBatch stores each append on its own: a refused one keeps its code and stops none of the others', async () => {
     const { store } = await world();

@@ -9,11 +9,12 @@ import {
   bytes,
   featureTest,
   openFor,
+  openWorld,
   refused,
   type StreamStoreSetup,
   testClock,
   text,
-} from './describe-stream-store.ts';
+} from './store-suite-kit.ts';
 
 const texts = (ds: Delivery[]) => ds.map((d) => text(d.data));
 
@@ -33,11 +34,7 @@ async function ackAll(store: StreamStore, ds: Delivery[]) {
 }
 
 export function describeStreamConsumers(setup: () => StreamStoreSetup, driver: string): void {
-  const world = async () => {
-    const clock = testClock();
-    const s = setup();
-    return { clock, setup: s, store: await openFor(s, clock) };
-  };
+  const world = () => openWorld(setup);
 
   featureTest(
     driver,

@@ -1,103 +1,37 @@
 /**
  * The stream store compliance suite: the same behaviour of every driver
  * (`lmdb`, `memory`; JetStream to come). Streams, appends, retention,
- * duplicates, partitions and durability here; consumers in
- * describe-stream-consumers.ts, batches in describe-stream-batches.ts.
+ * duplicates, partitions and durability here; retention in
+ * describe-stream-retention.ts, consumers in describe-stream-consumers.ts,
+ * batches in describe-stream-batches.ts; what they share in store-suite-kit.ts.
  */
-import { describe, expect, it, onTestFinished } from 'vitest';
-import type { StreamStore } from '../../src/streams/store.ts';
+import { describe, expect, it } from 'vitest';
 import { describeStreamBatches } from './describe-stream-batches.ts';
 import { describeStreamConsumers } from './describe-stream-consumers.ts';
+import { describeStreamRetention } from './describe-stream-retention.ts';
+import {
+  bytes,
+  featureTest,
+  openFor,
+  openWorld,
+  refused,
+  type StreamStoreSetup,
+  testClock,
+  text,
+} from './store-suite-kit.ts';
 
-/** A clock a test moves by hand (ms since the epoch). */
-export interface TestClock {
-  now: () => number;
-  advance(ms: number): void;
-}
-
-export function testClock(start = 1_800_000_000_000): TestClock {
-  let t = start;
-  return {
-    now: () => t,
-    advance(ms) {
-      t += ms;
-    },
-  };
-}
-
-/**
- * The tests of the suite that a driver may declare it cannot pass as
- * written: those that move a clock by hand (a driver whose servers keep
- * time cannot follow it), and features a driver maps differently.
- */
-export type StoreFeature =
-  | 'max-age-on-test-clock'
-  | 'duplicate-window-on-test-clock'
-  | 'starts-on-test-clock'
-  | 'redelivery-on-test-clock'
-  | 'pull-batch-on-test-clock'
-  | 'ack-range-on-test-clock'
-  | 'max-bytes-of-data'
-  | 'flush-durability';
-
-/**
- * A feature a driver does not have as the suite tests it: why, and a check
- * of what the driver does instead (it runs, visibly, in place of the test).
- */
-export interface Unsupported {
-  readonly reason: string;
-  check(store: StreamStore): Promise<void>;
-}
-
-/** What a driver gives the suite. */
-export interface StreamStoreSetup {
-  /** Opens the store of this test; called again after close, it opens the same storage. */
-  open(now: () => number): Promise<StreamStore>;
-  /** True when what was stored is there again after close and open (not `memory`). */
-  readonly persistent: boolean;
-  /** What this driver does not do as the suite tests it (default: nothing). */
-  readonly unsupported?: Readonly<Partial<Record<StoreFeature, Unsupported>>>;
-  /** True when the store stamps appends by its servers' clock, not by the one given to `open`. */
-  readonly serverClock?: boolean;
-}
-
-/**
- * A test of the suite that needs `feature`: run as written, or, when the
- * driver declares it unsupported, the driver's check in its place, its name
- * saying so.
- */
-export function featureTest(
-  driver: string,
-  setup: () => StreamStoreSetup,
-  feature: StoreFeature,
-  title: string,
-  test: () => Promise<void>,
-): void {
-  const unsupported = setup().unsupported?.[feature];
-  if (!unsupported) {
-    it(title, test);
-    return;
-  }
-  it(`${title} [${driver} differs: ${unsupported.reason}]`, async () => {
-    const s = setup();
-    await unsupported.check(await openFor(s, testClock()));
-  });
-}
-
-/** Opens a store for one test and closes it after. */
-export async function openFor(setup: StreamStoreSetup, clock: TestClock): Promise<StreamStore> {
-  const store = await setup.open(clock.now);
-  onTestFinished(() => store.close());
-  return store;
-}
-
-export const bytes = (text: string) => new TextEncoder().encode(text);
-export const text = (data: Uint8Array) => new TextDecoder().decode(data);
-
-/** Rejects with this code. */
-export async function refused(p: Promise<unknown>, code: string): Promise<void> {
-  await expect(p).rejects.toMatchObject({ code });
-}
+export {
+  bytes,
+  featureTest,
+  openFor,
+  refused,
+  type StoreFeature,
+  type StreamStoreSetup,
+  type TestClock,
+  testClock,
+  text,
+  type Unsupported,
+} from './store-suite-kit.ts';
 
 /**
  * Runs the compliance suite against a driver.
@@ -109,12 +43,7 @@ export async function refused(p: Promise<unknown>, code: string): Promise<void> 
  */
 export function describeStreamStore(driver: string, setup: () => StreamStoreSetup): void {
   describe(`stream store compliance: ${driver}`, () => {
-    const world = async () => {
-      const clock = testClock();
-      const s = setup();
-      const store = await openFor(s, clock);
-      return { clock, setup: s, store };
-    };
+    const world = () => openWorld(setup);
 
     it('creates, lists, describes and deletes streams; create is idempotent, a different one is refused', async () => {
       const { store } = await world();
@@ -227,118 +156,6 @@ export function describeStreamStore(driver: string, setup: () => StreamStoreSetu
       }
       expect((await store.streamInfo('lab')).messages).toBe(2);
     });
-
-    it('refuses a message above maxMessageSize and keeps serving', async () => {
-      const { store } = await world();
-      await store.createStream({ name: 's', maxMessageSize: 16 });
-      await refused(store.append('s', { data: new Uint8Array(17) }), 'ERR_MESSAGE_TOO_LARGE');
-      expect((await store.append('s', { data: new Uint8Array(16) })).sequence).toBe(1);
-    });
-
-    it('keeps maxMessages, discarding the oldest; or refuses new ones with ERR_STREAM_FULL', async () => {
-      const { store } = await world();
-      await store.createStream({ name: 'old', maxMessages: 3 });
-      for (let i = 1; i <= 5; i++) await store.append('old', { data: bytes(`${i}`) });
-      expect((await store.read('old')).map((r) => text(r.data))).toEqual(['3', '4', '5']);
-      expect((await store.streamInfo('old')).partitions[0]).toMatchObject({
-        firstSequence: 3,
-        lastSequence: 5,
-        messages: 3,
-      });
-      await store.createStream({ name: 'new', maxMessages: 3, discard: 'new' });
-      for (let i = 1; i <= 3; i++) await store.append('new', { data: bytes(`${i}`) });
-      await refused(store.append('new', { data: bytes('4') }), 'ERR_STREAM_FULL');
-      expect((await store.read('new')).map((r) => text(r.data))).toEqual(['1', '2', '3']);
-    });
-
-    featureTest(
-      driver,
-      setup,
-      'max-bytes-of-data',
-      'keeps maxBytes and maxPerSubject',
-      async () => {
-        const { store } = await world();
-        await store.createStream({ name: 'b', maxBytes: 10 });
-        for (let i = 0; i < 4; i++) await store.append('b', { data: new Uint8Array(4).fill(i) });
-        const info = await store.streamInfo('b');
-        expect(info.bytes).toBe(8);
-        expect((await store.read('b')).map((r) => r.sequence)).toEqual([3, 4]);
-        await refused(store.append('b', { data: new Uint8Array(11) }), 'ERR_MESSAGE_TOO_LARGE');
-
-        await store.createStream({ name: 'subj', subjects: ['t.>'], maxPerSubject: 2 });
-        for (const s of ['t.a', 't.b', 't.a', 't.a', 't.b', 't.a'])
-          await store.append('subj', { data: bytes(s), subject: s });
-        expect((await store.read('subj')).map((r) => `${r.sequence}:${r.subject}`)).toEqual([
-          '2:t.b',
-          '4:t.a',
-          '5:t.b',
-          '6:t.a',
-        ]);
-      },
-    );
-
-    featureTest(
-      driver,
-      setup,
-      'max-age-on-test-clock',
-      'removes messages past maxAge on expire',
-      async () => {
-        const { store, clock } = await world();
-        await store.createStream({ name: 'aged', maxAgeMs: '1m' });
-        await store.append('aged', { data: bytes('old') });
-        clock.advance(40_000);
-        await store.append('aged', { data: bytes('newer') });
-        clock.advance(30_000);
-        expect(await store.expire()).toBe(1);
-        expect((await store.read('aged')).map((r) => text(r.data))).toEqual(['newer']);
-      },
-    );
-
-    it('compacts by key: the last message per key is kept, messages without a key always', async () => {
-      const { store } = await world();
-      await store.createStream({ name: 'prices', compact: true });
-      const put = (key: string | undefined, v: string) =>
-        store.append('prices', { data: bytes(v), ...(key ? { key } : {}) });
-      await put('apple', 'a1');
-      await put(undefined, 'n1');
-      await put('pear', 'p1');
-      await put('apple', 'a2');
-      await put(undefined, 'n2');
-      await put('apple', 'a3');
-      expect((await store.read('prices')).map((r) => text(r.data))).toEqual([
-        'n1',
-        'p1',
-        'n2',
-        'a3',
-      ]);
-      await store.createStream({ name: 'two', maxPerKey: 2 });
-      for (const v of ['1', '2', '3']) await store.append('two', { data: bytes(v), key: 'k' });
-      expect((await store.read('two')).map((r) => text(r.data))).toEqual(['2', '3']);
-    });
-
-    featureTest(
-      driver,
-      setup,
-      'duplicate-window-on-test-clock',
-      'stores a message id once within the duplicate window',
-      async () => {
-        const { store, clock } = await world();
-        await store.createStream({ name: 'd', duplicateWindowMs: '10s' });
-        const a = await store.append('d', { data: bytes('a') }, { messageId: 'order-1' });
-        const again = await store.append('d', { data: bytes('a') }, { messageId: 'order-1' });
-        expect(again).toEqual({ ...a, duplicate: true });
-        const [x, y] = await Promise.all([
-          store.append('d', { data: bytes('b') }, { messageId: 'order-2' }),
-          store.append('d', { data: bytes('b') }, { messageId: 'order-2' }),
-        ]);
-        expect(x?.duplicate).toBe(false);
-        expect(y).toEqual({ ...x, duplicate: true });
-        clock.advance(11_000);
-        const later = await store.append('d', { data: bytes('a') }, { messageId: 'order-1' });
-        expect(later).toMatchObject({ duplicate: false, sequence: 3 });
-        expect((await store.streamInfo('d')).messages).toBe(3);
-      },
-    );
 
     it('appends only when the partition ends at the expected last sequence', async () => {
       const { store } = await world();
@@ -490,6 +307,7 @@ export function describeStreamStore(driver: string, setup: () => StreamStoreSetu
       });
     }
 
+    describeStreamRetention(setup, driver);
     describeStreamConsumers(setup, driver);
     describeStreamBatches(setup, driver);
   });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Available, subscribe } from '../../../src/index.ts';
 import { readOutcomes } from '../../../src/streams/append-pack.ts';
-import { streamHost } from '../../../src/streams/host.ts';
 import {
   ConsumerAttach,
   ConsumerSettle,
@@ -22,7 +21,6 @@ describe('stream host, a stranger', () => {
     const { node, store } = await world();
     await store.createStream({ name: 'target', partitions: 2 });
     await store.append('target', { data: new Uint8Array([1, 2, 3]) }, { partition: 0 });
-    node.start(streamHost, { store, scope: 'process', streams: ['target'] });
     const answers = await run(node, async (self) => {
       subscribe(self, 'target', { scope: 'process' });
       await self.select(Available);

@@ -28,7 +28,7 @@ export function appendOf(id: number, stream: string, append: PackedAppend): Stre
  * A node (process scope, no parent directory) with a memory store and a
  * stream host over it (management listing `streams`), stopped after the
  * test. `before` fills the store before the host starts (a host serves the
- * streams present at its start, and those made through it).
+ * streams present at its start, and those made in its store after).
  */
 export async function world(before?: (store: StreamStore) => Promise<void>) {
   const node = new Node({ name: 'streams-test' });

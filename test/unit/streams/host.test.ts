@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { type ActorContext, defineMessage, t } from '../../../src/index.ts';
+import {
+  type ActorContext,
+  Available,
+  Dropped,
+  defineMessage,
+  subscribe,
+  t,
+} from '../../../src/index.ts';
 import { openConsumer } from '../../../src/streams/consumer.ts';
-import { streamHost } from '../../../src/streams/host.ts';
 import { openProducer } from '../../../src/streams/producer.ts';
 import { StreamDelivery } from '../../../src/streams/protocol.ts';
 
@@ -13,8 +19,7 @@ describe('stream host, producers and consumers (in one process)', () => {
   it('appends through a producer found by name; a consumer gets them in select and resumes after its acks', async () => {
     const { node, store } = await world();
     await store.createStream({ name: 'readings', partitions: 2 });
-    // The host lists streams made before it started only at its start: start another for this one.
-    node.start(streamHost, { store, scope: 'process', streams: ['readings'] });
+    // Made in the store directly while the host runs: the host serves it without a restart.
     const results = await run(node, async (self) => {
       const producer = openProducer(self, 'readings', { scope: 'process', name: 'gauge' });
       const all = await Promise.all(
@@ -77,10 +82,25 @@ describe('stream host, producers and consumers (in one process)', () => {
     expect(everything.sort()).toEqual(results.map((r) => `${r.partition}:${r.sequence}`).sort());
   });
 
+  it('serves a stream made in its store while it runs, and withdraws one deleted there', async () => {
+    const { node, store } = await world();
+    const seen = await run(node, async (self) => {
+      subscribe(self, 'late', { scope: 'process' });
+      await store.createStream({ name: 'late' });
+      const found = await self.select(Available);
+      const producer = openProducer(self, 'late', { scope: 'process' });
+      const stored = await producer.append(new Uint8Array([9]));
+      producer.close();
+      await store.deleteStream('late');
+      const gone = await self.select(Dropped);
+      return { found: found.name, sequence: stored.sequence, gone: gone.name };
+    });
+    expect(seen).toEqual({ found: 'late', sequence: 1, gone: 'late' });
+  });
+
   it('refuses bad appends with codes and keeps serving', async () => {
     const { node, store } = await world();
     await store.createStream({ name: 'small', maxMessageSize: 8, subjects: ['small.>'] });
-    node.start(streamHost, { store, scope: 'process', streams: ['small'] });
     const codes = await run(node, async (self) => {
       const p = openProducer(self, 'small', { scope: 'process' });
       const outcome = (x: Promise<unknown>) =>
@@ -108,7 +128,6 @@ describe('stream host, producers and consumers (in one process)', () => {
   it('exclusive refuses a second attachment; shared splits; failover hands over from the last ack', async () => {
     const { node, store } = await world();
     for (const name of ['ex', 'sh', 'fo']) await store.createStream({ name });
-    node.start(streamHost, { store, scope: 'process', streams: ['ex', 'sh', 'fo'] });
     const fill = async (stream: string, n: number) => {
       for (let i = 0; i < n; i++) await store.append(stream, { data: new Uint8Array([i]) });
     };

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { open } from 'lmdb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openStreamStore } from '../../../src/streams/drivers.ts';
+import { defaultStreamPath, openStreamStore } from '../../../src/streams/drivers.ts';
 import { STORAGE_FILE } from '../../../src/streams/lmdb-backend.ts';
 
 const dirs: string[] = [];
@@ -14,6 +14,28 @@ const folder = () => {
 };
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe('where the lmdb driver keeps streams without a path', () => {
+  it('takes the home from the environment it is given, never from its own process', async () => {
+    const home = folder();
+    expect(defaultStreamPath({ CALLSIGN_HOME: home })).toBe(join(home, 'streams'));
+    expect(defaultStreamPath({ XDG_DATA_HOME: home })).toBe(join(home, 'callsign', 'streams'));
+    const before = process.env.CALLSIGN_HOME;
+    process.env.CALLSIGN_HOME = join(home, 'not-this-one');
+    try {
+      expect(defaultStreamPath({ XDG_DATA_HOME: home })).toBe(join(home, 'callsign', 'streams'));
+      const store = await openStreamStore({ env: { CALLSIGN_HOME: home } });
+      await store.createStream({ name: 'here' });
+      await store.close();
+      const again = await openStreamStore({ options: { path: join(home, 'streams') } });
+      expect(await again.listStreams()).toEqual(['here']);
+      await again.close();
+    } finally {
+      if (before === undefined) delete process.env.CALLSIGN_HOME;
+      else process.env.CALLSIGN_HOME = before;
+    }
+  });
 });
 
 describe('the lmdb driver and files it did not write', () => {
