@@ -7,6 +7,8 @@
  * or not), the wan-scope listings and searches it holds. Another tenant's
  * sites and names never show.
  *
+ * The page's screenshot is saved as artifacts/view-wan.png.
+ *
  * `network` and the view run in the test's own namespace: they reach a
  * site's host directory through its unix socket, and the WAN directory only
  * through that site's directory.
@@ -26,7 +28,7 @@ import { createRealm, serializeRealm } from '../../src/wire/realm.ts';
 import { openBrowser, until } from '../helpers/browser.ts';
 import { CALLSIGN_BIN, eventually } from '../helpers/cli.ts';
 import type { LanProgram } from '../helpers/netns.ts';
-import { startProgram } from '../helpers/processes.ts';
+import { ROOT, startProgram } from '../helpers/processes.ts';
 import { PUBLIC_ADDRESS, startWan, type Wan } from '../helpers/wan-netns.ts';
 
 const HOST_DIRECTORY = 'scopes/host/directory.ts';
@@ -220,5 +222,8 @@ describe('the WAN level seen from a site', () => {
     expect(text).toContain(`directory ${RELAY_URL}`);
     expect(text).toContain('site a: connected since');
     expect(text).toContain(`directory ${atSite('b').CALLSIGN_HOST}`);
+    await page.evaluate(`${top}.querySelector('details.sites').open = true`);
+    mkdirSync(join(ROOT, 'artifacts'), { recursive: true });
+    await page.screenshot({ path: join(ROOT, 'artifacts', 'view-wan.png'), fullPage: true });
   });
 });
