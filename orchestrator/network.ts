@@ -201,7 +201,15 @@ export function formatNetwork(report: NetworkSnapshot, io: Pick<HostIo, 'env'>):
   for (const d of report.directories) {
     const parent = d.parent ? `, parent ${d.parent}` : '';
     lines.push(`${d.level} directory ${d.endpoint}${parent}`);
-    lines.push(`  realm ${d.realm} (${d.realmFile})`);
+    if (d.realmFile) lines.push(`  realm ${d.realm} (${d.realmFile})`);
+    if (d.tenant) {
+      lines.push(`  tenant ${d.tenant.name}`);
+      lines.push(`  sites (${d.tenant.sites.length})`);
+      for (const site of d.tenant.sites) {
+        const state = site.connected ? `connected since ${site.connectedSince}` : 'not connected';
+        lines.push(`    ${site.name}  ${state}  invited ${site.invited}`);
+      }
+    }
     if (d.wan) {
       lines.push(
         `  above: the WAN directory of tenant ${d.wan.tenant}, as site ${d.wan.site}, through the relay at ${d.wan.relays.join(', ')}`,
@@ -288,6 +296,7 @@ async function askDirectory(
     intervalMs: sample * 1000,
     meter: sample > 0,
     deadlineMs: GATHER_MS,
+    above: true,
     onAnswer: (a) => answers.push(a),
   });
   try {

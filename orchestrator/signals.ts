@@ -32,6 +32,19 @@ export function onStopSignals(
   };
 }
 
+/** Resolves on the first SIGINT or SIGTERM (with it), and stops listening. */
+export function untilStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const off = onStopSignals(
+      (signal) => {
+        off();
+        resolve(signal);
+      },
+      () => {},
+    );
+  });
+}
+
 /** Resolves when `signal` aborts. */
 export function whenAborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

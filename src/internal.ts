@@ -5,6 +5,7 @@
 
 export { listingEntry, listingInfo, searchEntry, searchInfo } from './directory/convert.ts';
 export type { LinkId, ListingEntry, SearchEntry } from './directory/entries.ts';
+export { reachedOnlyFromHere } from './directory/network-gatherer.ts';
 export {
   GatheredDirectory,
   GatheredNode,
@@ -13,6 +14,8 @@ export {
   NodeReport,
   SessionReport,
   SilentLink,
+  WanSiteReport,
+  WanTenantReport,
 } from './directory/network-report.ts';
 export {
   DeleteListing,

@@ -21,7 +21,7 @@ import { loadOrCreateRealm, parseRealm, StreamLink } from '../../src/internal.ts
 import { Logger, type LogLevel } from '../../src/runtime/log.ts';
 import { acceptsConnections, type HostIo, hostPaths, type RealmChoice } from '../host.ts';
 import { stopWithin } from '../network.ts';
-import { onStopSignals } from '../signals.ts';
+import { untilStopSignal } from '../signals.ts';
 import {
   openInitOf,
   readServerRecord,
@@ -95,15 +95,7 @@ export async function serveStreams(init: ServeInit, io: HostIo): Promise<number>
     io.stderr(
       `callsign: serving ${streams} stream${streams === 1 ? '' : 's'} of ${path ?? choice.driver} as ${listing} at ${scope} scope (Ctrl-C to stop)\n`,
     );
-    await new Promise<void>((resolve) => {
-      const off = onStopSignals(
-        () => {
-          off();
-          resolve();
-        },
-        () => {},
-      );
-    });
+    await untilStopSignal();
     return 0;
   } finally {
     await stopWithin(node, 3000);

@@ -40,6 +40,8 @@ export interface DirectoryWatchInit {
   meter: boolean | (() => boolean);
   /** How long the directory may wait for those below it, in ms. */
   deadlineMs: number;
+  /** Also ask for the WAN directory above, which only the directory asked can reach. */
+  above: boolean;
   /** Told each answer (in the watching actor's turn). */
   onAnswer(answer: DirectoryAnswer): void;
 }
@@ -88,7 +90,12 @@ export function watchDirectory(
       }
       const asked = ++id;
       self.send(
-        new NetworkEnquiry({ id: asked, deadlineMs: init.deadlineMs, meter: metering() }),
+        new NetworkEnquiry({
+          id: asked,
+          deadlineMs: init.deadlineMs,
+          meter: metering(),
+          above: init.above,
+        }),
         directory,
       );
       const seconds = (init.deadlineMs + 2000) / 1000;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Scope } from '../../src/directory/scope.ts';
 import type { HostIo, RealmChoice } from '../host.ts';
 import { PACKAGE_ROOT } from '../package-files.ts';
-import { onStopSignals } from '../signals.ts';
+import { untilStopSignal } from '../signals.ts';
 import { formatMetrics } from './prometheus.ts';
 import { type Asset, startViewServer } from './server.ts';
 import { newToken } from './token.ts';
@@ -90,15 +90,7 @@ export async function serveView(init: ViewInit, io: HostIo): Promise<number> {
     `  /metrics, /alive, /ready and /api/state take the token too: ?token= or Authorization: Bearer\n`,
   );
   io.stdout('  read-only, on this machine only (Ctrl-C to stop)\n');
-  await new Promise<void>((resolve) => {
-    const off = onStopSignals(
-      () => {
-        off();
-        resolve();
-      },
-      () => {},
-    );
-  });
+  await untilStopSignal();
   await watcher.stop();
   await server.close();
   return 0;

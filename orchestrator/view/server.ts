@@ -20,6 +20,8 @@ export const VIEW_LIMITS = {
   maxHeaderBytes: 8192,
   /** Time for a whole request to arrive, ms. */
   requestTimeoutMs: 10_000,
+  /** How often requests are checked against that time, ms. */
+  timeoutCheckMs: 1000,
   /** Open connections at once (HTTP and websocket). */
   maxConnections: 64,
   /** Websocket clients at once. */
@@ -31,6 +33,12 @@ export const VIEW_LIMITS = {
   /** How long a websocket client that broke the rules has to answer the close, ms. */
   closeWaitMs: 1000,
 } as const;
+
+/** The answers to requests that never became one, by Node's error code. */
+const CLIENT_ERRORS: Partial<Record<string, [number, string]>> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout'],
+};
 
 /** A file the server serves, held in memory. */
 export interface Asset {
@@ -96,17 +104,21 @@ export async function startViewServer(init: ViewServerInit): Promise<ViewServer>
       maxHeaderSize: VIEW_LIMITS.maxHeaderBytes,
       requestTimeout: VIEW_LIMITS.requestTimeoutMs,
       headersTimeout: VIEW_LIMITS.requestTimeoutMs,
+      // Node checks those timeouts only this often (30 s by default, which
+      // let a slow request live for up to 40 s).
+      connectionsCheckingInterval: VIEW_LIMITS.timeoutCheckMs,
     },
     (req, res) => serve(req, res),
   );
   server.maxConnections = VIEW_LIMITS.maxConnections;
   server.keepAliveTimeout = 5000;
-  // Bytes that are not HTTP, or too much of it: 400 or 431 to that socket alone.
+  // Bytes that are not HTTP, too much of it, or too slow: 400, 431 or 408 to
+  // that socket alone, which is then closed (even if it never reads the answer).
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable) return socket.destroy();
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-    socket.end(
-      `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`,
+    const [status, text] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'Bad Request'];
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`, () =>
+      socket.destroy(),
     );
   });
 

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { byLevel, type NetworkSnapshot } from './snapshot.ts';
+import { byLevel, type NetworkSnapshot, type TenantDescription } from './snapshot.ts';
 
 /** How long a directory or node that went away is still shown, in ms. */
 export const LOST_SHOWN_MS = 120_000;
@@ -40,6 +40,10 @@ interface Known {
 
 const plural = (n: number, word: string, words = `${word}s`) => `${n} ${n === 1 ? word : words}`;
 
+/** `tenant acme, 2 of 3 sites connected`. */
+const tenantDetail = (t: TenantDescription) =>
+  `tenant ${t.name}, ${t.sites.filter((s) => s.connected).length} of ${plural(t.sites.length, 'site')} connected`;
+
 function known(snapshot: NetworkSnapshot): Map<string, Known> {
   const out = new Map<string, Known>();
   for (const d of snapshot.directories) {
@@ -48,7 +52,7 @@ function known(snapshot: NetworkSnapshot): Map<string, Known> {
       key: `directory:${d.endpoint}`,
       level: d.level,
       label: d.endpoint,
-      detail: `${plural(d.listings.length, 'listing')}, ${plural(d.searches.length, 'search', 'searches')}, ${plural(d.routes, 'route')}`,
+      detail: `${d.tenant ? `${tenantDetail(d.tenant)}, ` : ''}${plural(d.listings.length, 'listing')}, ${plural(d.searches.length, 'search', 'searches')}, ${plural(d.routes, 'route')}`,
       under: d.under === null ? null : `directory:${d.under}`,
     });
   }

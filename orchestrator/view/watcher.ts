@@ -17,6 +17,7 @@ import {
   type Realm,
   Stop,
 } from '../../src/index.ts';
+import { reachedOnlyFromHere } from '../../src/internal.ts';
 import type { HostIo, RealmChoice } from '../host.ts';
 import {
   describeTarget,
@@ -150,6 +151,8 @@ export class NetworkWatcher {
       const top = a.report.directories.find((d) => d.under === '')?.report;
       const level = top ? NEXT[top.level] : undefined;
       if (!top?.parent || !level || scopeRank(level) > scopeRank(this.#init.reach)) continue;
+      // A WAN directory is reached only through its site's directory, which reports it.
+      if (reachedOnlyFromHere(top.parent)) continue;
       if (this.#watched.has(top.parent)) continue;
       void this.#watch({ ...w.target, level, endpoint: top.parent, logFile: undefined }, true);
     }
@@ -242,6 +245,7 @@ export class NetworkWatcher {
         intervalMs: interval,
         meter: () => this.#init.watched(),
         deadlineMs: Math.min(1500, Math.floor(interval * 0.8)),
+        above: scopeRank('wan') <= scopeRank(this.#init.reach),
         onAnswer: (a) => {
           entry.answer = a;
         },

@@ -144,6 +144,7 @@ export async function startRelay(init: RelayInit): Promise<Relay> {
       book: wanBook,
       endpoint: `${TENANT_SITES_SCHEME}:${record.name}`,
       url: relay.urls[0] ?? '',
+      sites: () => runtime.record.sites.values(),
       siteOfKey: (key: string) => {
         for (const s of runtime.record.sites.values()) if (s.publicKey === key) return s.name;
         return undefined;

@@ -3,8 +3,9 @@
  * relay: it takes the links of the tenant's sites (each known by the key it
  * proved), passes their directory messages to the tenant's {@link WanBook}
  * and sends its answers. A site that connects again replaces its old link;
- * a revoked site is cut. `DirectoryEnquiry` is answered with the tenant's
- * own directory only.
+ * a revoked site is cut. `DirectoryEnquiry` and `NetworkEnquiry` (a site's
+ * directory asking for `callsign network` or the view) are answered with the
+ * tenant's own directory and sites only.
  *
  * @module
  */
@@ -22,7 +23,17 @@ import {
   Stop,
   t,
 } from '../../src/index.ts';
-import { DirectoryEnquiry, DirectoryReport, listingInfo, searchInfo } from '../../src/internal.ts';
+import {
+  DirectoryEnquiry,
+  DirectoryReport,
+  GatheredDirectory,
+  listingInfo,
+  NetworkEnquiry,
+  NetworkReport,
+  searchInfo,
+  WanSiteReport,
+  WanTenantReport,
+} from '../../src/internal.ts';
 import type { WanBook } from './wan-book.ts';
 
 /** The relay → a tenant's directory: end the link of `site` (revoked). */
@@ -37,12 +48,16 @@ export interface TenantDirectorySettings {
   siteOfKey(key: string): string | undefined;
   /** How the relay is reached, for reports. */
   readonly url: string;
+  /** The tenant's sites now (invited, whether connected or not), for reports. */
+  sites?(): Iterable<{ readonly name: string; readonly invited: string }>;
 }
 
 interface SiteLink {
   readonly id: string;
   readonly site: string;
   readonly address: ActorAddress;
+  /** When it connected (ISO 8601). */
+  readonly since: string;
 }
 
 /** A tenant's WAN directory: see the module. */
@@ -103,7 +118,8 @@ export async function tenantDirectory(
           close(self, before.address, 'the site connected again');
           drop(before);
         }
-        const link: SiteLink = { id: `site-${++seq}`, site, address: from };
+        const since = new Date().toISOString();
+        const link: SiteLink = { id: `site-${++seq}`, site, address: from, since };
         byAddress.set(from, link);
         byId.set(link.id, link);
         bySite.set(site, link);
@@ -120,6 +136,20 @@ export async function tenantDirectory(
         }
       } else if (m instanceof DirectoryEnquiry && from) {
         self.send(report(), from);
+      } else if (m instanceof NetworkEnquiry && from && byAddress.has(from)) {
+        const sites = [...(settings.sites?.() ?? [])].map((s) => {
+          const link = bySite.get(s.name);
+          return new WanSiteReport({
+            name: s.name,
+            invited: s.invited,
+            connected: link !== undefined,
+            connectedSince: link?.since,
+          });
+        });
+        sites.sort((x, y) => x.name.localeCompare(y.name));
+        const wan = new WanTenantReport({ tenant: book.tenant, sites });
+        const own = new GatheredDirectory({ under: '', report: report(), wan });
+        self.send(new NetworkReport({ id: m.id, directories: [own], nodes: [], silent: [] }), from);
       } else if (from) {
         const link = byAddress.get(from);
         if (link) deliver(book.handle(link.id, m));

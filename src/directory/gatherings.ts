@@ -17,6 +17,11 @@ export const MAX_GATHERINGS = 8;
 export interface AskedLink {
   readonly id: string;
   readonly where: string;
+  /**
+   * True for the directory above, asked on behalf of an asker who cannot
+   * reach it: only its own report is taken, marked as above this one.
+   */
+  readonly above?: boolean;
 }
 
 /** A report to send: to whom, and what. */
@@ -30,8 +35,8 @@ export interface Finished<A> {
 interface Gathering<A> {
   readonly asker: A;
   readonly askerId: number;
-  /** Link id → its `where`, for those not answered yet. */
-  readonly waiting: Map<string, string>;
+  /** Link id → the link, for those not answered yet. */
+  readonly waiting: Map<string, AskedLink>;
   readonly directories: GatheredDirectory[];
   readonly nodes: GatheredNode[];
   readonly silent: SilentLink[];
@@ -79,7 +84,7 @@ export class Gatherings<A> {
       return { kind: 'done', finished: this.#finish(g, undefined) };
     }
     const id = ++this.#next;
-    for (const l of links) g.waiting.set(l.id, l.where);
+    for (const l of links) g.waiting.set(l.id, l);
     this.#open.set(id, g);
     return { kind: 'asking', id, links: links.map((l) => l.id) };
   }
@@ -87,10 +92,24 @@ export class Gatherings<A> {
   /** Link `linkId` answered enquiry `id`; the finished report once it was the last one awaited. */
   answered(id: number, linkId: string, report: NetworkReport): Finished<A> | undefined {
     const g = this.#open.get(id);
-    if (g === undefined || !g.waiting.delete(linkId)) return undefined; // late, stray or twice
+    const link = g?.waiting.get(linkId);
+    if (g === undefined || link === undefined) return undefined; // late, stray or twice
+    g.waiting.delete(linkId);
     const under = this.#endpoint;
+    if (link.above) {
+      // The directory above: its own report only, never what it gathered.
+      for (const d of report.directories) {
+        if (d.under !== '') continue;
+        g.directories.push(
+          new GatheredDirectory({ under, report: d.report, above: true, wan: d.wan }),
+        );
+      }
+      return g.waiting.size === 0 ? this.#close(id, g) : undefined;
+    }
     for (const d of report.directories) {
-      g.directories.push(d.under === '' ? new GatheredDirectory({ under, report: d.report }) : d);
+      g.directories.push(
+        d.under === '' ? new GatheredDirectory({ under, report: d.report, wan: d.wan }) : d,
+      );
     }
     for (const n of report.nodes) {
       g.nodes.push(n.under === '' ? new GatheredNode({ under, report: n.report }) : n);
@@ -112,7 +131,7 @@ export class Gatherings<A> {
   due(id: number): Finished<A> | undefined {
     const g = this.#open.get(id);
     if (g === undefined) return undefined;
-    for (const where of g.waiting.values()) {
+    for (const { where } of g.waiting.values()) {
       g.silent.push(new SilentLink({ under: this.#endpoint, where }));
     }
     g.waiting.clear();

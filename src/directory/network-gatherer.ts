@@ -4,13 +4,17 @@
  * the node's clock, and sends the {@link NetworkReport} that
  * {@link Gatherings} decides. Only links that have synced are asked (node
  * directories and directories below; not a command that merely connected).
+ * When the enquiry says `above`, the directory above is asked too if it is
+ * reached through a transport of its own (a WAN directory behind the
+ * relay, which only this site's directory may reach): its own report only.
  *
  * @module
  */
 import type { Message } from '../messages/registry.ts';
 import type { ActorAddress } from '../runtime/address.ts';
 import type { ActorContext } from '../runtime/context.ts';
-import { deadlineBelow, type Finished, Gatherings } from './gatherings.ts';
+import { parseEndpoint } from '../transport/endpoint.ts';
+import { type AskedLink, deadlineBelow, type Finished, Gatherings } from './gatherings.ts';
 import { GatheringDue, NetworkEnquiry, NetworkReport } from './network-report.ts';
 import type { DirectoryReport } from './protocol.ts';
 
@@ -36,6 +40,25 @@ export interface NetworkGathererInit {
   links(): Iterable<GathererLink>;
   /** The link at `address`, if it is one. */
   linkAt(address: ActorAddress): GathererLink | undefined;
+  /** The directory above while connected to it: its address and endpoint. */
+  parent?(): { readonly address: ActorAddress; readonly endpoint: string } | undefined;
+}
+
+/** The id the directory above has among a gathering's links. */
+const ABOVE = 'above';
+
+/**
+ * True when `endpoint` is not one of the core transports' (unix, tcp, ws),
+ * but of a transport a scope registered (`wan:<access file>`): only the
+ * directory that holds the link can reach what is there.
+ */
+export function reachedOnlyFromHere(endpoint: string): boolean {
+  try {
+    parseEndpoint(endpoint);
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 /** See the module. */
@@ -61,6 +84,9 @@ export class NetworkGatherer {
     if (m instanceof NetworkReport) {
       const link = this.#init.linkAt(from);
       if (link) this.#send(this.#gatherings.answered(m.id, link.id, m));
+      else if (this.#init.parent?.()?.address.equals(from)) {
+        this.#send(this.#gatherings.answered(m.id, ABOVE, m));
+      }
       return true;
     }
     if (m instanceof GatheringDue && from.equals(this.#self.address)) {
@@ -83,7 +109,13 @@ export class NetworkGatherer {
   }
 
   #ask(m: NetworkEnquiry, asker: ActorAddress): void {
-    const links = [...this.#init.links()].filter((l) => l.synced && !l.address.equals(asker));
+    const links: (AskedLink & { address: ActorAddress })[] = [...this.#init.links()].filter(
+      (l) => l.synced && !l.address.equals(asker),
+    );
+    const parent = m.above === true ? this.#init.parent?.() : undefined;
+    if (parent && !parent.address.equals(asker) && reachedOnlyFromHere(parent.endpoint)) {
+      links.push({ id: ABOVE, address: parent.address, where: parent.endpoint, above: true });
+    }
     const started = this.#gatherings.start(asker, m.id, this.#init.report(), links);
     if (started.kind === 'done') {
       this.#send(started.finished);

@@ -27,6 +27,12 @@ export class NetworkEnquiry extends defineMessage('callsign.dir.NetworkEnquiry',
   deadlineMs: t.uint,
   /** Nodes count their sessions' traffic from now on (for a while), and report it. */
   meter: t.bool,
+  /**
+   * Also ask the directory above, when the asker cannot reach it itself (a
+   * WAN directory, reached through the relay by the site's directory only).
+   * Only the directory asked does; those below are never asked so.
+   */
+  above: t.optional(t.bool),
 }) {}
 
 /** A session as one of its nodes reports it. */
@@ -91,10 +97,35 @@ export class NodeReport extends defineMessage('callsign.dir.NodeReport', {
   counters: t.record(t.uint),
 }) {}
 
+/** One site of a tenant, as the tenant's WAN directory reports it. */
+export class WanSiteReport extends defineMessage('callsign.dir.WanSiteReport', {
+  name: t.string,
+  /** When the relay's operator invited it (ISO 8601). */
+  invited: t.string,
+  /** True while its directory is connected to the relay. */
+  connected: t.bool,
+  /** Since when it is connected (ISO 8601), while it is. */
+  connectedSince: t.optional(t.string),
+}) {}
+
+/** What a WAN directory reports beyond a directory's report: its tenant, and the tenant's sites only. */
+export class WanTenantReport extends defineMessage('callsign.dir.WanTenantReport', {
+  tenant: t.string,
+  sites: t.array(t.message(WanSiteReport)),
+}) {}
+
 /** A directory's report, with the directory that gathered it ('' for the one asked). */
 export class GatheredDirectory extends defineMessage('callsign.dir.GatheredDirectory', {
   under: t.string,
   report: t.message(DirectoryReport),
+  /**
+   * True when this directory is above the one that gathered it (its parent,
+   * asked on behalf of an asker who cannot reach it): the tree hangs the
+   * gatherer under it, not the other way round.
+   */
+  above: t.optional(t.bool),
+  /** When it is a WAN directory: its tenant and sites. */
+  wan: t.optional(t.message(WanTenantReport)),
 }) {}
 
 /** A node's report, with the directory that gathered it ('' for a node asked itself). */

@@ -328,6 +328,11 @@ export async function directoryService(
     report,
     links: () => links.values(),
     linkAt: (address) => links.get(address),
+    parent: () => {
+      const address = parent();
+      const endpoint = parentLink?.endpoint;
+      return address && endpoint ? { address, endpoint } : undefined;
+    },
   });
 
   const started = parentLink?.start();

@@ -6,12 +6,18 @@
  * each such enquiry renews; when the lease lapses the meters come off and
  * the hot path is as before.
  *
+ * A session's traffic is what goes between its two actors, and also what
+ * goes between one of them and another actor of the other node that no
+ * session of the connection joins, when only this session has that end (a
+ * stream's deliveries come from an actor of the stream server other than
+ * the one that published the stream's listing, to the consumer's link).
+ *
  * @module
  */
 import { SessionReport } from '../directory/network-report.ts';
 import type { ActorAddress } from '../runtime/address.ts';
 import { Connection } from '../transport/connection.ts';
-import { TrafficMeter } from '../transport/traffic-meter.ts';
+import { type PairTraffic, TrafficMeter } from '../transport/traffic-meter.ts';
 import type { Session } from './session-book.ts';
 
 /** How long metering lasts after the last enquiry that asked for it, in ms. */
@@ -59,12 +65,12 @@ export class SessionMeters {
   /** Reports `sessions`; while metering, the connections of those that cross one get a meter. */
   reports(sessions: Iterable<Session>, now: number): SessionReport[] {
     for (const c of this.#metered) if (c.closed) this.#metered.delete(c);
-    const out: SessionReport[] = [];
-    for (const s of sessions) out.push(this.#report(s, now));
-    return out;
+    const ends = [...sessions].map((s) => this.#ends(s, now));
+    const extra = strayTraffic(ends);
+    return ends.map((e) => report(e, extra.get(e)));
   }
 
-  #report(s: Session, now: number): SessionReport {
+  #ends(s: Session, now: number): Ends {
     const local = s.side === 'publisher' ? s.publisher : s.subscriber;
     const remote: ActorAddress | undefined = s.side === 'subscriber' ? s.publisher : s.subscriber;
     const channel = s.side === 'both' ? undefined : remote?.channel;
@@ -75,24 +81,75 @@ export class SessionMeters {
       connection.meter = meter;
       this.#metered.add(connection);
     }
-    const t = meter && local && remote ? meter.between(local.id, remote.id) : undefined;
-    const toSubscriber = s.side === 'subscriber' ? 'In' : 'Out';
-    const toPublisher = s.side === 'subscriber' ? 'Out' : 'In';
-    return new SessionReport({
-      id: s.id,
-      name: s.name,
-      listingId: s.listingId,
-      search: s.search,
-      level: s.level,
-      side: s.side,
-      open: s.open,
-      publisherWhere: s.publisherWhere,
-      ...(connection ? { peerNode: connection.label } : {}),
-      metered: t !== undefined,
-      messagesToSubscriber: t?.[`messages${toSubscriber}`] ?? 0,
-      bytesToSubscriber: t?.[`bytes${toSubscriber}`] ?? 0,
-      messagesToPublisher: t?.[`messages${toPublisher}`] ?? 0,
-      bytesToPublisher: t?.[`bytes${toPublisher}`] ?? 0,
-    });
+    return { s, local, remote, connection, meter };
   }
+}
+
+/** A session with its two ends and the meter of the connection between them, if any. */
+interface Ends {
+  readonly s: Session;
+  readonly local: ActorAddress | undefined;
+  readonly remote: ActorAddress | undefined;
+  readonly connection: Connection | undefined;
+  readonly meter: TrafficMeter | undefined;
+}
+
+const zero = (): PairTraffic => ({ messagesOut: 0, bytesOut: 0, messagesIn: 0, bytesIn: 0 });
+
+/**
+ * The traffic of each metered connection between pairs of actors that no
+ * session joins, given to the one session that shares an end with the pair
+ * (none when several do: it is not known whose it is).
+ */
+function strayTraffic(ends: readonly Ends[]): Map<Ends, PairTraffic> {
+  const byMeter = new Map<TrafficMeter, Ends[]>();
+  for (const e of ends) {
+    if (!e.meter || !e.local || !e.remote) continue;
+    const list = byMeter.get(e.meter);
+    if (list) list.push(e);
+    else byMeter.set(e.meter, [e]);
+  }
+  const out = new Map<Ends, PairTraffic>();
+  for (const [meter, list] of byMeter) {
+    const joined = new Set(list.map((e) => `${e.local?.id} ${e.remote?.id}`));
+    for (const [local, remote, p] of meter.pairs()) {
+      if (joined.has(`${local} ${remote}`)) continue;
+      const sharing = list.filter((e) => e.local?.id === local || e.remote?.id === remote);
+      const [only] = sharing;
+      if (only === undefined || sharing.length > 1) continue;
+      const sum = out.get(only) ?? zero();
+      sum.messagesOut += p.messagesOut;
+      sum.bytesOut += p.bytesOut;
+      sum.messagesIn += p.messagesIn;
+      sum.bytesIn += p.bytesIn;
+      out.set(only, sum);
+    }
+  }
+  return out;
+}
+
+function report(e: Ends, extra: PairTraffic | undefined): SessionReport {
+  const { s, local, remote, connection, meter } = e;
+  const t = meter && local && remote ? meter.between(local.id, remote.id) : undefined;
+  const out = (t?.messagesOut ?? 0) + (extra?.messagesOut ?? 0);
+  const bytesOut = (t?.bytesOut ?? 0) + (extra?.bytesOut ?? 0);
+  const into = (t?.messagesIn ?? 0) + (extra?.messagesIn ?? 0);
+  const bytesIn = (t?.bytesIn ?? 0) + (extra?.bytesIn ?? 0);
+  const subscriberHere = s.side === 'subscriber';
+  return new SessionReport({
+    id: s.id,
+    name: s.name,
+    listingId: s.listingId,
+    search: s.search,
+    level: s.level,
+    side: s.side,
+    open: s.open,
+    publisherWhere: s.publisherWhere,
+    ...(connection ? { peerNode: connection.label } : {}),
+    metered: t !== undefined,
+    messagesToSubscriber: subscriberHere ? into : out,
+    bytesToSubscriber: subscriberHere ? bytesIn : bytesOut,
+    messagesToPublisher: subscriberHere ? out : into,
+    bytesToPublisher: subscriberHere ? bytesOut : bytesIn,
+  });
 }

@@ -63,6 +63,13 @@ export class TrafficMeter {
     return this.#pairs.get(local)?.get(remote) ?? NONE;
   }
 
+  /** Every pair counted: local actor id, remote actor id, and their traffic. */
+  *pairs(): IterableIterator<[number, number, Readonly<PairTraffic>]> {
+    for (const [local, byRemote] of this.#pairs) {
+      for (const [remote, p] of byRemote) yield [local, remote, p];
+    }
+  }
+
   #pair(local: number, remote: number): PairTraffic | undefined {
     let byRemote = this.#pairs.get(local);
     if (byRemote === undefined) {

@@ -4,51 +4,15 @@
 // rate above zero, then, once the gauge is killed, the listing and the
 // session gone and its node lost. Screenshots of both moments are saved
 // under artifacts/ (see docs/testing.md).
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { chromium, openBrowser, until } from '../helpers/browser.ts';
 import { ROOT } from '../helpers/processes.ts';
 import { stateWhere, viewedNetwork } from './programs/view-network.ts';
 
 /** Where the screenshots go. */
 const ARTIFACTS = join(ROOT, 'artifacts');
-
-/** Debian's chromium, or `CALLSIGN_CHROMIUM`. */
-function chromium(): string {
-  const path = process.env.CALLSIGN_CHROMIUM || '/usr/bin/chromium';
-  if (!existsSync(path)) {
-    throw new Error(
-      `the browser test needs Debian's chromium at ${path}: apt-get install chromium (or set CALLSIGN_CHROMIUM to a chromium binary)`,
-    );
-  }
-  return path;
-}
-
-async function openBrowser(): Promise<Browser> {
-  const browser = await puppeteer.launch({
-    executablePath: chromium(),
-    headless: true,
-    // As root (CI), chromium runs only without its sandbox.
-    args: [
-      ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
-      '--disable-dev-shm-usage',
-      '--disable-gpu',
-    ],
-  });
-  onTestFinished(() => browser.close());
-  return browser;
-}
-
-/** Waits until `fn` is true in the page; says what did not happen, and what the page shows. */
-async function until(page: Page, what: string, fn: string): Promise<void> {
-  try {
-    await page.waitForFunction(fn, { timeout: 30_000, polling: 200 });
-  } catch (err) {
-    const text = await page.evaluate('document.body.innerText').catch(() => '?');
-    throw new Error(`${what} did not show: ${String(err)}\nthe page showed:\n${String(text)}`);
-  }
-}
 
 const LISTING = `document.querySelector('#listings tr[data-listing="strain-0"]')`;
 const SESSION = `document.querySelector('#sessions tr[data-name="strain-0"]')`;

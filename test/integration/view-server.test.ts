@@ -139,7 +139,7 @@ describe('callsign view', () => {
     expect(shape(network)).toEqual(shape(state.snapshot));
   });
 
-  it("shows a stream server's streams with their sizes and the consumers' positions", async () => {
+  it("shows a stream server's streams with their sizes and the consumers' positions, and a consumer's session with a rate", async () => {
     const n = await viewedNetwork({ streams: true });
     const stream = await stateWhere(
       n,
@@ -153,11 +153,25 @@ describe('callsign view', () => {
     );
     expect(stream.name).toBe('strain-readings');
     expect(stream.bytes).toBeGreaterThan(0);
+    // The consumer's session has a rate: the deliveries, from another actor
+    // of the stream server than the listing's, count in it.
+    const consumer = await stateWhere(
+      n,
+      (s) =>
+        s.snapshot.sessions.find(
+          (x) =>
+            x.name === 'strain-readings' &&
+            /report/.test(x.subscriber.where ?? '') &&
+            (x.rate?.messagesPerSecond ?? 0) > 0,
+        ),
+      "the report consumer's session of strain-readings with a rate above zero",
+    );
+    expect(consumer.rate?.bytesPerSecond).toBeGreaterThan(0);
     const metrics = await (await fetch(n.at('/metrics'), { headers: withToken(n) })).text();
     expect(metrics).toMatch(
       /^callsign_stream_messages\{stream="strain-readings",server="laboratory-streams"\} [1-9]\d*$/m,
     );
-  });
+  }, 60_000);
 
   it('asks the nodes to count traffic only while someone looks', async () => {
     const n = await viewedNetwork();

@@ -227,6 +227,22 @@
         details.append(ul);
         li.append(details);
       }
+      if (d?.tenant && !lost) {
+        const sites = el('details', { class: 'sites' }, el('summary', {}, 'sites'));
+        const ul = el('ul');
+        for (const s of d.tenant.sites) {
+          const state = s.connected ? `connected since ${s.connectedSince}` : 'not connected';
+          ul.append(
+            el(
+              'li',
+              { class: s.connected ? '' : 'lost' },
+              `site ${s.name}: ${state}, invited ${s.invited}`,
+            ),
+          );
+        }
+        sites.append(ul);
+        li.append(sites);
+      }
       if (item.children.length > 0) li.append(list(item.children));
       return li;
     };

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { deadlineBelow, Gatherings } from '../../../src/directory/gatherings.ts';
+import {
+  GatheredDirectory,
+  NetworkReport,
+  WanSiteReport,
+  WanTenantReport,
+} from '../../../src/directory/network-report.ts';
 import { directory, node, report } from './fixtures.ts';
 
 const HOST = 'unix:/h.sock';
@@ -90,6 +96,42 @@ describe('a directory gathering the reports of its links', () => {
     if (third.kind === 'done') {
       expect(third.finished.report.silent.map((s) => s.where)).toEqual(links.map((l) => l.where));
     }
+  });
+
+  it('takes only the own report of the directory above, marked as above, with its tenant and sites', () => {
+    const g = new Gatherings<string>(HOST);
+    const above = { id: 'above', where: 'wan:/acme-a.json', above: true };
+    const started = g.start('asker', 3, directory('host', HOST), [
+      { id: 'link-2', where: 'pub (pid 1)' },
+      above,
+    ]);
+    expect(started.kind).toBe('asking');
+    const wan = new WanTenantReport({
+      tenant: 'acme',
+      sites: [
+        new WanSiteReport({ name: 'a', invited: '2026-01-01T00:00:00.000Z', connected: true }),
+      ],
+    });
+    const fromWan = new NetworkReport({
+      id: 1,
+      directories: [
+        new GatheredDirectory({ under: '', report: directory('wan', 'ws://relay/'), wan }),
+        // Whatever else a directory above might send is not taken.
+        new GatheredDirectory({ under: 'ws://relay/', report: directory('host', 'unix:/b.sock') }),
+      ],
+      nodes: report(1, { nodes: [['', node('far', 'far (pid 9)')]] }).nodes,
+      silent: [],
+    });
+    expect(g.answered(1, 'above', fromWan)).toBeUndefined();
+    const done = g.answered(1, 'link-2', report(1, { nodes: [['', node('n1', 'pub (pid 1)')]] }));
+    const dirs = done?.report.directories ?? [];
+    expect(dirs.map((d) => [d.under, d.report.endpoint, d.above ?? false])).toEqual([
+      ['', HOST, false],
+      [HOST, 'ws://relay/', true],
+    ]);
+    expect(dirs[1]?.wan?.tenant).toBe('acme');
+    expect(dirs[1]?.wan?.sites.map((x) => [x.name, x.connected])).toEqual([['a', true]]);
+    expect(done?.report.nodes.map((n) => n.report.nodeId)).toEqual(['n1']);
   });
 
   it('gives the directories below less time than it has', () => {

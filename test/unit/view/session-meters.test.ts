@@ -94,6 +94,55 @@ describe("a node's session meters", () => {
     expect(meters.meteredMs(100_000)).toBe(0);
   });
 
+  it("count a stream's deliveries, sent by another actor of the server than the session's, in the consumer's session at both ends", () => {
+    // At the consumer's node: its link 5 subscribed to the stream's listing,
+    // published by the server's actor 40; deliveries come from actor 41.
+    const c = connection('SERVER');
+    const meters = new SessionMeters();
+    meters.renew(0);
+    const sub = session('subscriber', new ActorAddress(5), new ActorAddress(40, c));
+    meters.reports([sub], 0);
+    c.meter?.sent(5, 40, 30); // the attach request
+    c.meter?.received(5, 41, 500); // two deliveries from the server's consumer actor
+    c.meter?.received(5, 41, 500);
+    c.meter?.sent(5, 41, 20); // an acknowledgement to it
+    const [s] = meters.reports([sub], 1000);
+    expect(s).toMatchObject({
+      metered: true,
+      messagesToSubscriber: 2,
+      bytesToSubscriber: 1000,
+      messagesToPublisher: 2,
+      bytesToPublisher: 50,
+    });
+
+    // At the server's node: the listing's actor 40, its session with link 5; actor 41 delivers.
+    const d = connection('CONSUMER');
+    const server = new SessionMeters();
+    server.renew(0);
+    const pub = session('publisher', new ActorAddress(40), new ActorAddress(5, d));
+    server.reports([pub], 0);
+    d.meter?.sent(41, 5, 500);
+    d.meter?.received(41, 5, 20);
+    const [p] = server.reports([pub], 1000);
+    expect(p).toMatchObject({ messagesToSubscriber: 1, bytesToSubscriber: 500 });
+    expect(p).toMatchObject({ messagesToPublisher: 1, bytesToPublisher: 20 });
+  });
+
+  it('count traffic that no session joins for nobody when two sessions share its end', () => {
+    const c = connection('PEER');
+    const meters = new SessionMeters();
+    meters.renew(0);
+    // Our actor 5 subscribes to two listings of the peer's (actors 40 and 42).
+    const one = { ...session('subscriber', new ActorAddress(5), new ActorAddress(40, c)), id: '1' };
+    const two = { ...session('subscriber', new ActorAddress(5), new ActorAddress(42, c)), id: '2' };
+    meters.reports([one, two], 0);
+    c.meter?.received(5, 40, 10);
+    c.meter?.received(5, 41, 99); // from a third actor of the peer: whose?
+    const [a, b] = meters.reports([one, two], 1000);
+    expect(a).toMatchObject({ messagesToSubscriber: 1, bytesToSubscriber: 10 });
+    expect(b).toMatchObject({ messagesToSubscriber: 0, bytesToSubscriber: 0 });
+  });
+
   it('count nothing for a session within one process', () => {
     const meters = new SessionMeters();
     meters.renew(0);

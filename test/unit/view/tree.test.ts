@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { buildSnapshot } from '../../../orchestrator/view/snapshot.ts';
 import { LOST_SHOWN_MS, LostBook, type TreeItem } from '../../../orchestrator/view/tree.ts';
+import {
+  GatheredDirectory,
+  NetworkReport,
+  WanSiteReport,
+  WanTenantReport,
+} from '../../../src/directory/network-report.ts';
 import { asked, directory, node, report } from './fixtures.ts';
 
 const WAN = 'tcp://relay:4000';
@@ -45,6 +51,55 @@ describe('the directory tree', () => {
     ]);
     expect(tree[0]?.key).toBe(`directory:${WAN}`);
     expect(tree[0]?.detail).toBe('0 listings, 0 searches, 0 routes');
+  });
+
+  it('puts a WAN directory gathered by the site directory above it, with its tenant and sites', () => {
+    const SITE = 'ws://relay.example:7600/';
+    const below = report(1, {
+      directories: [
+        ['', directory('lan', LAN, { parent: 'wan:/acme-a.json' })],
+        [LAN, directory('host', HOST)],
+      ],
+      nodes: [[HOST, node('S', 'sub (pid 2)')]],
+    });
+    const wan = new WanTenantReport({
+      tenant: 'acme',
+      sites: [
+        new WanSiteReport({ name: 'a', invited: 'i', connected: true, connectedSince: 'c' }),
+        new WanSiteReport({ name: 'b', invited: 'i', connected: false }),
+      ],
+    });
+    const r = new NetworkReport({
+      ...below,
+      directories: [
+        ...below.directories,
+        new GatheredDirectory({ under: LAN, report: directory('wan', SITE), above: true, wan }),
+      ],
+    });
+    const snapshot = buildSnapshot([asked(LAN, 'lan', r)], null, new Date(0));
+    const tree = new LostBook().tree(snapshot, 0);
+    expect(lines(tree)).toEqual([
+      `wan ${SITE}`,
+      `  lan ${LAN}`,
+      `    host ${HOST}`,
+      '      node sub (pid 2)',
+    ]);
+    expect(tree[0]?.detail).toBe(
+      'tenant acme, 1 of 2 sites connected, 0 listings, 0 searches, 0 routes',
+    );
+    const top = snapshot.directories[0];
+    expect(top?.level).toBe('wan');
+    expect(top?.under).toBeNull();
+    // The asker's realm is the site's, not the WAN directory's.
+    expect(top?.realmFile).toBe('');
+    expect(top?.tenant).toEqual({
+      name: 'acme',
+      sites: [
+        { name: 'a', invited: 'i', connected: true, connectedSince: 'c' },
+        { name: 'b', invited: 'i', connected: false, connectedSince: null },
+      ],
+    });
+    expect(snapshot.directories.find((d) => d.endpoint === LAN)?.under).toBe(SITE);
   });
 
   it('shows what went away where it was, for a while, then no more', () => {
