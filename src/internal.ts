@@ -27,6 +27,7 @@ export {
   PutSearch,
   RouteAdded,
   RouteRemoved,
+  SearchInfo,
   SearchRefused,
   Sync,
   SyncComplete,

@@ -23,6 +23,7 @@ import {
   t,
 } from '../../src/index.ts';
 import { DirectoryEnquiry, DirectoryReport, listingInfo, searchInfo } from '../../src/internal.ts';
+import { SharedChanged, type SharedDirectory, SharedTick } from './state/shared-directory.ts';
 import type { WanBook } from './wan-book.ts';
 
 /** The relay → a tenant's directory: end the link of `site` (revoked). */
@@ -37,6 +38,8 @@ export interface TenantDirectorySettings {
   siteOfKey(key: string): string | undefined;
   /** How the relay is reached, for reports. */
   readonly url: string;
+  /** The directory shared with the other relays of a cluster (`--nats`), if any. */
+  readonly shared?: SharedDirectory;
 }
 
 interface SiteLink {
@@ -50,7 +53,7 @@ export async function tenantDirectory(
   self: ActorContext,
   settings: TenantDirectorySettings,
 ): Promise<unknown> {
-  const { book } = settings;
+  const { book, shared } = settings;
   listen(self, settings.endpoint);
   const l = await self.select(Listening, NotListening);
   if (l instanceof NotListening)
@@ -66,11 +69,12 @@ export async function tenantDirectory(
       if (link) self.send(d.message, link.address);
     }
   };
-  const drop = (link: SiteLink) => {
+  const drop = (link: SiteLink, gone = true) => {
     byAddress.delete(link.address);
     byId.delete(link.id);
     if (bySite.get(link.site) === link) bySite.delete(link.site);
     deliver(book.removeLink(link.id));
+    if (gone && !bySite.has(link.site)) shared?.localGone(link.site);
     self.console(`site ${link.site} of ${book.tenant} left`);
   };
   const report = () => {
@@ -101,12 +105,13 @@ export async function tenantDirectory(
         const before = bySite.get(site);
         if (before) {
           close(self, before.address, 'the site connected again');
-          drop(before);
+          drop(before, false);
         }
         const link: SiteLink = { id: `site-${++seq}`, site, address: from };
         byAddress.set(from, link);
         byId.set(link.id, link);
         bySite.set(site, link);
+        if (shared) deliver(shared.siteJoined(site));
         book.addLink(link.id, site);
         self.console(`site ${site} of ${book.tenant} joined${m.remote ? ` from ${m.remote}` : ''}`);
       } else if ((m instanceof Abandoned || m instanceof Closed) && from) {
@@ -118,11 +123,18 @@ export async function tenantDirectory(
           close(self, link.address, 'the site was revoked');
           drop(link);
         }
+      } else if (m instanceof SharedChanged && !from && shared) {
+        deliver(shared.changed(m.key, m.value, Date.now()));
+      } else if (m instanceof SharedTick && !from && shared) {
+        deliver(shared.tick(Date.now()));
       } else if (m instanceof DirectoryEnquiry && from) {
         self.send(report(), from);
       } else if (from) {
         const link = byAddress.get(from);
-        if (link) deliver(book.handle(link.id, m));
+        if (link) {
+          deliver(book.handle(link.id, m));
+          shared?.localChanged(link.site, link.id);
+        }
       }
     } catch (err) {
       self.warning(`${m.constructor.name}: ${(err as Error).message}`);
