@@ -76,8 +76,19 @@ export class RemoteCircuits {
     return this.#ends.size;
   }
 
-  /** A session was admitted here: frames for its peer come to this relay. */
+  /**
+   * A session was admitted here: frames for its peer come to this relay.
+   * Circuits that reached the peer at another relay end: it moved here (its
+   * relay died, most often), and they would only wait for its keep-alive.
+   */
   attached(s: RemoteSession): void {
+    for (const [token, e] of [...this.#ends]) {
+      if (e.tenant !== s.tenant || e.peer !== s.peer) continue;
+      this.#ends.delete(token);
+      if (e.far !== 0)
+        this.#init.bus.send(e.tenant, e.peer, encodeClose(e.far, 'ERR_CONNECTION_LOST'));
+      this.#init.perform(this.#init.book.closeRemote(e.session, e.circuit, 'ERR_CONNECTION_LOST'));
+    }
     const key = `${s.tenant}\0${s.peer}`;
     const held = this.#attached.get(key);
     if (held) {
