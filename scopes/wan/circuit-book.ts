@@ -161,10 +161,9 @@ export class CircuitBook {
     const refuse = (code: ErrorCode): CircuitOutput[] => [
       { kind: 'close', session, circuit, code },
     ];
-    if (circuit % 2 !== 1 || s.circuits.has(circuit)) return refuse('ERR_MALFORMED_FRAME');
+    const refused = this.#openRefusal(s, circuit);
+    if (refused) return refuse(refused);
     const limits = this.#limits(s.tenant);
-    if (s.circuits.size >= limits.circuitsPerSession) return refuse('ERR_WAN_LIMIT');
-    if (this.#counts(s.tenant).circuits >= limits.circuits) return refuse('ERR_WAN_LIMIT');
     const target = this.#peers.get(peerKey(s.tenant, peer))?.at(-1);
     if (target !== undefined) {
       const t = this.#sessions.get(target);
@@ -255,13 +254,8 @@ export class CircuitBook {
   openRemote(session: number, circuit: number, token: number): CircuitOutput[] | undefined {
     const s = this.#sessions.get(session);
     if (!s) return [];
-    const refuse = (code: ErrorCode): CircuitOutput[] => [
-      { kind: 'close', session, circuit, code },
-    ];
-    if (circuit % 2 !== 1 || s.circuits.has(circuit)) return refuse('ERR_MALFORMED_FRAME');
-    const limits = this.#limits(s.tenant);
-    if (s.circuits.size >= limits.circuitsPerSession) return refuse('ERR_WAN_LIMIT');
-    if (this.#counts(s.tenant).circuits >= limits.circuits) return refuse('ERR_WAN_LIMIT');
+    const refused = this.#openRefusal(s, circuit);
+    if (refused) return [{ kind: 'close', session, circuit, code: refused }];
     s.circuits.set(circuit, { session: REMOTE_SESSION, circuit: token });
     this.#counts(s.tenant).circuits++;
     return undefined;
@@ -312,6 +306,15 @@ export class CircuitBook {
       if (far.session === REMOTE_SESSION) out.push({ circuit, token: far.circuit });
     }
     return out;
+  }
+
+  /** Why an OPEN of `circuit` from `s` is refused before its peer is looked for, if it is. */
+  #openRefusal(s: Session, circuit: number): ErrorCode | undefined {
+    if (circuit % 2 !== 1 || s.circuits.has(circuit)) return 'ERR_MALFORMED_FRAME';
+    const limits = this.#limits(s.tenant);
+    if (s.circuits.size >= limits.circuitsPerSession) return 'ERR_WAN_LIMIT';
+    if (this.#counts(s.tenant).circuits >= limits.circuits) return 'ERR_WAN_LIMIT';
+    return undefined;
   }
 
   #join(from: CircuitEnd, targetId: number): CircuitOutput[] {
