@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CallsignError } from '../../src/errors.ts';
@@ -154,7 +154,9 @@ export async function startRelay(init: RelayInit): Promise<Relay> {
       },
     });
     const cluster = init.cluster;
-    const state = cluster ? await cluster.store.tenant(record.name) : undefined;
+    const state = cluster
+      ? await cluster.store.tenant(record.name, generationOf(record))
+      : undefined;
     const shared =
       cluster && state
         ? new SharedDirectory({
@@ -195,8 +197,10 @@ export async function startRelay(init: RelayInit): Promise<Relay> {
     return runtime as TenantRuntime;
   };
 
-  const stopTenant = async (t: TenantRuntime) => {
+  /** Stops a tenant here; `removed`: its shared state goes too. */
+  const stopTenant = async (t: TenantRuntime, removed = false) => {
     t.unshare();
+    if (removed) await init.cluster?.store.dropTenant(t.record.name, generationOf(t.record));
     forwarder.cut(t.record.name, undefined);
     t.node.send(new Stop(), t.directory);
     await t.node.stop();
@@ -215,7 +219,7 @@ export async function startRelay(init: RelayInit): Promise<Relay> {
       if (!Buffer.from(t.record.secret).equals(Buffer.from(record.secret))) {
         // Removed and added again: a new tenant under the old name.
         tenants.delete(record.name);
-        await stopTenant(t);
+        await stopTenant(t, true);
         tenants.set(record.name, await startTenant(record));
         continue;
       }
@@ -232,7 +236,7 @@ export async function startRelay(init: RelayInit): Promise<Relay> {
       if (seen.has(name)) continue;
       log('CONSOLE', `tenant ${name} removed: its sites and nodes are cut`);
       tenants.delete(name);
-      await stopTenant(t);
+      await stopTenant(t, true);
     }
   };
 
@@ -341,6 +345,11 @@ export async function startRelay(init: RelayInit): Promise<Relay> {
       await decoy.node.stop();
     },
   };
+}
+
+/** Tells a tenant from one removed and added again under its name: a fingerprint of its secret. */
+function generationOf(record: TenantRecord): string {
+  return createHash('sha256').update(record.secret).digest('hex').slice(0, 12);
 }
 
 /** A stamp of the tenant files (names, sizes, times): it changes when any of them does. */

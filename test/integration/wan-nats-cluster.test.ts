@@ -161,7 +161,11 @@ it('two relays over a NATS cluster: sites on different relays find each other an
   await watch.waitFor(/welcome from/, 30_000);
 
   // The directory's state is in the tenant's bucket: both sites' entries.
-  const kv = await new Kvm(observer).open('callsign-wan-acme');
+  const kvm = new Kvm(observer);
+  let bucket = '';
+  for await (const b of await kvm.list())
+    if (b.bucket.startsWith('callsign-wan-acme-')) bucket = b.bucket;
+  const kv = await kvm.open(bucket);
   const keys = await eventually('both sites in the bucket', async () => {
     const ks: string[] = [];
     for await (const k of await kv.keys()) ks.push(k);

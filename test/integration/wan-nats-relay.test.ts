@@ -3,18 +3,21 @@
  * between a node on relay 1 and a node on relay 2 pass the transport
  * compliance suite; a clustered relay's listener faces strangers as a
  * single relay's does; admission refuses forged passes, unknown sites and
- * tenants alike; another tenant's peer at the other relay is not there.
+ * tenants alike; another tenant's peer at the other relay is not there; a
+ * removed tenant's bucket goes, and its name added again starts afresh.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Kvm } from '@nats-io/kv';
+import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { joinNatsCluster, type RelayCluster } from '../../scopes/wan/nats/cluster.ts';
 import { RelayFolder } from '../../scopes/wan/registry.ts';
 import { type Relay, startRelay } from '../../scopes/wan/relay-service.ts';
 import { Logger, memorySink, systemClock } from '../../src/index.ts';
 import { RelayClient, RelayPass, relayTicket } from '../../src/internal.ts';
-import { type NatsServers, startNatsServer } from '../streams/nats-servers.ts';
+import { eventually, type NatsServers, startNatsServer } from '../streams/nats-servers.ts';
 import {
   BAD_FRAMES,
   closedWithin,
@@ -187,5 +190,23 @@ describe('admission and tenants across relays', () => {
     await expect(
       ours.dial('relay:their-peer', { context, timeoutMs: 8000, maxFrameBytes: 1 << 20 }),
     ).rejects.toMatchObject({ code: 'ERR_NOT_AVAILABLE' });
+  });
+
+  it("deletes a removed tenant's bucket; the tenant's name added again starts from an empty one", async () => {
+    const nc = await connect({ servers: [...nats.urls] });
+    onTestFinished(() => nc.close());
+    const kvm = new Kvm(nc);
+    const buckets = async () => {
+      const out: string[] = [];
+      for await (const b of await kvm.list()) out.push(b.bucket);
+      return out.filter((b) => b.startsWith('callsign-wan-umbrella-'));
+    };
+    const before = await buckets();
+    expect(before).toHaveLength(1);
+    await folder.removeTenant('umbrella');
+    await eventually('the bucket deleted', async () => (await buckets()).length === 0);
+    await folder.addTenant('umbrella');
+    await eventually('a new bucket', async () => (await buckets()).length === 1);
+    expect(await buckets()).not.toEqual(before);
   });
 });

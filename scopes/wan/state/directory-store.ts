@@ -27,10 +27,14 @@ export interface TenantState {
 export interface DirectoryStore {
   /** How long an entry lives without being written again, ms. */
   readonly ttlMs: number;
-  /** The state of `tenant` (made when there is none). */
-  tenant(tenant: string): Promise<TenantState>;
-  /** Forgets `tenant`'s state (the tenant was removed). */
-  dropTenant(tenant: string): Promise<void>;
+  /**
+   * The state of `tenant` (made when there is none). `generation` tells a
+   * tenant from one removed and added again under the same name (a
+   * fingerprint of its secret): they never share state.
+   */
+  tenant(tenant: string, generation?: string): Promise<TenantState>;
+  /** Forgets the state of `tenant` of `generation` (the tenant was removed). */
+  dropTenant(tenant: string, generation?: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -49,11 +53,12 @@ export class MemoryDirectoryStore implements DirectoryStore {
     this.ttlMs = ttlMs;
   }
 
-  async tenant(tenant: string): Promise<TenantState> {
-    let t = this.#tenants.get(tenant);
+  async tenant(tenant: string, generation = ''): Promise<TenantState> {
+    const name = `${tenant}\0${generation}`;
+    let t = this.#tenants.get(name);
     if (!t) {
       t = { values: new Map(), watchers: new Set() };
-      this.#tenants.set(tenant, t);
+      this.#tenants.set(name, t);
     }
     const { values, watchers } = t;
     const tell = (key: string, value: Uint8Array | undefined) => {
@@ -79,8 +84,8 @@ export class MemoryDirectoryStore implements DirectoryStore {
     };
   }
 
-  async dropTenant(tenant: string): Promise<void> {
-    this.#tenants.delete(tenant);
+  async dropTenant(tenant: string, generation = ''): Promise<void> {
+    this.#tenants.delete(`${tenant}\0${generation}`);
   }
 
   async close(): Promise<void> {

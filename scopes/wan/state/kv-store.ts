@@ -1,6 +1,6 @@
 /**
  * The WAN directory's shared state in JetStream key-value buckets, one per
- * tenant (`callsign-wan-<tenant>`), for relays over a NATS cluster
+ * tenant (`callsign-wan-<tenant>-<generation>`), for relays over a NATS cluster
  * (`callsign wan serve --nats`). A bucket keeps one value per key and drops
  * values older than its TTL, so that entries whose relay stopped writing
  * them (their site went quiet, or their relay died) leave the store as well
@@ -14,9 +14,9 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { CallsignError } from '../../../src/errors.ts';
 import type { DirectoryStore, TenantState } from './directory-store.ts';
 
-/** The bucket of `tenant`'s state. */
-export function tenantBucket(tenant: string): string {
-  return `callsign-wan-${tenant}`;
+/** The bucket of the state of `tenant` of `generation`. */
+export function tenantBucket(tenant: string, generation?: string): string {
+  return generation ? `callsign-wan-${tenant}-${generation}` : `callsign-wan-${tenant}`;
 }
 
 /** Options of {@link KvDirectoryStore}. */
@@ -41,10 +41,11 @@ export class KvDirectoryStore implements DirectoryStore {
     this.#kvm = new Kvm(init.nc);
   }
 
-  async tenant(tenant: string): Promise<TenantState> {
+  async tenant(tenant: string, generation?: string): Promise<TenantState> {
+    const bucket = tenantBucket(tenant, generation);
     let kv: KV;
     try {
-      kv = await this.#kvm.create(tenantBucket(tenant), {
+      kv = await this.#kvm.create(bucket, {
         history: 1,
         ttl: this.#init.ttlMs,
         replicas: this.#init.replicas,
@@ -52,7 +53,7 @@ export class KvDirectoryStore implements DirectoryStore {
     } catch (err) {
       throw new CallsignError(
         'ERR_WAN_NATS',
-        `the bucket ${tenantBucket(tenant)} of tenant ${tenant}: ${(err as Error).message}`,
+        `the bucket ${bucket} of tenant ${tenant}: ${(err as Error).message}`,
         { cause: err },
       );
     }
@@ -83,9 +84,9 @@ export class KvDirectoryStore implements DirectoryStore {
     };
   }
 
-  async dropTenant(tenant: string): Promise<void> {
+  async dropTenant(tenant: string, generation?: string): Promise<void> {
     try {
-      await this.#kvm.open(tenantBucket(tenant)).then((kv) => kv.destroy());
+      await this.#kvm.open(tenantBucket(tenant, generation)).then((kv) => kv.destroy());
     } catch {}
   }
 
