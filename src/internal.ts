@@ -30,6 +30,7 @@ export {
   PutSearch,
   RouteAdded,
   RouteRemoved,
+  SearchInfo,
   SearchRefused,
   Sync,
   SyncComplete,

@@ -127,6 +127,12 @@ export const wanCommands: CommandFamily = (cli) => {
             describe:
               'append every byte the relay reads to this file (an audit of what it can see)',
           })
+          .option('nats', {
+            type: 'string',
+            array: true,
+            describe:
+              'run as a member of a NATS cluster: nats://host:port (repeat, or commas); alone, the servers kept in the relay folder',
+          })
           .option('debug-level', {
             ...debugLevelOption,
             describe: 'what the relay logs (default CONSOLE)',
@@ -144,6 +150,7 @@ export const wanCommands: CommandFamily = (cli) => {
               urls: (args.url ?? []).map(String),
               ...(args.cert ? { cert: args.cert, key: args.key as string } : {}),
               ...(args.record ? { record: args.record } : {}),
+              ...(args.nats ? { nats: args.nats.map(String).filter(Boolean) } : {}),
               ...(args.debugLevel ? { debugLevel: args.debugLevel as LogLevel } : {}),
             },
             io,

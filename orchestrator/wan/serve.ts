@@ -9,7 +9,13 @@
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import {
+  checkNatsServers,
+  joinNatsCluster,
+  type RelayCluster,
+} from '../../scopes/wan/nats/cluster.ts';
 import { startRelay } from '../../scopes/wan/relay-service.ts';
+import { CallsignError } from '../../src/errors.ts';
 import { Logger, type LogLevel } from '../../src/runtime/log.ts';
 import { writeJsonAtomic } from '../files.ts';
 import type { CommandOutput } from '../run.ts';
@@ -25,6 +31,32 @@ export interface ServeInit {
   /** Appends every byte the relay reads from any socket to this file (0600): an audit of what it sees. */
   readonly record?: string;
   readonly debugLevel?: LogLevel;
+  /** Be a member of this NATS cluster; empty: the servers kept in the folder (`nats.json`). */
+  readonly nats?: readonly string[];
+}
+
+/** Where `--nats` servers are kept in the relay folder, so that they are listed once. */
+export const RELAY_NATS_FILE = 'nats.json';
+
+/** The servers of `--nats`: those given (kept in the folder), else those kept there. */
+async function natsServers(dir: string, given: readonly string[]): Promise<string[]> {
+  const file = join(dir, RELAY_NATS_FILE);
+  if (given.length > 0) {
+    const servers = checkNatsServers(given);
+    await writeJsonAtomic(file, { servers });
+    return servers;
+  }
+  let kept: unknown;
+  try {
+    kept = JSON.parse(await readFile(file, 'utf8'));
+  } catch {
+    throw new CallsignError(
+      'ERR_USAGE',
+      `--nats without servers takes those kept in ${file}, and there is none: give --nats nats://host:port`,
+    );
+  }
+  const servers = (kept as { servers?: unknown })?.servers;
+  return checkNatsServers(Array.isArray(servers) ? servers.map(String) : []);
 }
 
 /** The status file a running relay keeps in its folder. */
@@ -40,7 +72,17 @@ export async function serveRelay(init: ServeInit, io: CommandOutput): Promise<nu
     init.cert && init.key
       ? { cert: await readFile(init.cert), key: await readFile(init.key) }
       : undefined;
+  let cluster: RelayCluster | undefined;
+  if (init.nats) {
+    const servers = await natsServers(init.dir, init.nats);
+    cluster = await joinNatsCluster({
+      servers,
+      warn: (text) => logger.log('WARNING', 'wan-relay', text),
+    });
+    io.stderr(`callsign: a member of the NATS cluster at ${servers.join(', ')}\n`);
+  }
   const relay = await startRelay({
+    ...(cluster ? { cluster } : {}),
     dir: init.dir,
     endpoint: init.listen,
     ...(init.urls.length > 0 ? { urls: init.urls } : {}),
@@ -56,6 +98,7 @@ export async function serveRelay(init: ServeInit, io: CommandOutput): Promise<nu
       urls: relay.urls,
       publicKey: relay.publicKey,
       forwardedBytes: relay.forwarded,
+      remoteCircuits: relay.remoteCircuits,
       tenants: relay.status(),
       at: new Date().toISOString(),
     }).catch(() => {});
@@ -77,6 +120,7 @@ export async function serveRelay(init: ServeInit, io: CommandOutput): Promise<nu
   } finally {
     clearInterval(timer);
     await relay.stop();
+    await cluster?.close();
     await new Promise<void>((resolve) => (recording ? recording.end(resolve) : resolve()));
   }
   return 0;

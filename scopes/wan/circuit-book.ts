@@ -53,6 +53,13 @@ interface PendingOpen {
   readonly until: number;
 }
 
+/**
+ * The session of a circuit end at another relay (`--nats`): its `circuit` is
+ * then the token by which {@link RemoteCircuits} knows it. Real sessions
+ * are numbered from 1.
+ */
+export const REMOTE_SESSION = 0;
+
 /** How many OPENs one session may have waiting for their peer. */
 const MAX_PENDING_PER_SESSION = 64;
 
@@ -154,10 +161,9 @@ export class CircuitBook {
     const refuse = (code: ErrorCode): CircuitOutput[] => [
       { kind: 'close', session, circuit, code },
     ];
-    if (circuit % 2 !== 1 || s.circuits.has(circuit)) return refuse('ERR_MALFORMED_FRAME');
+    const refused = this.#openRefusal(s, circuit);
+    if (refused) return refuse(refused);
     const limits = this.#limits(s.tenant);
-    if (s.circuits.size >= limits.circuitsPerSession) return refuse('ERR_WAN_LIMIT');
-    if (this.#counts(s.tenant).circuits >= limits.circuits) return refuse('ERR_WAN_LIMIT');
     const target = this.#peers.get(peerKey(s.tenant, peer))?.at(-1);
     if (target !== undefined) {
       const t = this.#sessions.get(target);
@@ -233,6 +239,82 @@ export class CircuitBook {
   /** The session's record, if it is known. */
   session(id: number): SessionInfo | undefined {
     return this.#sessions.get(id);
+  }
+
+  /** True when a session of `peer` of `tenant` is open at this relay. */
+  hasPeer(tenant: string, peer: string): boolean {
+    return this.#peers.has(peerKey(tenant, peer));
+  }
+
+  /**
+   * OPEN from `session` of `circuit` to a peer at another relay: the circuit
+   * is held, its other end the remote `token`. Gives the refusal to send, as
+   * {@link open} would, or undefined when it is held.
+   */
+  openRemote(session: number, circuit: number, token: number): CircuitOutput[] | undefined {
+    const s = this.#sessions.get(session);
+    if (!s) return [];
+    const refused = this.#openRefusal(s, circuit);
+    if (refused) return [{ kind: 'close', session, circuit, code: refused }];
+    s.circuits.set(circuit, { session: REMOTE_SESSION, circuit: token });
+    this.#counts(s.tenant).circuits++;
+    return undefined;
+  }
+
+  /**
+   * A circuit from another relay to `peer` of `tenant`, whose end there is
+   * the remote `token`: brought to the peer's newest session here, or
+   * refused (`ERR_NOT_AVAILABLE`, `ERR_WAN_LIMIT`).
+   */
+  acceptRemote(
+    tenant: string,
+    peer: string,
+    token: number,
+  ): { refused: ErrorCode } | { session: number; circuit: number; outputs: CircuitOutput[] } {
+    const targetId = this.#peers.get(peerKey(tenant, peer))?.at(-1);
+    const target = targetId === undefined ? undefined : this.#sessions.get(targetId);
+    if (!target || targetId === undefined) return { refused: 'ERR_NOT_AVAILABLE' };
+    const limits = this.#limits(tenant);
+    if (target.circuits.size >= limits.circuitsPerSession) return { refused: 'ERR_WAN_LIMIT' };
+    if (this.#counts(tenant).circuits >= limits.circuits) return { refused: 'ERR_WAN_LIMIT' };
+    let id = target.nextIncoming;
+    while (target.circuits.has(id)) id = id >= 0x7ffffffe ? 2 : id + 2;
+    target.nextIncoming = id >= 0x7ffffffe ? 2 : id + 2;
+    target.circuits.set(id, { session: REMOTE_SESSION, circuit: token });
+    this.#counts(tenant).circuits++;
+    return {
+      session: targetId,
+      circuit: id,
+      outputs: [{ kind: 'incoming', session: targetId, circuit: id }],
+    };
+  }
+
+  /** The other relay ended a circuit joined to it: the local end is told with `code`. */
+  closeRemote(session: number, circuit: number, code: ErrorCode): CircuitOutput[] {
+    const s = this.#sessions.get(session);
+    const far = s?.circuits.get(circuit);
+    if (!s || !far || far.session !== REMOTE_SESSION) return [];
+    s.circuits.delete(circuit);
+    this.#counts(s.tenant).circuits--;
+    return [{ kind: 'close', session, circuit, code }];
+  }
+
+  /** The circuits of `session` whose other end is at another relay, with their tokens. */
+  remoteCircuitsOf(session: number): { circuit: number; token: number }[] {
+    const out: { circuit: number; token: number }[] = [];
+    for (const [circuit, far] of this.#sessions.get(session)?.circuits ?? []) {
+      if (far.session === REMOTE_SESSION) out.push({ circuit, token: far.circuit });
+    }
+    return out;
+  }
+
+  /** Why an OPEN of `circuit` from `s` is refused before its peer is looked for, if it is. */
+  #openRefusal(s: Session, circuit: number): ErrorCode | undefined {
+    if (circuit % 2 !== 1 || s.circuits.has(circuit)) return 'ERR_MALFORMED_FRAME';
+    const limits = this.#limits(s.tenant);
+    if (s.circuits.size >= limits.circuitsPerSession) return 'ERR_WAN_LIMIT';
+    if (this.#counts(s.tenant).circuits >= limits.circuits) return 'ERR_WAN_LIMIT';
+    return undefined;
   }
 
   #join(from: CircuitEnd, targetId: number): CircuitOutput[] {

@@ -32,7 +32,9 @@ import {
   setCircuit,
   welcomeProof,
 } from '../../src/internal.ts';
-import type { CircuitBook, CircuitOutput } from './circuit-book.ts';
+import { type CircuitBook, type CircuitOutput, REMOTE_SESSION } from './circuit-book.ts';
+import type { PeerBus } from './nats/peer-bus.ts';
+import { RemoteCircuits } from './nats/remote-circuits.ts';
 import { RateBucket } from './rate.ts';
 import type { TenantRecord } from './registry.ts';
 import type { Arrival } from './relay-listener.ts';
@@ -53,6 +55,8 @@ export interface ForwarderInit {
   readonly keepaliveMs?: number;
   /** Give a session up after this much silence, ms. Default 2500. */
   readonly deadAfterMs?: number;
+  /** The other relays of a cluster (`--nats`): circuits to peers that have no session here. */
+  readonly bus?: PeerBus;
 }
 
 interface ServerSession {
@@ -82,9 +86,27 @@ export class Forwarder {
   #due = 0;
   /** Bytes of DATA forwarded, for reports. */
   forwarded = 0;
+  /** Circuits with an end at another relay, when there is a cluster. */
+  readonly remote: RemoteCircuits | undefined;
 
   constructor(init: ForwarderInit) {
     this.#init = init;
+    this.remote = init.bus
+      ? new RemoteCircuits({
+          bus: init.bus,
+          book: init.book,
+          toSession: (id, frame) => {
+            const s = this.#sessions.get(id);
+            if (s && !s.ended) s.ws.send(frame);
+          },
+          perform: (outputs) => this.#perform(outputs),
+          now: () => init.context.clock.now(),
+          forwarded: (bytes) => {
+            this.forwarded += bytes;
+          },
+          warn: (text) => init.context.log('WARNING', text),
+        })
+      : undefined;
   }
 
   /** A session's HELLO has arrived: admission, then circuits. */
@@ -148,6 +170,7 @@ export class Forwarder {
           ended: false,
         };
         this.#sessions.set(id, s);
+        this.remote?.attached(s);
         a.admitted();
         a.ws.send(encodeMac('welcome', welcomeProof(ticket, hello.nonce, relayNonce)));
         a.ws.on('message', (m: Buffer, isBinary: boolean) => this.#receive(s, m, isBinary));
@@ -218,6 +241,13 @@ export class Forwarder {
       if (!isBinary) throw new CallsignError('ERR_WS_PROTOCOL', 'a text frame');
       if (data[0] === RELAY_FRAME.data && data.length >= 5) {
         const far = book.route(s.id, circuitOf(data));
+        if (far?.session === REMOTE_SESSION) {
+          if (this.remote?.data(far.circuit, data)) {
+            this.forwarded += data.length;
+            this.#account(s, undefined, data.length, now);
+          }
+          return;
+        }
         const target = far && this.#sessions.get(far.session);
         if (!far || !target) return;
         setCircuit(data, far.circuit);
@@ -227,9 +257,14 @@ export class Forwarder {
         return;
       }
       const f = decodeCircuitFrame(data);
-      if (f.type === 'open') this.#perform(book.open(s.id, f.circuit, f.peer, now));
-      else if (f.type === 'close') this.#perform(book.close(s.id, f.circuit, f.code));
-      else if (f.type === 'ping') s.ws.send(encodeBare('pong'));
+      if (f.type === 'open') {
+        if (this.remote && !book.hasPeer(s.tenant, f.peer)) this.remote.open(s, f.circuit, f.peer);
+        else this.#perform(book.open(s.id, f.circuit, f.peer, now));
+      } else if (f.type === 'close') {
+        const far = book.route(s.id, f.circuit);
+        if (far?.session === REMOTE_SESSION) this.remote?.close(far.circuit, f.code);
+        this.#perform(book.close(s.id, f.circuit, f.code));
+      } else if (f.type === 'ping') s.ws.send(encodeBare('pong'));
       else if (f.type !== 'pong')
         throw new CallsignError('ERR_MALFORMED_FRAME', `a node sent ${f.type}`);
     } catch (err) {
@@ -244,7 +279,7 @@ export class Forwarder {
   }
 
   /** Counts forwarded bytes against the rates, and the far end's backlog against memory. */
-  #account(s: ServerSession, target: ServerSession, bytes: number, now: number): void {
+  #account(s: ServerSession, target: ServerSession | undefined, bytes: number, now: number): void {
     let wait = s.bucket.take(bytes, now);
     const tenant = this.#init.tenant(s.tenant);
     if (tenant) {
@@ -262,7 +297,12 @@ export class Forwarder {
         this.#resume(s);
       });
     }
-    if (target.ws.bufferedAmount > HIGH_WATER && !target.blocking.has(s) && target !== s) {
+    if (
+      target &&
+      target.ws.bufferedAmount > HIGH_WATER &&
+      !target.blocking.has(s) &&
+      target !== s
+    ) {
       target.blocking.add(s);
       this.#pause(s);
     }
@@ -302,6 +342,7 @@ export class Forwarder {
     for (const other of this.#sessions.values()) {
       if (other.blocking.delete(s)) this.#resume(s);
     }
+    this.remote?.detached(s);
     this.#perform(this.#init.book.removeSession(s.id));
   }
 

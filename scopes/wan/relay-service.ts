@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CallsignError } from '../../src/errors.ts';
@@ -30,8 +30,10 @@ import { type LinkContext, RelayPass, relayTicket, wsLink } from '../../src/inte
 import { tenantRealm } from './access.ts';
 import { CircuitBook } from './circuit-book.ts';
 import { Forwarder } from './forwarder.ts';
+import type { RelayCluster } from './nats/cluster.ts';
 import { RelayFolder, type TenantRecord } from './registry.ts';
 import { type Arrival, type RelayListener, relayListen } from './relay-listener.ts';
+import { SharedChanged, SharedDirectory, SharedTick } from './state/shared-directory.ts';
 import { CutSite, tenantDirectory } from './tenant-directory.ts';
 import { TENANT_SITES_SCHEME, TenantSites } from './tenant-sites.ts';
 import { WanBook } from './wan-book.ts';
@@ -55,6 +57,12 @@ export interface RelayInit {
   readonly maxFrameBytes?: number;
   /** How often the folder is looked at for changes, in ms. Default 500. */
   readonly watchMs?: number;
+  /**
+   * The cluster this relay is a member of (`--nats`): the directory's state
+   * shared in its store, circuits to peers at other relays on its bus.
+   * Without it the relay is alone and holds its state in memory.
+   */
+  readonly cluster?: Pick<RelayCluster, 'member' | 'store' | 'bus'>;
 }
 
 /** What `callsign wan tenant list` and the status file show of a tenant. */
@@ -77,6 +85,8 @@ export interface Relay {
   status(): TenantStatus[];
   /** Bytes of DATA forwarded so far. */
   readonly forwarded: number;
+  /** Circuits with an end at another relay of the cluster, now. */
+  readonly remoteCircuits: number;
   stop(): Promise<void>;
 }
 
@@ -86,6 +96,8 @@ interface TenantRuntime {
   readonly sites: TenantSites;
   readonly book: WanBook;
   readonly directory: ActorAddress;
+  /** Stops the sharing of its directory with the cluster, if it is shared. */
+  readonly unshare: () => void;
 }
 
 /** The largest WebSocket message after admission: a 1 MiB sealed frame and headers. */
@@ -107,10 +119,11 @@ export async function startRelay(init: RelayInit): Promise<Relay> {
     context,
     book,
     tenant: (name) => tenants.get(name)?.record,
+    ...(init.cluster ? { bus: init.cluster.bus } : {}),
   });
   const decoy = startDecoy(init.logger, relay.keys);
 
-  const startTenant = (record: TenantRecord): TenantRuntime => {
+  const startTenant = async (record: TenantRecord): Promise<TenantRuntime> => {
     const node = new Node({ name: `wan-${record.name}`, logger: init.logger });
     const sites = new TenantSites();
     const runtime: Partial<TenantRuntime> & { record: TenantRecord } = { record };
@@ -140,7 +153,22 @@ export async function startRelay(init: RelayInit): Promise<Relay> {
         });
       },
     });
+    const cluster = init.cluster;
+    const state = cluster
+      ? await cluster.store.tenant(record.name, generationOf(record))
+      : undefined;
+    const shared =
+      cluster && state
+        ? new SharedDirectory({
+            relay: cluster.member,
+            book: wanBook,
+            state,
+            ttlMs: cluster.store.ttlMs,
+            warn: (text) => log('WARNING', `tenant ${record.name}: ${text}`),
+          })
+        : undefined;
     const directory = node.spawn(tenantDirectory, {
+      ...(shared ? { shared } : {}),
       book: wanBook,
       endpoint: `${TENANT_SITES_SCHEME}:${record.name}`,
       url: relay.urls[0] ?? '',
@@ -150,12 +178,30 @@ export async function startRelay(init: RelayInit): Promise<Relay> {
         return undefined;
       },
     });
-    Object.assign(runtime, { node, sites, book: wanBook, directory });
+    let unshare = () => {};
+    if (cluster && state) {
+      const stopWatch = await state.watch((key, value) =>
+        node.send(new SharedChanged(value ? { key, value } : { key }), directory),
+      );
+      const tick = setInterval(
+        () => node.send(new SharedTick(), directory),
+        Math.max(100, cluster.store.ttlMs / 3),
+      );
+      tick.unref();
+      unshare = () => {
+        clearInterval(tick);
+        stopWatch();
+      };
+    }
+    Object.assign(runtime, { node, sites, book: wanBook, directory, unshare });
     log('CONSOLE', `tenant ${record.name}: ${record.sites.size} site(s)`);
     return runtime as TenantRuntime;
   };
 
-  const stopTenant = async (t: TenantRuntime) => {
+  /** Stops a tenant here; `removed`: its shared state goes too. */
+  const stopTenant = async (t: TenantRuntime, removed = false) => {
+    t.unshare();
+    if (removed) await init.cluster?.store.dropTenant(t.record.name, generationOf(t.record));
     forwarder.cut(t.record.name, undefined);
     t.node.send(new Stop(), t.directory);
     await t.node.stop();
@@ -168,14 +214,14 @@ export async function startRelay(init: RelayInit): Promise<Relay> {
       seen.add(record.name);
       const t = tenants.get(record.name);
       if (!t) {
-        tenants.set(record.name, startTenant(record));
+        tenants.set(record.name, await startTenant(record));
         continue;
       }
       if (!Buffer.from(t.record.secret).equals(Buffer.from(record.secret))) {
         // Removed and added again: a new tenant under the old name.
         tenants.delete(record.name);
-        await stopTenant(t);
-        tenants.set(record.name, startTenant(record));
+        await stopTenant(t, true);
+        tenants.set(record.name, await startTenant(record));
         continue;
       }
       for (const [name, site] of t.record.sites) {
@@ -191,7 +237,7 @@ export async function startRelay(init: RelayInit): Promise<Relay> {
       if (seen.has(name)) continue;
       log('CONSOLE', `tenant ${name} removed: its sites and nodes are cut`);
       tenants.delete(name);
-      await stopTenant(t);
+      await stopTenant(t, true);
     }
   };
 
@@ -272,6 +318,9 @@ export async function startRelay(init: RelayInit): Promise<Relay> {
     get forwarded() {
       return forwarder.forwarded;
     },
+    get remoteCircuits() {
+      return forwarder.remote?.size ?? 0;
+    },
     status: () =>
       [...tenants.values()].map((t) => {
         const c = book.counts(t.record.name);
@@ -297,6 +346,11 @@ export async function startRelay(init: RelayInit): Promise<Relay> {
       await decoy.node.stop();
     },
   };
+}
+
+/** Tells a tenant from one removed and added again under its name: a fingerprint of its secret. */
+function generationOf(record: TenantRecord): string {
+  return createHash('sha256').update(record.secret).digest('hex').slice(0, 12);
 }
 
 /** A stamp of the tenant files (names, sizes, times): it changes when any of them does. */

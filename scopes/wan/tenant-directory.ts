@@ -34,6 +34,7 @@ import {
   WanSiteReport,
   WanTenantReport,
 } from '../../src/internal.ts';
+import { SharedChanged, type SharedDirectory, SharedTick } from './state/shared-directory.ts';
 import type { WanBook } from './wan-book.ts';
 
 /** The relay → a tenant's directory: end the link of `site` (revoked). */
@@ -50,6 +51,8 @@ export interface TenantDirectorySettings {
   readonly url: string;
   /** The tenant's sites now (invited, whether connected or not), for reports. */
   sites?(): Iterable<{ readonly name: string; readonly invited: string }>;
+  /** The directory shared with the other relays of a cluster (`--nats`), if any. */
+  readonly shared?: SharedDirectory;
 }
 
 interface SiteLink {
@@ -65,7 +68,7 @@ export async function tenantDirectory(
   self: ActorContext,
   settings: TenantDirectorySettings,
 ): Promise<unknown> {
-  const { book } = settings;
+  const { book, shared } = settings;
   listen(self, settings.endpoint);
   const l = await self.select(Listening, NotListening);
   if (l instanceof NotListening)
@@ -81,11 +84,12 @@ export async function tenantDirectory(
       if (link) self.send(d.message, link.address);
     }
   };
-  const drop = (link: SiteLink) => {
+  const drop = (link: SiteLink, gone = true) => {
     byAddress.delete(link.address);
     byId.delete(link.id);
     if (bySite.get(link.site) === link) bySite.delete(link.site);
     deliver(book.removeLink(link.id));
+    if (gone && !bySite.has(link.site)) shared?.localGone(link.site);
     self.console(`site ${link.site} of ${book.tenant} left`);
   };
   const report = () => {
@@ -116,13 +120,14 @@ export async function tenantDirectory(
         const before = bySite.get(site);
         if (before) {
           close(self, before.address, 'the site connected again');
-          drop(before);
+          drop(before, false);
         }
         const since = new Date().toISOString();
         const link: SiteLink = { id: `site-${++seq}`, site, address: from, since };
         byAddress.set(from, link);
         byId.set(link.id, link);
         bySite.set(site, link);
+        if (shared) deliver(shared.siteJoined(site));
         book.addLink(link.id, site);
         self.console(`site ${site} of ${book.tenant} joined${m.remote ? ` from ${m.remote}` : ''}`);
       } else if ((m instanceof Abandoned || m instanceof Closed) && from) {
@@ -134,6 +139,10 @@ export async function tenantDirectory(
           close(self, link.address, 'the site was revoked');
           drop(link);
         }
+      } else if (m instanceof SharedChanged && !from && shared) {
+        deliver(shared.changed(m.key, m.value, Date.now()));
+      } else if (m instanceof SharedTick && !from && shared) {
+        deliver(shared.tick(Date.now()));
       } else if (m instanceof DirectoryEnquiry && from) {
         self.send(report(), from);
       } else if (m instanceof NetworkEnquiry && from && byAddress.has(from)) {
@@ -152,7 +161,10 @@ export async function tenantDirectory(
         self.send(new NetworkReport({ id: m.id, directories: [own], nodes: [], silent: [] }), from);
       } else if (from) {
         const link = byAddress.get(from);
-        if (link) deliver(book.handle(link.id, m));
+        if (link) {
+          deliver(book.handle(link.id, m));
+          shared?.localChanged(link.site, link.id);
+        }
       }
     } catch (err) {
       self.warning(`${m.constructor.name}: ${(err as Error).message}`);

@@ -1,0 +1,318 @@
+/**
+ * The parts of relays over a cluster, without NATS: the circuit book's ends
+ * at another relay (held, counted, limited, ended), circuits between two
+ * relays over a bus (OPEN asked of the relay holding the peer, DATA renamed
+ * both ways, CLOSE passed on, no relay holding the peer: wait here), and a
+ * tenant's directory shared through a store (matching across relays, within
+ * the tenant; stale entries expire; a site that moves takes its entries).
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  CircuitBook,
+  type CircuitOutput,
+  REMOTE_SESSION,
+} from '../../../scopes/wan/circuit-book.ts';
+import { MemoryPeerBus } from '../../../scopes/wan/nats/peer-bus.ts';
+import { RemoteCircuits } from '../../../scopes/wan/nats/remote-circuits.ts';
+import { MemoryDirectoryStore } from '../../../scopes/wan/state/directory-store.ts';
+import { SharedDirectory, stateKey } from '../../../scopes/wan/state/shared-directory.ts';
+import { type Delivery, WanBook } from '../../../scopes/wan/wan-book.ts';
+import { SearchInfo, SubscriberInfo } from '../../../src/directory/protocol.ts';
+import {
+  decodeCircuitFrame,
+  encodeData,
+  ListingInfo,
+  PublisherInfo,
+  PutListing,
+  PutSearch,
+  RelayPass,
+  RouteAdded,
+  RouteRemoved,
+} from '../../../src/internal.ts';
+
+const limits = { sessions: 10, circuits: 10, circuitsPerSession: 3 };
+
+describe('circuit ends at another relay', () => {
+  it('are held under the limits, brought in on even ids, ended either way, and released with the session', () => {
+    const book = new CircuitBook(() => limits);
+    book.addSession({ id: 1, tenant: 't', site: 'a', peer: 'A' }, 0);
+    expect(book.hasPeer('t', 'A')).toBe(true);
+    expect(book.hasPeer('u', 'A')).toBe(false);
+    expect(book.openRemote(1, 1, 77)).toBeUndefined();
+    expect(book.route(1, 1)).toEqual({ session: REMOTE_SESSION, circuit: 77 });
+    expect(book.openRemote(1, 1, 78)?.[0]).toMatchObject({ code: 'ERR_MALFORMED_FRAME' });
+    expect(book.openRemote(1, 2, 78)?.[0]).toMatchObject({ code: 'ERR_MALFORMED_FRAME' });
+    const r = book.acceptRemote('t', 'A', 99);
+    expect(r).toMatchObject({
+      session: 1,
+      circuit: 2,
+      outputs: [{ kind: 'incoming', circuit: 2 }],
+    });
+    expect(book.acceptRemote('t', 'B', 100)).toEqual({ refused: 'ERR_NOT_AVAILABLE' });
+    expect(book.acceptRemote('u', 'A', 100)).toEqual({ refused: 'ERR_NOT_AVAILABLE' });
+    expect(book.openRemote(1, 3, 80)).toBeUndefined();
+    expect(book.acceptRemote('t', 'A', 101)).toEqual({ refused: 'ERR_WAN_LIMIT' });
+    expect(book.counts('t').circuits).toBe(3);
+    expect(
+      book
+        .remoteCircuitsOf(1)
+        .map((c) => c.token)
+        .sort(),
+    ).toEqual([77, 80, 99]);
+    expect(book.closeRemote(1, 2, 'ERR_CLOSED')).toEqual([
+      { kind: 'close', session: 1, circuit: 2, code: 'ERR_CLOSED' },
+    ]);
+    expect(book.closeRemote(1, 2, 'ERR_CLOSED')).toEqual([]);
+    expect(book.close(1, 3, 'ERR_CLOSED')).toEqual([]);
+    expect(book.counts('t').circuits).toBe(1);
+    book.removeSession(1);
+    expect(book.counts('t')).toEqual({ sessions: 0, circuits: 0 });
+  });
+});
+
+/** A relay's circuits over a bus, with what it sent to each session. */
+function relayOn(bus: MemoryPeerBus) {
+  const book = new CircuitBook(() => limits, 3000);
+  const sent: { session: number; frame: Uint8Array }[] = [];
+  const told: CircuitOutput[] = [];
+  const remote = new RemoteCircuits({
+    bus,
+    book,
+    toSession: (session, frame) => sent.push({ session, frame: Uint8Array.from(frame) }),
+    perform: (outputs) => told.push(...outputs),
+    now: () => 0,
+    forwarded: () => {},
+    warn: () => {},
+  });
+  const admit = (id: number, peer: string) => {
+    const s = { id, tenant: 't', site: 's', peer };
+    book.addSession(s, 0);
+    remote.attached(s);
+    return s;
+  };
+  return { book, remote, sent, told, admit };
+}
+
+const settle = async () => {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+};
+
+describe('circuits between two relays', () => {
+  it('join a node here to a peer there, rename DATA both ways, and pass CLOSE on', async () => {
+    const bus = new MemoryPeerBus();
+    const r1 = relayOn(bus);
+    const r2 = relayOn(bus);
+    const a = r1.admit(1, 'A');
+    r2.admit(1, 'B');
+    r1.remote.open(a, 1, 'B');
+    await settle();
+    expect(r2.told).toEqual([{ kind: 'incoming', session: 1, circuit: 2 }]);
+    expect(decodeCircuitFrame(r1.sent[0]?.frame as Uint8Array)).toEqual({
+      type: 'opened',
+      circuit: 1,
+    });
+    const far = r1.book.route(1, 1);
+    expect(far?.session).toBe(REMOTE_SESSION);
+    expect(r1.remote.data(far?.circuit as number, encodeData(1, Buffer.from('sealed')))).toBe(true);
+    await settle();
+    expect(decodeCircuitFrame(r2.sent[0]?.frame as Uint8Array)).toMatchObject({
+      type: 'data',
+      circuit: 2,
+    });
+    const back = r2.book.route(1, 2);
+    r2.remote.data(back?.circuit as number, encodeData(2, Buffer.from('reply')));
+    await settle();
+    expect(decodeCircuitFrame(r1.sent[1]?.frame as Uint8Array)).toMatchObject({
+      type: 'data',
+      circuit: 1,
+    });
+    r1.remote.close(far?.circuit as number, 'ERR_CLOSED');
+    r1.book.close(1, 1, 'ERR_CLOSED');
+    await settle();
+    expect(r2.told.at(-1)).toEqual({ kind: 'close', session: 1, circuit: 2, code: 'ERR_CLOSED' });
+    expect(r1.remote.size + r2.remote.size).toBe(0);
+  });
+
+  it('wait here for a peer no relay holds, as one relay does; another tenant is nobody', async () => {
+    const bus = new MemoryPeerBus();
+    const r1 = relayOn(bus);
+    const r2 = relayOn(bus);
+    const a = r1.admit(1, 'A');
+    r2.book.addSession({ id: 1, tenant: 'u', site: 's', peer: 'B' }, 0);
+    r2.remote.attached({ id: 1, tenant: 'u', peer: 'B' });
+    r1.remote.open(a, 1, 'B');
+    await settle();
+    expect(r1.book.waiting).toBe(true);
+    expect(r2.told).toEqual([]);
+    expect(r1.book.expire(5000)).toEqual([
+      { kind: 'close', session: 1, circuit: 1, code: 'ERR_NOT_AVAILABLE' },
+    ]);
+  });
+
+  it('end the circuits to a peer at another relay when it comes here, and all of a session that ends', async () => {
+    const bus = new MemoryPeerBus();
+    const r1 = relayOn(bus);
+    const r2 = relayOn(bus);
+    const a = r1.admit(1, 'A');
+    r2.admit(1, 'B');
+    r1.remote.open(a, 1, 'B');
+    await settle();
+    expect(r1.remote.size).toBe(1);
+    r1.admit(2, 'B');
+    expect(r1.told.at(-1)).toEqual({
+      kind: 'close',
+      session: 1,
+      circuit: 1,
+      code: 'ERR_CONNECTION_LOST',
+    });
+    await settle();
+    expect(r2.told.at(-1)).toMatchObject({ kind: 'close', code: 'ERR_CONNECTION_LOST' });
+    r1.remote.open(a, 3, 'B');
+    expect(r1.book.route(1, 3)?.session).toBe(REMOTE_SESSION);
+    r1.remote.detached(a);
+    r1.book.removeSession(1);
+    expect(r1.remote.size).toBe(0);
+  });
+});
+
+const pass = (site: string, peer: string) =>
+  new RelayPass({ relays: ['ws://r/'], tenant: 't', site, peer, ticket: new Uint8Array(32) });
+const listing = (id: string, name: string, key: string) =>
+  new PutListing({
+    listing: new ListingInfo({
+      id,
+      name,
+      scope: 'wan',
+      multi: false,
+      publisher: new PublisherInfo({ nodeKey: key, actor: 1, endpoints: [], where: 'w' }),
+    }),
+  });
+const search = (id: string, pattern: string, key: string) =>
+  new PutSearch({
+    search: new SearchInfo({
+      id,
+      pattern,
+      kind: 'regex',
+      scope: 'wan',
+      subscriber: new SubscriberInfo({ nodeKey: key, actor: 2, where: 'w' }),
+    }),
+  });
+
+/** A relay's directory of tenant `tenant`, sharing `store`; changes it sees are applied at once. */
+async function directoryOn(store: MemoryDirectoryStore, relay: string, tenant = 't') {
+  const book = new WanBook({ tenant, limits: () => ({ listings: 10, searches: 10 }), pass });
+  const shared = new SharedDirectory({
+    relay,
+    book,
+    state: await store.tenant(tenant),
+    ttlMs: store.ttlMs,
+    warn: () => {},
+  });
+  const out: Delivery[] = [];
+  let now = 0;
+  await (await store.tenant(tenant)).watch((key, value) =>
+    out.push(...shared.changed(key, value, now)),
+  );
+  const join = (link: string, site: string) => {
+    out.push(...shared.siteJoined(site));
+    book.addLink(link, site);
+  };
+  const handle = (link: string, m: PutListing | PutSearch) => {
+    out.push(...book.handle(link, m));
+    shared.localChanged(book.siteOf(link) as string, link);
+  };
+  const at = (t: number) => {
+    now = t;
+  };
+  return { book, shared, out, join, handle, at };
+}
+
+const routes = (out: Delivery[]) =>
+  out
+    .filter((d) => d.message instanceof RouteAdded)
+    .map((d) => (d.message as RouteAdded).listing.name);
+
+describe('a directory shared between relays', () => {
+  it('matches a search at one relay with a listing at another, within the tenant only', async () => {
+    const store = new MemoryDirectoryStore(1000);
+    const r1 = await directoryOn(store, 'r1');
+    const r2 = await directoryOn(store, 'r2');
+    const other = await directoryOn(store, 'r3', 'u');
+    r1.join('la', 'a');
+    r2.join('lb', 'b');
+    other.join('lc', 'c');
+    other.join('ld', 'd');
+    r1.handle('la', listing('l1', 'station-1', 'KA'));
+    other.handle('lc', listing('l9', 'station-9', 'KC'));
+    await settle();
+    r2.handle('lb', search('s1', 'station-.*', 'KB'));
+    expect(routes(r2.out)).toEqual(['station-1']);
+    other.handle('ld', search('s9', 'station-.*', 'KD'));
+    expect(routes(other.out)).toEqual(['station-9']);
+    // The search reached relay 1 too: a listing there now is routed to b by relay 2.
+    await settle();
+    r1.handle('la', listing('l2', 'station-2', 'KA'));
+    await settle();
+    expect(routes(r2.out)).toEqual(['station-1', 'station-2']);
+    expect(r1.shared.remoteEntries).toBe(1);
+    const keys: string[] = [];
+    await (await store.tenant('t')).watch((k) => keys.push(k));
+    await settle();
+    expect(keys.sort()).toEqual(
+      [
+        stateKey('a', 'listing', 'l1'),
+        stateKey('a', 'listing', 'l2'),
+        stateKey('b', 'search', 's1'),
+      ].sort(),
+    );
+  });
+
+  it('forgets entries not written again within their lifetime; written again, they stay', async () => {
+    const store = new MemoryDirectoryStore(1000);
+    const r1 = await directoryOn(store, 'r1');
+    const r2 = await directoryOn(store, 'r2');
+    r1.join('la', 'a');
+    r2.join('lb', 'b');
+    r2.handle('lb', search('s1', 'station-.*', 'KB'));
+    r1.handle('la', listing('l1', 'station-1', 'KA'));
+    await settle();
+    expect(routes(r2.out)).toEqual(['station-1']);
+    r1.shared.tick(600);
+    r2.at(600);
+    await settle();
+    expect(r2.shared.tick(1500).some((d) => d.message instanceof RouteRemoved)).toBe(false);
+    // Relay 1 goes quiet: nothing written again.
+    const gone = r2.shared.tick(1700);
+    expect(gone.map((d) => d.message.constructor)).toContain(RouteRemoved);
+    expect(r2.shared.remoteEntries).toBe(0);
+  });
+
+  it('lets a site that moved take its entries over, and ignores what is not an entry', async () => {
+    const store = new MemoryDirectoryStore(1000);
+    const r1 = await directoryOn(store, 'r1');
+    const r2 = await directoryOn(store, 'r2');
+    r1.join('la', 'a');
+    r2.join('lb', 'b');
+    r2.handle('lb', search('s1', 'station-.*', 'KB'));
+    r1.handle('la', listing('l1', 'station-1', 'KA'));
+    await settle();
+    expect(r2.book.table.stats().listings).toBe(1);
+    r2.join('la2', 'a');
+    expect(r2.out.some((d) => d.message instanceof RouteRemoved)).toBe(true);
+    r2.handle('la2', listing('l1', 'station-1', 'KA'));
+    expect(routes(r2.out)).toEqual(['station-1', 'station-1']);
+    // Relay 1, which still thinks it holds a, writes again: relay 2 holds a now.
+    r1.shared.tick(100);
+    await settle();
+    expect(r2.book.table.stats().listings).toBe(1);
+    const state = await store.tenant('t');
+    const before = r2.out.length;
+    await state.put('a.l.eA', Buffer.from('not json'));
+    await state.put(
+      stateKey('z', 'listing', 'x'),
+      Buffer.from(JSON.stringify({ relay: 'r9', site: 'z', kind: 'listing', id: 'y', body: '' })),
+    );
+    await settle();
+    expect(r2.out.length).toBe(before);
+  });
+});
