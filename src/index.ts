@@ -157,6 +157,7 @@ export {
   connectionCount,
   drain,
   listen,
+  prepareTransport,
   setOverflow,
   stopListening,
   type TransportInit,
