@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errors.ts';
 import { infoOf, infoOfClass, type Message, type MessageClass } from '../messages/registry.ts';
 import type { ActorAddress } from './address.ts';
 import { BoundedQueue } from './mailbox.ts';
@@ -9,6 +10,8 @@ import { BoundedQueue } from './mailbox.ts';
  */
 export interface Receipt {
   taken(to: number, bytes: number): void;
+  /** The node refused what came over here as the peer's offence (a control message, say). */
+  refused?(code: ErrorCode, reason: string): void;
 }
 
 /** A message together with the address it came from. */

@@ -12,6 +12,7 @@ import { ActorAddress } from './address.ts';
 import { Cell, type Envelope, type Receipt, type Refusal } from './cell.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { type ActorContext, createFunctionContext } from './context.ts';
+import { type ControlGate, isControlMessage } from './control-gate.ts';
 import { Logger, type LogLevel } from './log.ts';
 import { isMachineDefinition, type MachineDefinition, runMachine } from './machine.ts';
 
@@ -91,6 +92,7 @@ export class Node {
   readonly #savedCapacity: number;
   readonly #stopHooks: (() => Promise<void> | void)[] = [];
   readonly #extensions = new Map<symbol, unknown>();
+  readonly #controlGates: ControlGate[] = [];
   #nextId = 1;
   #stopping: Promise<void> | undefined;
 
@@ -227,7 +229,45 @@ export class Node {
       }
       return false;
     }
+    if (via && isControlMessage(message) && !this.#admitsControl(cell.address, from)) {
+      this.#refuseControl(cell, message, from, via, size ?? 0);
+      return false;
+    }
     return cell.put({ message, from, via, size });
+  }
+
+  /**
+   * Lets `gate` admit runtime control messages (see control-gate.ts) that
+   * arrive over a connection: one is delivered when some gate says its
+   * receiver has a session with its sender. Returns a function that removes
+   * the gate.
+   */
+  admitControl(gate: ControlGate): () => void {
+    this.#controlGates.push(gate);
+    return () => {
+      const i = this.#controlGates.indexOf(gate);
+      if (i >= 0) this.#controlGates.splice(i, 1);
+    };
+  }
+
+  #admitsControl(to: ActorAddress, from: ActorAddress | undefined): boolean {
+    return from !== undefined && this.#controlGates.some((gate) => gate(to, from));
+  }
+
+  /** A control message from the network for an actor with no session with its sender: refused, counted, logged. */
+  #refuseControl(
+    cell: Cell,
+    message: Message,
+    from: ActorAddress | undefined,
+    via: Receipt,
+    size: number,
+  ): void {
+    via.taken(cell.id, size);
+    const what = messageName(message);
+    const reason = `${what} from ${from ?? 'a peer with no return address'} to ${cell.address}${cell.name}: only this node sends its actors control messages, or a peer they have a session with`;
+    this.logger.log('WARNING', this.name, `refused ${reason} (ERR_CONTROL_REFUSED)`);
+    this.undelivered(what, 'refused', 'ERR_CONTROL_REFUSED', message, from, cell.address);
+    via.refused?.('ERR_CONTROL_REFUSED', reason);
   }
 
   /**
