@@ -53,6 +53,13 @@ export interface NodeCounters {
   /** Discarded by a machine actor with no handler in its state. */
   dropped: number;
   /**
+   * `Undelivered` notices a local sender could not be given: its mailbox,
+   * its reserve for notices and the newest notice to merge into were all
+   * taken (see Undelivered's `count`). Zero unless a sender ignores its
+   * notices by the thousand.
+   */
+  noticesLost: number;
+  /**
    * Messages reported `Undelivered` by this node, by code (`ERR_MAILBOX_FULL`,
    * `ERR_NO_SUCH_ACTOR`, `ERR_CONNECTION_LOST`, `ERR_OVERFLOW_REFUSED`, ...):
    * every loss this node saw, whether or not its sender could be told.
@@ -85,6 +92,7 @@ export class Node {
     noSuchActor: 0,
     savedOverflow: 0,
     dropped: 0,
+    noticesLost: 0,
     undelivered: {},
   };
   readonly #cells = new Map<number, Cell>();
@@ -136,6 +144,7 @@ export class Node {
       mailboxCapacity: this.#mailboxCapacity,
       savedCapacity: this.#savedCapacity,
       onRefusal: (c, envelope, reason) => this.#refused(c, envelope, reason),
+      merge: mergeNotices,
     });
     this.#cells.set(id, cell);
     if (options.parent?.isLocal) this.#cells.get(options.parent.id)?.children.add(cell);
@@ -233,7 +242,25 @@ export class Node {
       this.#refuseControl(cell, message, from, via, size ?? 0);
       return false;
     }
+    if (message instanceof Undelivered) return this.#notify(cell, { message, from, via, size });
     return cell.put({ message, from, via, size });
+  }
+
+  /** Gives a local sender an Undelivered notice that a full mailbox must not lose (see {@link Cell.putNotice}). */
+  #notify(cell: Cell, envelope: Envelope): boolean {
+    if (cell.putNotice(envelope)) return true;
+    if (cell.ended) return false;
+    this.counters.noticesLost++;
+    // Logged at powers of two: a sender that ignores its notices must not flood the log.
+    const n = this.counters.noticesLost;
+    if ((n & (n - 1)) === 0) {
+      this.logger.log(
+        'WARNING',
+        `${cell.address}${cell.name}`,
+        `${n} Undelivered notice(s) lost in all: mailbox and its reserve for notices full`,
+      );
+    }
+    return false;
   }
 
   /**
@@ -288,7 +315,8 @@ export class Node {
     if (!sender || message instanceof Undelivered || typeName === Undelivered.typeName) return;
     const report = new Undelivered({ typeName, reason, code });
     if (sender.isLocal) {
-      this.deliver(sender.id, report, about);
+      const cell = this.#cells.get(sender.id);
+      if (cell) this.#notify(cell, { message: report, from: about });
     } else if (about?.isLocal) {
       sender.channel?.post(sender.id, about.id, report);
     }
@@ -417,6 +445,19 @@ export class Node {
     const code: ErrorCode = reason === 'mailbox-full' ? 'ERR_MAILBOX_FULL' : 'ERR_SAVED_OVERFLOW';
     this.undelivered(what, reason, code, envelope.message, envelope.from, cell.address);
   }
+}
+
+/** Merges Undelivered notice `next` into queued `into` when they say the same thing (see {@link NoticeMerger}). */
+function mergeNotices(into: Envelope, next: Envelope): boolean {
+  const a = into.message;
+  const b = next.message;
+  if (!(a instanceof Undelivered) || !(b instanceof Undelivered)) return false;
+  if (a.typeName !== b.typeName || a.reason !== b.reason || a.code !== b.code) return false;
+  if (into.from === undefined ? next.from !== undefined : !into.from.equals(next.from))
+    return false;
+  // Not yet seen by its actor: the queued notice may still change.
+  (a as { count?: number }).count = (a.count ?? 1) + (b.count ?? 1);
+  return true;
 }
 
 /** The Faulted message that reports `error`. */
