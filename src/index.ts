@@ -164,6 +164,7 @@ export {
   connectionCount,
   drain,
   listen,
+  prepareTransport,
   setOverflow,
   stopListening,
   type TransportInit,

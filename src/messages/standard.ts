@@ -19,6 +19,7 @@ export const UNDELIVERED_REASONS = [
   'closed',
   'overflow',
   'unconfirmed',
+  'refused',
 ] as const;
 
 // ---------------------------------------------------------------------------
@@ -106,13 +107,20 @@ export class SelectTimer extends defineMessage('callsign.SelectTimer', { seconds
  * message was written (`closed`), the sender's overflow policy refused or
  * dropped it (`overflow`), or the connection was lost after it was written
  * and before the receiver confirmed taking it (`unconfirmed`: it may or may
- * not have arrived). `code` is the stable error code of the cause (see
+ * not have arrived), or it was a runtime control message from a peer the
+ * receiver has no session with (`refused`). `code` is the stable error code of the cause (see
  * docs/errors.md), e.g. `ERR_MAILBOX_FULL` or `ERR_CONNECTION_LOST`.
+ * `count` (1 when absent) is how many lost messages this one notice stands
+ * for: notices that find their sender's mailbox full are merged into the
+ * newest one there like them (same type, reason, code and receiver), so a
+ * sender that floods a dead peer learns of every message without its own
+ * mailbox growing.
  */
 export class Undelivered extends defineMessage('callsign.Undelivered', {
   typeName: t.string,
   reason: t.enumOf(UNDELIVERED_REASONS),
   code: t.optional(t.string),
+  count: t.optional(t.uint),
 }) {}
 
 // ---------------------------------------------------------------------------

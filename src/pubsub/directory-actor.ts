@@ -105,6 +105,8 @@ export async function directoryActor(
     return unusable(self, err);
   }
   settings.attach(core, () => listeners.endpoints);
+  // A peer's Stop (or any runtime control message) reaches only an actor in session with it.
+  const ungate = node.admitControl((to, from) => core.sessions.between(to, from) !== undefined);
 
   const perform = (effects: Effect[]): void => {
     for (const e of effects) {
@@ -269,6 +271,7 @@ export async function directoryActor(
       self.warning(`directory: ${toError(err).message} (${codeOf(err, 'ERR_INVALID_STATE')})`);
     }
   }
+  ungate();
   link?.stop();
   reporter.stop();
   for (const timer of deadlines.values()) node.clock.clear(timer);

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errors.ts';
 import { infoOf, infoOfClass, type Message, type MessageClass } from '../messages/registry.ts';
 import type { ActorAddress } from './address.ts';
 import { BoundedQueue } from './mailbox.ts';
@@ -9,6 +10,8 @@ import { BoundedQueue } from './mailbox.ts';
  */
 export interface Receipt {
   taken(to: number, bytes: number): void;
+  /** The node refused what came over here as the peer's offence (a control message, say). */
+  refused?(code: ErrorCode, reason: string): void;
 }
 
 /** A message together with the address it came from. */
@@ -29,6 +32,16 @@ export type Examiner = (message: Message) => Verdict;
 
 /** Why a message did not reach an actor. */
 export type Refusal = 'mailbox-full' | 'no-such-actor' | 'saved-overflow' | 'closed';
+
+/**
+ * Merges notice `next` into `into` (a queued message) when they say the same
+ * thing (an `Undelivered` of the same type, reason, code and receiver), and
+ * answers whether it did.
+ */
+export type NoticeMerger = (into: Envelope, next: Envelope) => boolean;
+
+/** Places kept beyond a mailbox's capacity for notices that cannot be merged. */
+export const NOTICE_RESERVE = 1024;
 
 /** Called when a message is refused or discarded, so the node can count, log and report it. */
 export type RefusalHandler = (cell: Cell, envelope: Envelope, reason: Refusal | 'dropped') => void;
@@ -58,6 +71,7 @@ export class Cell {
   readonly endHooks: (() => void)[] = [];
   #waiter: Waiter | undefined;
   #onRefusal: RefusalHandler;
+  readonly #merge: NoticeMerger | undefined;
 
   constructor(init: {
     id: number;
@@ -67,6 +81,7 @@ export class Cell {
     mailboxCapacity: number;
     savedCapacity: number;
     onRefusal: RefusalHandler;
+    merge?: NoticeMerger;
   }) {
     this.id = init.id;
     this.name = init.name;
@@ -75,6 +90,26 @@ export class Cell {
     this.mailbox = new BoundedQueue(init.mailboxCapacity);
     this.saved = new BoundedQueue(init.savedCapacity);
     this.#onRefusal = init.onRefusal;
+    this.#merge = init.merge;
+  }
+
+  /**
+   * Hands the actor a notice about its own messages (an `Undelivered`) that
+   * must not be lost to a full queue: where the mailbox (or, when the actor
+   * saves it, the saved queue) is full, the notice is merged into the newest
+   * one there like it, else it takes one of {@link NOTICE_RESERVE} places
+   * kept beyond the capacity. False only when the actor has ended, or when
+   * even the reserve is taken by notices that cannot be merged.
+   */
+  putNotice(envelope: Envelope): boolean {
+    if (this.ended || this.mailbox.length < this.mailbox.capacity) return this.put(envelope);
+    const last = this.mailbox.last();
+    const kept =
+      (last !== undefined && this.#merge?.(last, envelope) === true) ||
+      this.mailbox.pushReserved(envelope, NOTICE_RESERVE);
+    // A merged notice is done with at once; a lost one too.
+    if (!kept || this.mailbox.last() !== envelope) this.#release(envelope);
+    return kept;
   }
 
   /**
@@ -165,6 +200,11 @@ export class Cell {
 
   #save(envelope: Envelope): boolean {
     if (this.saved.push(envelope)) return true;
+    const last = this.saved.last();
+    if (last && this.#merge?.(last, envelope)) {
+      this.#release(envelope);
+      return true;
+    }
     const oldest = this.saved.shift();
     if (oldest) {
       this.#release(oldest);

@@ -4,7 +4,7 @@ import { isCallsignError, toError } from '../errors.ts';
 import { Stop } from '../messages/standard.ts';
 import { configureDirectory } from '../pubsub/api.ts';
 import type { NodeDirectoryInit } from '../pubsub/options.ts';
-import { configureTransport } from '../transport/transport.ts';
+import { configureTransport, prepareTransport } from '../transport/transport.ts';
 import { useNodeCryptoForFrames } from '../wire/frame-aead.ts';
 import { resolveRealmPath } from '../wire/realm.ts';
 import { Logger, streamSink } from './log.ts';
@@ -139,6 +139,8 @@ export async function runNode<S extends Settings>(
   configureDirectory(node, directoryFromEnvironment(proc.env ?? {}, programName));
   configureTransport(node, transportFromEnvironment(proc.env ?? {}));
   if (proc.env?.CALLSIGN_NO_SODIUM === '1') useNodeCryptoForFrames();
+  // Read the identity and warm the handshake now, not on the way of main's first publish.
+  await prepareTransport(node);
   const { address, result } = node.start(main, parsed.settings, { name: programName });
   let signals = 0;
   let forced: ((code: number) => void) | undefined;

@@ -28,6 +28,21 @@ export class BoundedQueue<T> {
     return true;
   }
 
+  /** The newest item, left in place. */
+  last(): T | undefined {
+    return this.length > 0 ? this.#items[this.#items.length - 1] : undefined;
+  }
+
+  /**
+   * Appends `item` into up to `reserve` places beyond the capacity (room kept
+   * for notices that must not be lost); false when those are taken too.
+   */
+  pushReserved(item: T, reserve: number): boolean {
+    if (this.length >= this.capacity + reserve) return false;
+    this.#items.push(item);
+    return true;
+  }
+
   /** Removes and returns the oldest item. */
   shift(): T | undefined {
     if (this.#head >= this.#items.length) return undefined;

@@ -12,6 +12,7 @@ import { ActorAddress } from './address.ts';
 import { Cell, type Envelope, type Receipt, type Refusal } from './cell.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { type ActorContext, createFunctionContext } from './context.ts';
+import { type ControlGate, isControlMessage } from './control-gate.ts';
 import { Logger, type LogLevel } from './log.ts';
 import { isMachineDefinition, type MachineDefinition, runMachine } from './machine.ts';
 
@@ -52,6 +53,13 @@ export interface NodeCounters {
   /** Discarded by a machine actor with no handler in its state. */
   dropped: number;
   /**
+   * `Undelivered` notices a local sender could not be given: its mailbox,
+   * its reserve for notices and the newest notice to merge into were all
+   * taken (see Undelivered's `count`). Zero unless a sender ignores its
+   * notices by the thousand.
+   */
+  noticesLost: number;
+  /**
    * Messages reported `Undelivered` by this node, by code (`ERR_MAILBOX_FULL`,
    * `ERR_NO_SUCH_ACTOR`, `ERR_CONNECTION_LOST`, `ERR_OVERFLOW_REFUSED`, ...):
    * every loss this node saw, whether or not its sender could be told.
@@ -84,6 +92,7 @@ export class Node {
     noSuchActor: 0,
     savedOverflow: 0,
     dropped: 0,
+    noticesLost: 0,
     undelivered: {},
   };
   readonly #cells = new Map<number, Cell>();
@@ -91,6 +100,7 @@ export class Node {
   readonly #savedCapacity: number;
   readonly #stopHooks: (() => Promise<void> | void)[] = [];
   readonly #extensions = new Map<symbol, unknown>();
+  readonly #controlGates: ControlGate[] = [];
   #nextId = 1;
   #stopping: Promise<void> | undefined;
 
@@ -134,6 +144,7 @@ export class Node {
       mailboxCapacity: this.#mailboxCapacity,
       savedCapacity: this.#savedCapacity,
       onRefusal: (c, envelope, reason) => this.#refused(c, envelope, reason),
+      merge: mergeNotices,
     });
     this.#cells.set(id, cell);
     if (options.parent?.isLocal) this.#cells.get(options.parent.id)?.children.add(cell);
@@ -227,7 +238,63 @@ export class Node {
       }
       return false;
     }
+    if (via && isControlMessage(message) && !this.#admitsControl(cell.address, from)) {
+      this.#refuseControl(cell, message, from, via, size ?? 0);
+      return false;
+    }
+    if (message instanceof Undelivered) return this.#notify(cell, { message, from, via, size });
     return cell.put({ message, from, via, size });
+  }
+
+  /** Gives a local sender an Undelivered notice that a full mailbox must not lose (see {@link Cell.putNotice}). */
+  #notify(cell: Cell, envelope: Envelope): boolean {
+    if (cell.putNotice(envelope)) return true;
+    if (cell.ended) return false;
+    this.counters.noticesLost++;
+    // Logged at powers of two: a sender that ignores its notices must not flood the log.
+    const n = this.counters.noticesLost;
+    if ((n & (n - 1)) === 0) {
+      this.logger.log(
+        'WARNING',
+        `${cell.address}${cell.name}`,
+        `${n} Undelivered notice(s) lost in all: mailbox and its reserve for notices full`,
+      );
+    }
+    return false;
+  }
+
+  /**
+   * Lets `gate` admit runtime control messages (see control-gate.ts) that
+   * arrive over a connection: one is delivered when some gate says its
+   * receiver has a session with its sender. Returns a function that removes
+   * the gate.
+   */
+  admitControl(gate: ControlGate): () => void {
+    this.#controlGates.push(gate);
+    return () => {
+      const i = this.#controlGates.indexOf(gate);
+      if (i >= 0) this.#controlGates.splice(i, 1);
+    };
+  }
+
+  #admitsControl(to: ActorAddress, from: ActorAddress | undefined): boolean {
+    return from !== undefined && this.#controlGates.some((gate) => gate(to, from));
+  }
+
+  /** A control message from the network for an actor with no session with its sender: refused, counted, logged. */
+  #refuseControl(
+    cell: Cell,
+    message: Message,
+    from: ActorAddress | undefined,
+    via: Receipt,
+    size: number,
+  ): void {
+    via.taken(cell.id, size);
+    const what = messageName(message);
+    const reason = `${what} from ${from ?? 'a peer with no return address'} to ${cell.address}${cell.name}: only this node sends its actors control messages, or a peer they have a session with`;
+    this.logger.log('WARNING', this.name, `refused ${reason} (ERR_CONTROL_REFUSED)`);
+    this.undelivered(what, 'refused', 'ERR_CONTROL_REFUSED', message, from, cell.address);
+    via.refused?.('ERR_CONTROL_REFUSED', reason);
   }
 
   /**
@@ -248,7 +315,8 @@ export class Node {
     if (!sender || message instanceof Undelivered || typeName === Undelivered.typeName) return;
     const report = new Undelivered({ typeName, reason, code });
     if (sender.isLocal) {
-      this.deliver(sender.id, report, about);
+      const cell = this.#cells.get(sender.id);
+      if (cell) this.#notify(cell, { message: report, from: about });
     } else if (about?.isLocal) {
       sender.channel?.post(sender.id, about.id, report);
     }
@@ -377,6 +445,19 @@ export class Node {
     const code: ErrorCode = reason === 'mailbox-full' ? 'ERR_MAILBOX_FULL' : 'ERR_SAVED_OVERFLOW';
     this.undelivered(what, reason, code, envelope.message, envelope.from, cell.address);
   }
+}
+
+/** Merges Undelivered notice `next` into queued `into` when they say the same thing (see {@link NoticeMerger}). */
+function mergeNotices(into: Envelope, next: Envelope): boolean {
+  const a = into.message;
+  const b = next.message;
+  if (!(a instanceof Undelivered) || !(b instanceof Undelivered)) return false;
+  if (a.typeName !== b.typeName || a.reason !== b.reason || a.code !== b.code) return false;
+  if (into.from === undefined ? next.from !== undefined : !into.from.equals(next.from))
+    return false;
+  // Not yet seen by its actor: the queued notice may still change.
+  (a as { count?: number }).count = (a.count ?? 1) + (b.count ?? 1);
+  return true;
 }
 
 /** The Faulted message that reports `error`. */

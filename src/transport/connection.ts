@@ -58,6 +58,9 @@ const LOSSES: ReadonlySet<ErrorCode> = new Set(['ERR_CONNECTION_LOST', 'ERR_KEEP
  * the maximum frame size), within the windows the peer granted; the rest
  * waits under its sender's overflow policy.
  */
+/** How many refused messages a connection forgives its peer before it closes (see {@link Connection.refused}). */
+export const REFUSALS_FORGIVEN = 8;
+
 export class Connection implements Channel, Receipt {
   readonly label: string;
   /** The text form of the endpoint (what was connected to, or listened on). */
@@ -77,6 +80,8 @@ export class Connection implements Channel, Receipt {
     undecodable: 0,
     /** Messages that had to wait for the peer's window. */
     waited: 0,
+    /** Messages from the peer the node refused as offences (see {@link Connection.refused}). */
+    refused: 0,
   };
   /** Counts traffic per pair of actors while someone watches (see traffic-meter.ts); none otherwise. */
   meter: TrafficMeter | undefined = undefined;
@@ -284,6 +289,19 @@ export class Connection implements Channel, Receipt {
     if (this.closed) return Promise.resolve();
     this.#flush();
     return this.#outbox.drained(from, to);
+  }
+
+  /**
+   * Receipt: the node refused a message from the peer as an offence (a
+   * control message to an actor without a session with its sender). A few
+   * are forgiven; from the {@link REFUSALS_FORGIVEN}+1th on the connection
+   * is the peer's to lose, closed with `code`.
+   */
+  refused(code: ErrorCode, reason: string): void {
+    this.counters.refused++;
+    if (this.counters.refused > REFUSALS_FORGIVEN) {
+      this.#fail(code, `${this.counters.refused} refused messages, the last: ${reason}`);
+    }
   }
 
   /** Receipt: local actor `to` took (or refused) a message of `bytes` that came over here. */

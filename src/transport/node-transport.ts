@@ -1,9 +1,10 @@
+import { existsSync } from 'node:fs';
 import { CallsignError } from '../errors.ts';
 import type { Address } from '../messages/address.ts';
 import { Abandoned, Accepted, Closed, Connected } from '../messages/standard.ts';
 import { ActorAddress } from '../runtime/address.ts';
 import type { Node } from '../runtime/node.ts';
-import type { HandshakeInit, HandshakeResult } from '../wire/handshake.ts';
+import { type HandshakeInit, type HandshakeResult, warmHandshake } from '../wire/handshake.ts';
 import { generateNodeKeys, loadOrCreateNodeKeys, type NodeKeys } from '../wire/keys.ts';
 import { loadOrCreateRealm, type Realm, resolveRealmPath } from '../wire/realm.ts';
 import { Connection, type Ending } from './connection.ts';
@@ -97,6 +98,16 @@ export class NodeTransport {
       expectedPeerKey,
       maxFrameSize: this.#options.maxFrameSize,
     };
+  }
+
+  /** See {@link prepareTransport}. */
+  async prepare(): Promise<void> {
+    if (!this.#realm && !existsSync(this.#init.realmFile ?? resolveRealmPath({}))) return;
+    try {
+      warmHandshake(await this.handshakeInit());
+    } catch {
+      // A bad realm or key file: the first listen or connect reports it with its code.
+    }
   }
 
   async listen(owner: ActorAddress, text: string): Promise<string> {

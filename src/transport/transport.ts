@@ -31,6 +31,17 @@ export function configureTransport(node: Node, init: TransportInit): void {
 }
 
 /**
+ * Makes this node's identity ready (its realm and keys read, its handshake
+ * warmed once in memory) so that its first connection costs what later ones
+ * do. `createNode` awaits it before main runs. Does nothing while the realm
+ * file does not exist (it is created at first use, as before); never throws:
+ * a bad realm or key file is reported by the first listen or connect.
+ */
+export function prepareTransport(node: Node): Promise<void> {
+  return transportOf(node).prepare();
+}
+
+/**
  * Makes `transport` carry this node's links to and from endpoints that start
  * with `scheme:` (`relay:` for the WAN relay), whatever carries the others.
  */

@@ -385,6 +385,29 @@ interface Context {
   maxFrameSize: number;
 }
 
+/**
+ * Runs one whole handshake between two ends in memory with `init`'s realm
+ * and keys and seals and opens one frame, then throws it all away: a node's
+ * first real handshake then finds its realm derivations and key objects
+ * made and the code and libraries on its path loaded (node start calls it,
+ * see docs/transport.md). Never throws; a bad `init` is reported by the
+ * real handshake.
+ */
+export function warmHandshake(init: HandshakeInit): void {
+  try {
+    const own = { realm: init.realm, keys: init.keys, maxFrameSize: init.maxFrameSize };
+    const initiator = new InitiatorHandshake(own);
+    const responder = new ResponderHandshake(own);
+    const m2 = responder.receive(initiator.start()).send;
+    if (!m2) return;
+    const { send: m3, result: ours } = initiator.receive(m2);
+    const theirs = m3 ? responder.receive(m3).result : undefined;
+    if (ours && theirs) theirs.opener.open(ours.sealer.seal(new Uint8Array(16)));
+  } catch {
+    // Nothing to warm with a bad realm or key pair: the first connection says what is wrong.
+  }
+}
+
 function prepare(init: HandshakeInit): Context {
   if (typeof init !== 'object' || init === null) {
     throw new CallsignError('ERR_INVALID_SETTINGS', 'a handshake needs { realm, keys }');

@@ -14,6 +14,7 @@ export {
   REJECT_LENGTH,
   RESPONSE_LENGTH,
   ResponderHandshake,
+  warmHandshake,
 } from './handshake.ts';
 export {
   assertNodeKeys,

@@ -139,3 +139,43 @@ async function until(condition: () => boolean, ms = 10_000): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+describe('Undelivered notices and a full mailbox', () => {
+  it('a sender that floods a dead peer learns of every message although its mailbox holds 64', async () => {
+    const realm = createRealm('undelivered-flood');
+    const a = new Node({ name: 'a', mailboxCapacity: 64 });
+    configureTransport(a, { realm, keys: generateNodeKeys() });
+    onTestFinished(() => a.stop());
+    const b = node(realm, 'b');
+    let endpoint = '';
+    b.spawn(async (self: ActorContext) => {
+      listen(self, '127.0.0.1:0');
+      endpoint = (await self.select(Listening)).endpoint;
+      await self.select(Stop);
+    });
+    await until(() => endpoint !== '');
+    const N = 20_000;
+    let told = 0;
+    let finished = false;
+    a.spawn(async (self: ActorContext) => {
+      connect(self, endpoint);
+      await self.select(Connected);
+      const peer = self.returnAddress as ActorAddress;
+      await b.stop();
+      await self.select(Abandoned, { seconds: 10 });
+      // One turn, no reading: every notice lands in the sender's own mailbox.
+      for (let i = 0; i < N; i++) self.send(new Ping({ n: i }), peer);
+      for (;;) {
+        const u = await self.select(Undelivered, { seconds: 10 });
+        if (!(u instanceof Undelivered)) break;
+        told += u.count ?? 1;
+        if (told >= N) break;
+      }
+      finished = true;
+    });
+    await until(() => finished, 30_000);
+    expect(told).toBe(N);
+    expect(a.counters.noticesLost).toBe(0);
+    expect(a.counters.mailboxFull).toBe(0);
+  });
+});

@@ -27,6 +27,7 @@ import {
   RESPONSE_LENGTH,
   type Realm,
   ResponderHandshake,
+  warmHandshake,
 } from '../../../src/wire/index.ts';
 
 // Ed25519 key generation costs ~1 ms in tweetnacl: make the cast once.
@@ -248,6 +249,23 @@ describe('handshake', () => {
     for (let i = 0; i < 3; i++) expectLinked(a, b);
     expect(a.sealer.counter).toBe(3n);
     expect(b.opener.counter).toBe(3n);
+  });
+
+  it('warms with an own handshake that changes nothing and never throws', () => {
+    expect(() => warmHandshake({ realm, keys: alice })).not.toThrow();
+    // A bad realm or key pair is left to the real handshake to report.
+    expect(() =>
+      warmHandshake({ realm: { name: '', secret: new Uint8Array(3) }, keys: alice }),
+    ).not.toThrow();
+    expect(() =>
+      warmHandshake({
+        realm,
+        keys: { publicKey: new Uint8Array(2), secretKey: new Uint8Array(2) },
+      }),
+    ).not.toThrow();
+    const { initiator: a, responder: b } = connect(initiator(), responder());
+    expect(same(a.peerKey, bob.publicKey)).toBe(true);
+    expectLinked(a, b);
   });
 
   it('uses one key per direction', () => {
