@@ -52,6 +52,13 @@ export interface Wan extends AsyncDisposable {
   ): LanProgram;
   /** Drops `percent` of the frames on the public network at random (0 ends it). */
   loss(percent: number): Promise<void>;
+  /**
+   * Opens a direct path into a site: its router forwards every TCP port
+   * from 1024 up on its public address to the site host (a port forward, as
+   * a site with a public address would have). The site's host directory
+   * must then be told that address (`CALLSIGN_PUBLIC_ADDRESS`).
+   */
+  forwardPorts(site: 'a' | 'b'): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -161,6 +168,17 @@ export async function startWan(): Promise<Wan> {
       return Object.assign(watchProgram(child, `${host}: ${file}`), { host });
     },
     loss: (percent) => lan.loss(percent),
+    forwardPorts: (site) =>
+      run(
+        ['ip', 'netns', 'exec', lan.namespace(`r${site}`), 'nft', '-f', '-'],
+        [
+          'table ip wannat {',
+          `  chain nat_in { type nat hook prerouting priority -100; iifname "eth0" tcp dport 1024-65535 dnat to ${SITE_ADDRESS[`${site}1`]}; }`,
+          '}',
+          `add rule ip wannat through iifname "eth0" oifname "lan0" ct status dnat accept`,
+          '',
+        ].join('\n'),
+      ),
     stop: () => lan.stop(),
     [Symbol.asyncDispose]: () => lan.stop(),
   };
