@@ -233,6 +233,11 @@ export class ProcessDirectory {
     return this.upstream.state !== 'none' && this.table.shouldForward(entry);
   }
 
+  /** Opens again the route (`searchId`, `key`) to `listingId` if it is still known and unused. */
+  retryRoute(searchId: string, key: string, listingId: string): Effect[] {
+    return this.#decide(this.routes.retry(searchId, key, listingId));
+  }
+
   /** Applies route decisions: ends and opens sessions. */
   decide(decisions: RouteDecision[]): Effect[] {
     return this.#decide(decisions);

@@ -35,8 +35,10 @@ async function waitForCount(p: LanProgram, pattern: RegExp, n: number, ms = 20_0
   const deadline = Date.now() + ms;
   while (count(p, pattern) < n) {
     if (Date.now() > deadline) {
+      // What happened to the sessions, without the steady stream of welcomes.
+      const events = p.stderr.split('\n').filter((l) => !/ - welcome from /.test(l));
       throw new Error(
-        `${pattern} ${n} times in ${p.host}: only ${count(p, pattern)}\n${p.stderr.slice(-3000)}`,
+        `${pattern} ${n} times in ${p.host}: only ${count(p, pattern)}\n${events.slice(-40).join('\n')}`,
       );
     }
     await new Promise((r) => setTimeout(r, 50));
