@@ -13,7 +13,16 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { createRealm, serializeRealm } from '../../src/wire/realm.ts';
 import { type CliProcess, type CliProject, cliProject } from '../helpers/cli.ts';
 import { startProgram } from '../helpers/processes.ts';
-import { closedWithin, rawSocket, rssOf, until, upgraded, wsFrame } from './attack-tools.ts';
+import {
+  closedWithin,
+  destroyAll,
+  rawSocket,
+  rssOf,
+  sampleRss,
+  until,
+  upgraded,
+  wsFrame,
+} from './attack-tools.ts';
 
 const BOUND = 256 * 1024 * 1024;
 const SETTLED = 96 * 1024 * 1024;
@@ -68,29 +77,6 @@ async function relay(): Promise<Relay> {
       d.child.kill('SIGKILL');
     },
   };
-}
-
-/** Samples the relay's RSS every 50 ms until stopped; gives the highest seen. */
-function sampleRss(pid: number): { stop(): number } {
-  let max = rssOf(pid);
-  const timer = setInterval(() => {
-    try {
-      max = Math.max(max, rssOf(pid));
-    } catch {
-      clearInterval(timer);
-    }
-  }, 50);
-  onTestFinished(() => clearInterval(timer));
-  return {
-    stop() {
-      clearInterval(timer);
-      return Math.max(max, rssOf(pid));
-    },
-  };
-}
-
-function destroyAll(sockets: Socket[]): void {
-  for (const s of sockets) s.destroy();
 }
 
 describe('the relay listener under floods', () => {
