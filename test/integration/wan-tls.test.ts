@@ -26,13 +26,20 @@ const WATCH = 'test/lan/programs/lan-watch.ts';
 async function selfSigned(dir: string): Promise<{ cert: string; key: string }> {
   const cert = join(dir, 'cert.pem');
   const key = join(dir, 'key.pem');
-  // biome-ignore format: one option and its value per line
-  await promisify(execFile)('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
-    '-nodes', '-days', '1', '-subj', '/CN=callsign-test',
-    '-addext', 'subjectAltName=IP:127.0.0.1',
-    '-keyout', key, '-out', cert,
-  ]);
+  try {
+    // biome-ignore format: the openssl command as one would type it
+    await promisify(execFile)('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
+      '-nodes', '-days', '1', '-subj', '/CN=callsign-test',
+      '-addext', 'subjectAltName=IP:127.0.0.1',
+      '-keyout', key, '-out', cert,
+    ]);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') {
+      throw new Error('this test needs openssl (Debian: apt-get install openssl)');
+    }
+    throw err;
+  }
   return { cert, key };
 }
 
