@@ -207,7 +207,7 @@ try {
       '--name=bench-join',
       '--scope=wan',
     ]);
-    const available = await loggedAt(joinWatch, /available bench-join/, i + 1);
+    const available = await loggedAt(joinWatch, /- available bench-join/, i + 1);
     await d.waitFor(/./);
     join_.push(available - Date.parse((d.stderr.split('\n')[0] as string).slice(0, 24)));
     publisher.child.kill('SIGKILL');
@@ -227,7 +227,7 @@ try {
   ]);
   const dropped: number[] = [];
   for (let i = 0; i < RUNS; i++) {
-    await loggedAt(killWatch, /available bench-kill/, i + 1);
+    await loggedAt(killWatch, /- available bench-kill/, i + 1);
     const t0 = Date.now();
     relay.child.kill('SIGKILL');
     dropped.push((await loggedAt(killWatch, /dropped bench-kill/, i + 1)) - t0);

@@ -231,6 +231,11 @@ export class SessionPeers {
     return [];
   }
 
+  /** True when session `sessionId` is a retry whose failure is not told to the subscriber again. */
+  quiet(sessionId: string): boolean {
+    return this.#quiet.has(sessionId);
+  }
+
   /** Session `sessionId` has ended: nothing is left to try for it. */
   forget(sessionId: string): void {
     this.#fallbacks.delete(sessionId);

@@ -423,6 +423,19 @@ describe('ProcessDirectory: with the directory above and other nodes', () => {
     expect(said(refused)).toEqual(['cancel-open', 'NotAvailable{ERR_SESSION_REFUSED}→sub']);
   });
 
+  it('a retry still opening when its route goes ends quietly: the subscriber was told already', () => {
+    const { d, searchId } = subscribed();
+    const first = d.upstream.fromParent(relayedRoute(searchId, 'R1'));
+    const id = (first[0] as { sessionId: string }).sessionId;
+    const failed = d.peers.peerFailed(id, 'ERR_CONNECT_FAILED', 'no relay session');
+    const retry = failed[2] as Extract<Effect, { kind: 'retry' }>;
+    d.retryRoute(retry.searchId, retry.key, retry.listingId);
+    const gone = d.upstream.fromParent(
+      new RouteRemoved({ searchId, listingId: 'R1', level: 'lan' }),
+    );
+    expect(said(gone)).toEqual(['cancel-open']);
+  });
+
   it('does not try again a route that does not offer the relay', () => {
     const { d, searchId } = subscribed();
     const first = d.upstream.fromParent(routeFromAbove(searchId, 'L1', 'svc', 'lan'));
