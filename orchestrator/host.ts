@@ -28,6 +28,7 @@ import { ownProgram } from './package-files.ts';
 import { processIdentity, signalProcess, waitUntilGone } from './pids.ts';
 import type { CommandOutput } from './run.ts';
 import { formatDuration } from './table.ts';
+import { joinedAccess } from './wan/joined.ts';
 
 /** The program of the host directory. */
 export const HOST_DIRECTORY_PROGRAM = ownProgram('scopes/host/directory');
@@ -240,11 +241,17 @@ export async function startHost(
   }
 
   const { realm } = init;
+  // With no LAN directory at this site, the host directory is its top one.
+  const wan =
+    io.env.CALLSIGN_NO_LAN === '1' ? await joinedAccess(realm.home?.dir, io.env) : undefined;
   const daemon = await spawnDaemon({
     program: HOST_DIRECTORY_PROGRAM,
     args: [`--endpoint=${paths.endpoint}`, `--debug-level=${init.debugLevel ?? HOST_DEBUG_LEVEL}`],
     cwd: paths.dir,
-    env: daemonEnv(io.env, realm, { CALLSIGN_HOST: paths.endpoint }),
+    env: daemonEnv(io.env, realm, {
+      CALLSIGN_HOST: paths.endpoint,
+      ...(wan ? { CALLSIGN_WAN: wan } : {}),
+    }),
     logFile: paths.logFile,
     starting: `starting the host directory at ${paths.endpoint}, realm ${realm.file} (${realm.from})`,
   });
@@ -297,7 +304,7 @@ export async function startHost(
   }
   daemon.child.unref();
   io.stdout(
-    `started the host directory (pid ${pid}) at ${paths.endpoint}\n${await describeRealm(realm)}\nlog ${paths.logFile}\n`,
+    `started the host directory (pid ${pid}) at ${paths.endpoint}\n${await describeRealm(realm)}\n${wan ? `above it: the WAN directory of the relay in ${wan}\n` : ''}log ${paths.logFile}\n`,
   );
   return 0;
 }

@@ -26,6 +26,7 @@ import { ownProgram } from './package-files.ts';
 import { processIdentity, signalProcess, waitUntilGone } from './pids.ts';
 import type { CommandOutput } from './run.ts';
 import { formatDuration } from './table.ts';
+import { joinedAccess } from './wan/joined.ts';
 
 /** The program of the LAN directory. */
 export const LAN_DIRECTORY_PROGRAM = ownProgram('scopes/lan/directory');
@@ -160,10 +161,12 @@ export async function startLan(
   await rm(paths.readyFile, { force: true });
 
   const { realm } = init;
+  const wan = await joinedAccess(realm.home?.dir, io.env);
   const daemon = await spawnDaemon({
     program: LAN_DIRECTORY_PROGRAM,
     args: [
       `--endpoint=${endpoint}`,
+      ...(wan ? [`--wan=${wan}`] : []),
       `--ready-file=${paths.readyFile}`,
       `--debug-level=${init.debugLevel ?? LAN_DEBUG_LEVEL}`,
     ],
@@ -238,7 +241,8 @@ export async function startLan(
   daemon.child.unref();
   io.stdout(
     `started the LAN directory (pid ${pid}) at ${done.endpoint}, announced as ${done.name}\n` +
-      `realm ${realm.file} (${realm.from}), fingerprint ${done.fingerprint}; log ${paths.logFile}\n`,
+      `realm ${realm.file} (${realm.from}), fingerprint ${done.fingerprint}; log ${paths.logFile}\n` +
+      (wan ? `above it: the WAN directory of the relay in ${wan}\n` : ''),
   );
   return 0;
 }

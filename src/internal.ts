@@ -54,6 +54,7 @@ export {
   type StreamRecordsPack,
 } from './streams/protocol.ts';
 export { storedRecordsOf } from './streams/record-batch.ts';
+export { AcceptGate, type GateEntry } from './transport/accept-gate.ts';
 export { Connection } from './transport/connection.ts';
 export { KeepAlive } from './transport/keepalive.ts';
 export type {

@@ -77,8 +77,8 @@ async function serve(params: StackParams): Promise<StackServer> {
   return { endpoint, close: () => node.stop() };
 }
 
-/** Answers Echo, counts Data after Begin, answers Done. */
-async function server(self: ActorContext): Promise<void> {
+/** Answers Echo, counts Data after Begin, answers Done (also the WAN bench's server). */
+export async function server(self: ActorContext): Promise<void> {
   let expected = -1;
   let received = 0;
   let client: ActorAddress | undefined;
@@ -106,20 +106,33 @@ interface Pending {
 }
 
 async function connectClient(endpoint: string, params: StackParams): Promise<StackClient> {
-  const node = nodeFor(params, 'bench-client');
+  return actorClient(nodeFor(params, 'bench-client'), async (self) => {
+    connect(self, endpoint, { seconds: 10 });
+    const c = await self.select(Connected, NotConnected);
+    return c instanceof NotConnected ? new Error(`${c.code}: ${c.reason}`) : undefined;
+  });
+}
+
+/**
+ * The client side on `node`: one client actor, as an application would have,
+ * which reaches the server with `reach` (connect, or subscribe: an error, or
+ * nothing once the server is its return address), then takes
+ * every reply and confirmation with select. The harness (one request or push
+ * at a time) sends through its context. Also the WAN bench's client.
+ */
+export async function actorClient(
+  node: Node,
+  reach: (self: ActorContext) => Promise<Error | undefined>,
+): Promise<StackClient> {
   let pending: Pending | undefined;
   let ready: (client: { self: ActorContext; server: ActorAddress } | Error) => void = () => {};
   const connected = new Promise<{ self: ActorContext; server: ActorAddress } | Error>(
     (resolve) => (ready = resolve),
   );
-  // One client actor, as an application would have: it connects, then takes
-  // every reply and confirmation with select. The harness (one request or
-  // push at a time) sends through its context.
   node.spawn(async (self: ActorContext) => {
-    connect(self, endpoint, { seconds: 10 });
-    const c = await self.select(Connected, NotConnected);
-    if (c instanceof NotConnected) {
-      ready(new Error(`${c.code}: ${c.reason}`));
+    const reached = await reach(self);
+    if (reached instanceof Error) {
+      ready(reached);
       return;
     }
     ready({ self, server: self.returnAddress as ActorAddress });

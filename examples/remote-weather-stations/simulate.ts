@@ -3,7 +3,7 @@
  * (network namespaces: needs root, `ip`, `nft` and `unshare`, and the
  * package built with `npm run build`): a relay on a public network, two
  * stations at each of two sites behind NAT routers, and the observatory at a
- * third site. Halfway through, one station is stopped: the observatory
+ * third site behind a NAT router of its own. Halfway through, one station is stopped: the observatory
  * marks it dropped. Prints the observatory's lines, then its summary (JSON).
  *
  *   sudo node --import tsx examples/remote-weather-stations/simulate.ts [--seconds=20]
@@ -86,7 +86,7 @@ try {
   };
   const north = site('a1', 'north');
   const south = site('b1', 'south');
-  const observatory = site('pub', 'observatory');
+  const observatory = site('c1', 'observatory');
   for (const s of [north, south, observatory])
     await s.directory.waitFor(/connected to the directory above/, 20_000);
   const stations = [

@@ -13,14 +13,14 @@ import { checkName, RelayFolder, type TenantLimits } from '../../scopes/wan/regi
 import type { TenantStatus } from '../../scopes/wan/relay-service.ts';
 import { CallsignError } from '../../src/errors.ts';
 import { errnoOf } from '../files.ts';
+import { JOINED_ACCESS_FILE } from './joined.ts';
+
+export { JOINED_ACCESS_FILE } from './joined.ts';
 
 /** Where the relay folder is: `--dir`, else `$CALLSIGN_RELAY_DIR`, else `./.callsign-relay`. */
 export function relayDir(option: string | undefined, env: NodeJS.ProcessEnv, cwd: string): string {
   return resolve(cwd, option ?? env.CALLSIGN_RELAY_DIR ?? '.callsign-relay');
 }
-
-/** The file `callsign wan join` keeps in a home: the site's access to its relay. */
-export const JOINED_ACCESS_FILE = 'wan-access.json';
 
 /** `callsign wan tenant add`: a tenant with its relay secret. */
 export async function addTenant(

@@ -18,6 +18,7 @@ import type { WebSocket } from 'ws';
 import { CallsignError, type ErrorCode } from '../../src/errors.ts';
 import { formatEndpoint, parseEndpoint } from '../../src/index.ts';
 import {
+  AcceptGate,
   decodeHello,
   guardSocket,
   type Hello,
@@ -78,32 +79,17 @@ export interface RelayListener {
   close(): Promise<void>;
 }
 
-interface Entry {
-  readonly socket: Socket;
-  pending: boolean;
-  deadline: unknown;
-  ws: WebSocket | undefined;
-}
-
 /** Listens at `text` (`host:port`); see the module. */
 export async function relayListen(text: string, init: RelayListenInit): Promise<RelayListener> {
   const endpoint = parseEndpoint(text);
   if (endpoint.kind !== 'tcp')
     throw new CallsignError('ERR_INVALID_ENDPOINT', `the relay listens on TCP, not ${text}`);
   const { limits, context } = init;
-  const sockets = new Map<Socket, Entry>();
-  let pending = 0;
   let label = formatEndpoint(endpoint);
 
   const refuseSocket = (socket: Duplex, code: ErrorCode, reason: string) => {
     context.log('WARNING', `relay ${label}: connection refused: ${reason} (${code})`);
     socket.destroy();
-  };
-  const settle = (entry: Entry) => {
-    if (!entry.pending) return;
-    entry.pending = false;
-    pending--;
-    context.clock.clear(entry.deadline);
   };
   const closeWith = (ws: WebSocket, code: ErrorCode) => {
     try {
@@ -111,6 +97,19 @@ export async function relayListen(text: string, init: RelayListenInit): Promise<
     } catch {}
     context.clock.after(1000, () => ws.terminate());
   };
+  // Admission is the handshake here; once upgraded, the peer is told the code.
+  const gate = new AcceptGate<WebSocket>({
+    limits,
+    context,
+    refuse: refuseSocket,
+    expired: (ws, reason) => {
+      context.log(
+        'WARNING',
+        `relay ${label}: connection refused: ${reason} (ERR_HANDSHAKE_TIMEOUT)`,
+      );
+      closeWith(ws, 'ERR_HANDSHAKE_TIMEOUT');
+    },
+  });
 
   const onRequest = (req: IncomingMessage, res: import('node:http').ServerResponse) => {
     context.log(
@@ -129,35 +128,9 @@ export async function relayListen(text: string, init: RelayListenInit): Promise<
   if (init.tls) server.maxConnections = limits.maxConnections;
 
   const accepted = (socket: Socket) => {
-    socket.on('error', () => {});
     const record = init.record;
     if (record) socket.on('data', (chunk: Buffer) => record(Buffer.from(chunk)));
-    if (sockets.size >= limits.maxConnections) {
-      refuseSocket(socket, 'ERR_TOO_MANY_CONNECTIONS', `${sockets.size} connections held`);
-      return;
-    }
-    if (pending >= limits.maxPending) {
-      refuseSocket(socket, 'ERR_TOO_MANY_PENDING', `${pending} connections not yet admitted`);
-      return;
-    }
-    const entry: Entry = { socket, pending: true, deadline: undefined, ws: undefined };
-    pending++;
-    sockets.set(socket, entry);
-    entry.deadline = context.clock.after(limits.handshakeMs, () => {
-      if (!entry.pending) return;
-      const reason = `not admitted within ${limits.handshakeMs} ms`;
-      if (entry.ws) {
-        context.log(
-          'WARNING',
-          `relay ${label}: connection refused: ${reason} (ERR_HANDSHAKE_TIMEOUT)`,
-        );
-        closeWith(entry.ws, 'ERR_HANDSHAKE_TIMEOUT');
-      } else refuseSocket(socket, 'ERR_HANDSHAKE_TIMEOUT', reason);
-    });
-    socket.once('close', () => {
-      settle(entry);
-      sockets.delete(socket);
-    });
+    gate.accept(socket);
   };
   server.on(init.tls ? 'secureConnection' : 'connection', accepted);
   server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
@@ -176,7 +149,7 @@ export async function relayListen(text: string, init: RelayListenInit): Promise<
   );
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const entry = sockets.get(socket as Socket);
+    const entry = gate.entry(socket as Socket);
     if (!entry) {
       socket.destroy();
       return;
@@ -187,7 +160,7 @@ export async function relayListen(text: string, init: RelayListenInit): Promise<
       : undefined;
     const guard = guardSocket(socket, context, `relay connection from ${remote ?? '?'}`);
     wss.handleUpgrade(req, socket, head, (ws) => {
-      entry.ws = ws;
+      entry.upgraded = ws;
       raw.setNoDelay(true);
       ws.on('error', () => {});
       const first = (data: Buffer, isBinary: boolean) => {
@@ -213,7 +186,7 @@ export async function relayListen(text: string, init: RelayListenInit): Promise<
           guard,
           admitted: () => {
             guard.remove();
-            settle(entry);
+            gate.settle(entry);
           },
           refuse: (code, reason) => {
             context.log(
@@ -247,13 +220,13 @@ export async function relayListen(text: string, init: RelayListenInit): Promise<
   return {
     endpoint: label,
     get counts() {
-      return { sockets: sockets.size, pending };
+      return { sockets: gate.size, pending: gate.pending };
     },
     close() {
       closing ??= (async () => {
         const done = new Promise<void>((resolve) => server.close(() => resolve()));
-        for (const entry of sockets.values()) {
-          if (entry.ws) entry.ws.terminate();
+        for (const entry of [...gate.entries()]) {
+          if (entry.upgraded) entry.upgraded.terminate();
           else entry.socket.destroy();
         }
         wss.close();

@@ -26,6 +26,7 @@ import {
 } from '../messages/standard.ts';
 import { ActorAddress } from '../runtime/address.ts';
 import type { ActorContext } from '../runtime/context.ts';
+import { background } from '../runtime/repeating-task.ts';
 import {
   type ListenEvent,
   type ListenerKind,
@@ -46,6 +47,7 @@ import {
   OpenDeadline,
   PublishRequest,
   RetractRequest,
+  RetryRoute,
   SubscribeRequest,
 } from './requests.ts';
 import { sessionSocketEndpoint, socketFolder, sweepSockets } from './socket-folder.ts';
@@ -122,6 +124,10 @@ export async function directoryActor(
       } else if (e.kind === 'deadline') {
         const fire = () => notice(new OpenDeadline({ sessionId: e.sessionId }));
         deadlines.set(e.sessionId, node.clock.after(e.ms, fire));
+      } else if (e.kind === 'retry') {
+        const { searchId, key, listingId } = e;
+        const fire = () => notice(new RetryRoute({ searchId, key, listingId }));
+        background(node.clock.after(e.ms, fire));
       } else if (e.kind === 'cancel-open') {
         node.clock.clear(deadlines.get(e.sessionId));
         deadlines.delete(e.sessionId);
@@ -217,6 +223,7 @@ export async function directoryActor(
       deadlines.delete(m.sessionId);
       return core.peers.openTimedOut(m.sessionId);
     }
+    if (m instanceof RetryRoute) return core.retryRoute(m.searchId, m.key, m.listingId);
     return [];
   };
 

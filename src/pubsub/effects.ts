@@ -27,6 +27,8 @@ export type Effect =
       local: boolean;
       seconds?: number;
     }
+  /** Tell the directory `RetryRoute` for this route after `ms`. */
+  | { kind: 'retry'; searchId: string; key: string; listingId: string; ms: number }
   /** Tell the directory `OpenDeadline` for `sessionId` after `ms`. */
   | { kind: 'deadline'; sessionId: string; ms: number }
   /** Session `sessionId` waits no more (open, or ended): cancel its deadline and connection wait. */

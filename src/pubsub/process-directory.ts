@@ -8,6 +8,7 @@ import type { OverflowPolicy } from '../transport/overflow.ts';
 import { type Effect, send } from './effects.ts';
 import {
   Interested,
+  NotAvailable,
   NotInterested,
   NotPublished,
   NotSubscribed,
@@ -233,6 +234,11 @@ export class ProcessDirectory {
     return this.upstream.state !== 'none' && this.table.shouldForward(entry);
   }
 
+  /** Opens again the route (`searchId`, `key`) to `listingId` if it is still known and unused. */
+  retryRoute(searchId: string, key: string, listingId: string): Effect[] {
+    return this.#decide(this.routes.retry(searchId, key, listingId));
+  }
+
   /** Applies route decisions: ends and opens sessions. */
   decide(decisions: RouteDecision[]): Effect[] {
     return this.#decide(decisions);
@@ -241,11 +247,14 @@ export class ProcessDirectory {
   /** Ends a session from this side (see {@link endingMessages}); its route stays known. */
   end(s: Session, why: Ending, clearer: ActorAddress | undefined): Effect[] {
     if (this.sessions.take(s.id) !== s) return [];
+    // A retry that had not opened: the subscriber was told already (see SessionPeers).
+    const told = !s.open && this.peers.quiet(s.id);
     this.peers.forget(s.id);
     const out: Effect[] = [{ kind: 'cancel-open', sessionId: s.id }];
     if (s.searchId !== undefined && s.routeKey !== undefined)
       this.routes.ended(s.searchId, s.routeKey, s.listingId);
-    out.push(...endingMessages(s, why, clearer));
+    const ending = endingMessages(s, why, clearer);
+    out.push(...(told ? ending.filter((e) => !isNotAvailable(e)) : ending));
     if (s.open && s.side !== 'subscriber' && this.entries.left(s.listingId)) {
       const own = this.entries.listing(s.listingId) as OwnListing;
       out.push(send(new NotInterested({ name: own.entry.name }), own.actor));
@@ -325,4 +334,8 @@ export function choiceOf(
   limit: number | undefined,
 ): OverflowChoice | undefined {
   return policy === undefined ? undefined : { policy, limit };
+}
+
+function isNotAvailable(e: Effect): boolean {
+  return e.kind === 'send' && e.message instanceof NotAvailable;
 }

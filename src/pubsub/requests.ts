@@ -48,6 +48,16 @@ export class RetractRequest extends defineMessage('callsign.ps.Retract', {}) {}
 /** The directory → itself: a local actor with listings or searches ended. */
 export class ActorEnded extends defineMessage('callsign.ps.ActorEnded', { actor: t.address }) {}
 
+/**
+ * The directory → itself: try again the route (`searchId`, `key`) to
+ * `listingId`, whose session through the WAN relay was lost or did not open.
+ */
+export class RetryRoute extends defineMessage('callsign.ps.RetryRoute', {
+  searchId: t.string,
+  key: t.string,
+  listingId: t.string,
+}) {}
+
 /** The directory → itself: a session's time to open ran out. */
 export class OpenDeadline extends defineMessage('callsign.ps.OpenDeadline', {
   sessionId: t.string,

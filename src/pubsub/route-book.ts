@@ -130,6 +130,18 @@ export class RouteBook {
     if (alt?.active?.listingId === listingId) alt.active = undefined;
   }
 
+  /**
+   * Uses again the route (`searchId`, `key`) whose session on `listingId`
+   * ended, if that listing is still a candidate and nothing is in use.
+   */
+  retry(searchId: string, key: string, listingId: string): RouteDecision[] {
+    const alt = this.#routes.get(searchId)?.get(key);
+    if (!alt || alt.active || !alt.candidates.has(listingId)) return [];
+    const out: RouteDecision[] = [];
+    this.#reconsider(searchId, key, alt, out);
+    return out;
+  }
+
   /** Forgets a search and its routes (its sessions are ended by the caller). */
   forgetSearch(searchId: string): void {
     this.#routes.delete(searchId);

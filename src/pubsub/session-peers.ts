@@ -21,12 +21,45 @@ import type { Session } from './session-book.ts';
 /** How long a direct connection may take when a relay is the fallback, in seconds. */
 export const DIRECT_BEFORE_RELAY_SECONDS = 2;
 
-/** Sessions with other nodes: see the module. */
+/** The first wait before a route through the relay is tried again, in ms; it doubles up to the next. */
+export const RELAY_RETRY_FIRST_MS = 500;
+/** The longest wait between two tries of a route through the relay, in ms. */
+export const RELAY_RETRY_MAX_MS = 8000;
+
+/**
+ * Codes with which a session through the relay may end for a while only:
+ * the route is tried again (see {@link SessionPeers}).
+ */
+const PASSING: ReadonlySet<string> = new Set([
+  'ERR_NOT_AVAILABLE',
+  'ERR_CONNECT_FAILED',
+  'ERR_CONNECTION_LOST',
+  'ERR_HANDSHAKE_TIMEOUT',
+  'ERR_TIMEOUT',
+]);
+
+/**
+ * Sessions with other nodes: see the module.
+ *
+ * A route whose listing offers the WAN relay is tried again, with a growing
+ * wait, when its session does not open or is lost for a passing reason
+ * while the listing stays: the node's circuits through the relay can break
+ * (its own relay session lost under loss, or the publisher's being
+ * re-established) while the directories above still hold the listing, so
+ * no new route would ever come. The subscriber is told `NotAvailable` or
+ * `Dropped` once, and `Available` when a later try opens.
+ */
 export class SessionPeers {
   readonly #dir: ProcessDirectory;
   readonly #openTimeoutMs: number;
   /** Sessions still opening with endpoints left to try if the one tried fails (a relay last). */
   readonly #fallbacks = new Map<string, string[]>();
+  /** Routes through the relay being tried again → the tries so far (by {@link routeOf}). */
+  readonly #retries = new Map<string, number>();
+  /** Sessions opened by a retry: their failure is not told to the subscriber again. */
+  readonly #quiet = new Set<string>();
+  /** Sessions on a listing that offers the relay. */
+  readonly #relayed = new Set<string>();
 
   constructor(dir: ProcessDirectory, openTimeoutMs: number) {
     this.#dir = dir;
@@ -38,6 +71,7 @@ export class SessionPeers {
     const dir = this.#dir;
     const search = dir.entries.search(searchId);
     if (!search) return [];
+    const route = routeOf(searchId, key, listing.id);
     const base = {
       id: dir.nextId(),
       listingId: listing.id,
@@ -64,6 +98,8 @@ export class SessionPeers {
       return out;
     }
     dir.sessions.add({ ...base, side: 'subscriber', publisher: undefined });
+    if (listing.publisher.endpoints.some(isRelayEndpoint)) this.#relayed.add(base.id);
+    if (this.#retries.has(route)) this.#quiet.add(base.id);
     // Matched on this host: its unix socket; further away: a network address.
     const local = scopeRank(level) <= scopeRank('host');
     return this.#attempt(base.id, [...listing.publisher.endpoints], local);
@@ -131,6 +167,8 @@ export class SessionPeers {
   notAvailable(s: Session, code: WireErrorCode, reason: string): Effect[] {
     const dir = this.#dir;
     this.#fallbacks.delete(s.id);
+    const quiet = this.#quiet.delete(s.id);
+    const retry = this.#retryAfter(s, code);
     if (dir.sessions.take(s.id) !== s) return [];
     if (s.searchId !== undefined && s.routeKey !== undefined) {
       dir.routes.ended(s.searchId, s.routeKey, s.listingId);
@@ -139,10 +177,30 @@ export class SessionPeers {
     // The other node may still open it: tell it not to.
     if (s.remoteAgent)
       out.push(send(new EndSession({ sessionId: s.id, code, reason }), s.remoteAgent));
-    out.push(
-      send(new NotAvailable({ search: s.search, name: s.name, code, reason }), s.subscriber),
-    );
+    if (!quiet) {
+      out.push(
+        send(new NotAvailable({ search: s.search, name: s.name, code, reason }), s.subscriber),
+      );
+    }
+    out.push(...retry);
     return out;
+  }
+
+  /**
+   * The retry of the route of `s`, ending with `code`, if its listing offers
+   * the relay and the code is a passing one; forgets what `s` was.
+   */
+  #retryAfter(s: Session, code: WireErrorCode): Effect[] {
+    const relayed = this.#relayed.delete(s.id);
+    this.#quiet.delete(s.id);
+    if (!relayed || !PASSING.has(code) || s.searchId === undefined || s.routeKey === undefined)
+      return [];
+    const { searchId, routeKey: key, listingId } = s;
+    const route = routeOf(searchId, key, listingId);
+    const tries = this.#retries.get(route) ?? 0;
+    this.#retries.set(route, tries + 1);
+    const ms = Math.min(RELAY_RETRY_MAX_MS, RELAY_RETRY_FIRST_MS * 2 ** Math.min(tries, 16));
+    return [{ kind: 'retry', searchId, key, listingId, ms }];
   }
 
   /** A session message from the directory of another node, `peer`. */
@@ -154,6 +212,9 @@ export class SessionPeers {
     if (m instanceof SessionOpened) {
       if (s.open || s.side !== 'subscriber' || !(m.publisher instanceof ActorAddress)) return [];
       s.publisher = m.publisher;
+      this.#quiet.delete(s.id);
+      if (s.searchId !== undefined && s.routeKey !== undefined)
+        this.#retries.delete(routeOf(s.searchId, s.routeKey, s.listingId));
       const out: Effect[] = [{ kind: 'cancel-open', sessionId: s.id }];
       dir.opened(s, out);
       return out;
@@ -170,9 +231,16 @@ export class SessionPeers {
     return [];
   }
 
+  /** True when session `sessionId` is a retry whose failure is not told to the subscriber again. */
+  quiet(sessionId: string): boolean {
+    return this.#quiet.has(sessionId);
+  }
+
   /** Session `sessionId` has ended: nothing is left to try for it. */
   forget(sessionId: string): void {
     this.#fallbacks.delete(sessionId);
+    this.#relayed.delete(sessionId);
+    this.#quiet.delete(sessionId);
   }
 
   /** The connection to the directory of another node ended: the sessions across it end. */
@@ -181,7 +249,10 @@ export class SessionPeers {
     for (const s of this.#dir.sessions.ofPeer(peer)) {
       this.#dir.sessions.setPeer(s, undefined);
       const why = { code, reason: `the connection to the other node ended: ${reason}` };
-      out.push(...this.#dir.end(s, why, undefined));
+      // However the circuit ended, the listing decides: a route still known is tried again.
+      const lost = s.side === 'subscriber' ? 'ERR_CONNECTION_LOST' : code;
+      const retry = this.#retryAfter(s, lost);
+      out.push(...this.#dir.end(s, why, undefined), ...retry);
     }
     return out;
   }
@@ -221,4 +292,9 @@ export class SessionPeers {
     dir.opened(s, out);
     return out;
   }
+}
+
+/** The key of a route in {@link SessionPeers}'s retries. */
+function routeOf(searchId: string, key: string, listingId: string): string {
+  return `${searchId}\n${key}\n${listingId}`;
 }

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { CallsignError, type ErrorCode } from '../errors.ts';
+import { AcceptGate } from './accept-gate.ts';
 import { formatEndpoint, parseEndpoint } from './endpoint.ts';
 import type { Link, LinkListener, ListenInit } from './link.ts';
 import { removeStaleSocket, unlinkSocket } from './unix-socket.ts';
@@ -12,15 +13,6 @@ import { guardSocket, wsLink } from './ws-link.ts';
 const MAX_HEADER_BYTES = 8 * 1024;
 /** Links still open this long after the listener closed are cut, in ms. */
 const CLOSE_DEADLINE_MS = 1500;
-
-/** One accepted socket, from TCP accept until it closes. */
-interface Accepted {
-  readonly socket: Socket;
-  pending: boolean;
-  deadline: unknown;
-  /** Once upgraded: the link, which can tell the peer why it is cut. */
-  link: Link | undefined;
-}
 
 /**
  * Listens for ws links at `text`. Limits hold from the TCP accept on: at most
@@ -33,20 +25,25 @@ interface Accepted {
 export async function wsListen(text: string, init: ListenInit): Promise<LinkListener> {
   const endpoint = parseEndpoint(text);
   const { limits, context } = init;
-  const sockets = new Map<Socket, Accepted>();
-  let pending = 0;
   let label = formatEndpoint(endpoint);
 
   const refuse = (socket: Duplex, code: ErrorCode, reason: string) => {
     context.log('WARNING', `listener ${label}: connection refused: ${reason} (${code})`);
     socket.destroy();
   };
-  const settle = (entry: Accepted) => {
-    if (!entry.pending) return;
-    entry.pending = false;
-    pending--;
-    context.clock.clear(entry.deadline);
-  };
+  // Once upgraded, a socket's link tells the peer why it is cut.
+  const gate = new AcceptGate<Link>({
+    limits,
+    context,
+    refuse,
+    expired: (link, reason) => {
+      context.log(
+        'WARNING',
+        `listener ${label}: connection refused: ${reason} (ERR_HANDSHAKE_TIMEOUT)`,
+      );
+      link.close(new CallsignError('ERR_HANDSHAKE_TIMEOUT', reason));
+    },
+  });
 
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
     context.log(
@@ -57,38 +54,7 @@ export async function wsListen(text: string, init: ListenInit): Promise<LinkList
   });
   // No keep-alive between requests: one upgrade per socket.
   server.keepAliveTimeout = 1;
-  server.on('connection', (socket: Socket) => {
-    socket.on('error', () => {});
-    if (sockets.size >= limits.maxConnections) {
-      refuse(socket, 'ERR_TOO_MANY_CONNECTIONS', `${sockets.size} connections held`);
-      return;
-    }
-    if (pending >= limits.maxPending) {
-      refuse(socket, 'ERR_TOO_MANY_PENDING', `${pending} connections still in their handshake`);
-      return;
-    }
-    const entry: Accepted = { socket, pending: true, deadline: undefined, link: undefined };
-    pending++;
-    sockets.set(socket, entry);
-    entry.deadline = context.clock.after(limits.handshakeMs, () => {
-      if (!entry.pending) return;
-      const reason = `no handshake within ${limits.handshakeMs} ms`;
-      if (entry.link) {
-        // Upgraded: the peer is told the code in the close frame, and cut soon after.
-        context.log(
-          'WARNING',
-          `listener ${label}: connection refused: ${reason} (ERR_HANDSHAKE_TIMEOUT)`,
-        );
-        entry.link.close(new CallsignError('ERR_HANDSHAKE_TIMEOUT', reason));
-      } else {
-        refuse(socket, 'ERR_HANDSHAKE_TIMEOUT', reason);
-      }
-    });
-    socket.once('close', () => {
-      settle(entry);
-      sockets.delete(socket);
-    });
-  });
+  server.on('connection', (socket: Socket) => gate.accept(socket));
   server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
     refuse(socket, 'ERR_BAD_UPGRADE', `not HTTP (${err.code ?? err.message})`);
   });
@@ -100,7 +66,7 @@ export async function wsListen(text: string, init: ListenInit): Promise<LinkList
   );
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const entry = sockets.get(socket as Socket);
+    const entry = gate.entry(socket as Socket);
     if (!entry) {
       socket.destroy();
       return;
@@ -114,9 +80,9 @@ export async function wsListen(text: string, init: ListenInit): Promise<LinkList
         socket,
         remote,
         guard,
-        onAuthenticated: () => settle(entry),
+        onAuthenticated: () => gate.settle(entry),
       });
-      entry.link = link;
+      entry.upgraded = link;
       init.onLink(link);
     });
   });
@@ -143,17 +109,17 @@ export async function wsListen(text: string, init: ListenInit): Promise<LinkList
   return {
     endpoint: label,
     get counts() {
-      return { links: sockets.size, pending };
+      return { links: gate.size, pending: gate.pending };
     },
     close() {
       closing ??= (async () => {
         const done = new Promise<void>((resolve) => server.close(() => resolve()));
         // Strangers still in their handshake go at once; links are closed by their owners,
         // and whatever is left after the close deadline is cut.
-        for (const entry of sockets.values()) if (entry.pending) entry.socket.destroy();
+        for (const entry of [...gate.entries()]) if (entry.pending) entry.socket.destroy();
         wss.close();
         const cut = context.clock.after(CLOSE_DEADLINE_MS, () => {
-          for (const socket of sockets.keys()) socket.destroy();
+          for (const entry of [...gate.entries()]) entry.socket.destroy();
         });
         await done;
         context.clock.clear(cut);

@@ -1,11 +1,11 @@
 /**
  * A simulated internet on one Linux machine, for the WAN tests: a public
  * network (198.51.100.0/24, addresses that callsign takes as public) with
- * the relay host, a host with a public address of its own, and two NAT
+ * the relay host, a host with a public address of its own, and three NAT
  * routers; behind each router one site host in its own private network
- * (10.81.0.0/24, 10.82.0.0/24). The routers masquerade what leaves and let
+ * (10.81.0.0/24, 10.82.0.0/24, 10.83.0.0/24). The routers masquerade what leaves and let
  * in only what answers it, so a site connects out and nobody connects in:
- * the relay, the public host and the other site cannot reach a site host.
+ * the relay, the public host and the other sites cannot reach a site host.
  *
  * Built on the LAN lab (netns.ts): the public network is its switch; the
  * site hosts are lab hosts whose switch cable is unplugged, wired to their
@@ -20,7 +20,7 @@ import { type Lan, type LanProgram, startLan } from './netns.ts';
 import { ROOT, watchProgram } from './processes.ts';
 
 /** The hosts of the simulated internet. */
-export const WAN_HOSTS = ['relay', 'pub', 'ra', 'rb', 'a1', 'b1'] as const;
+export const WAN_HOSTS = ['relay', 'pub', 'ra', 'rb', 'rc', 'a1', 'b1', 'c1'] as const;
 export type WanHost = (typeof WAN_HOSTS)[number];
 
 /** Public addresses, on the public network. */
@@ -29,16 +29,20 @@ export const PUBLIC_ADDRESS = {
   pub: '198.51.100.3',
   ra: '198.51.100.11',
   rb: '198.51.100.12',
+  rc: '198.51.100.13',
 } as const;
 
 /** The site hosts' private addresses, behind their routers. */
-export const SITE_ADDRESS = { a1: '10.81.0.2', b1: '10.82.0.2' } as const;
+export const SITE_ADDRESS = { a1: '10.81.0.2', b1: '10.82.0.2', c1: '10.83.0.2' } as const;
+
+/** A site: its router is `r<site>`, its host `<site>1`. */
+export type WanSite = 'a' | 'b' | 'c';
 
 /** The simulated internet; dispose of it to tear it down. */
 export interface Wan extends AsyncDisposable {
   readonly lan: Lan;
   /** Cuts (`down`) or restores (`up`) the uplink of a site's router. */
-  uplink(site: 'a' | 'b', state: 'down' | 'up'): Promise<void>;
+  uplink(site: WanSite, state: 'down' | 'up'): Promise<void>;
   /**
    * Starts `file` (`node --import tsx`) on `host`, living until the lab is
    * torn down (not only to the end of the test that started it), or until
@@ -52,6 +56,13 @@ export interface Wan extends AsyncDisposable {
   ): LanProgram;
   /** Drops `percent` of the frames on the public network at random (0 ends it). */
   loss(percent: number): Promise<void>;
+  /**
+   * Opens a direct path into a site: its router forwards every TCP port
+   * from 1024 up on its public address to the site host (a port forward, as
+   * a site with a public address would have). The site's host directory
+   * must then be told that address (`CALLSIGN_PUBLIC_ADDRESS`).
+   */
+  forwardPorts(site: WanSite): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -77,7 +88,7 @@ export async function startWan(): Promise<Wan> {
   const lan = await startLan({
     hosts: [...WAN_HOSTS],
     name: 'wan',
-    switches: [['relay', 'pub', 'ra', 'rb'], ['a1'], ['b1']],
+    switches: [['relay', 'pub', 'ra', 'rb', 'rc'], ['a1'], ['b1'], ['c1']],
   });
   try {
     const ip = (ns: string, lines: string[]) =>
@@ -88,6 +99,7 @@ export async function startWan(): Promise<Wan> {
     for (const [site, net] of [
       ['a', '10.81.0'],
       ['b', '10.82.0'],
+      ['c', '10.83.0'],
     ] as const) {
       const router = lan.namespace(`r${site}`);
       const host = lan.namespace(`${site}1`);
@@ -161,6 +173,17 @@ export async function startWan(): Promise<Wan> {
       return Object.assign(watchProgram(child, `${host}: ${file}`), { host });
     },
     loss: (percent) => lan.loss(percent),
+    forwardPorts: (site) =>
+      run(
+        ['ip', 'netns', 'exec', lan.namespace(`r${site}`), 'nft', '-f', '-'],
+        [
+          'table ip wannat {',
+          `  chain nat_in { type nat hook prerouting priority -100; iifname "eth0" tcp dport 1024-65535 dnat to ${SITE_ADDRESS[`${site}1`]}; }`,
+          '}',
+          `add rule ip wannat through iifname "eth0" oifname "lan0" ct status dnat accept`,
+          '',
+        ].join('\n'),
+      ),
     stop: () => lan.stop(),
     [Symbol.asyncDispose]: () => lan.stop(),
   };

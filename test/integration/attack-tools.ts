@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { onTestFinished } from 'vitest';
 import { parseEndpoint } from '../../src/index.ts';
 import { wsFrameBytes } from '../helpers/ws-frames.ts';
 
@@ -134,4 +135,28 @@ export async function until(
     if (Date.now() > deadline) throw new Error(`${what} not met within ${ms} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** Samples a process's RSS every 50 ms until stopped; gives the highest seen. */
+export function sampleRss(pid: number): { stop(): number } {
+  let max = rssOf(pid);
+  const timer = setInterval(() => {
+    try {
+      max = Math.max(max, rssOf(pid));
+    } catch {
+      clearInterval(timer); // the process has gone; the test says so
+    }
+  }, 50);
+  onTestFinished(() => clearInterval(timer));
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(max, rssOf(pid));
+    },
+  };
+}
+
+/** Destroys every socket of `sockets`. */
+export function destroyAll(sockets: Socket[]): void {
+  for (const s of sockets) s.destroy();
 }

@@ -21,7 +21,16 @@ import { CONTROL, encodeOpen } from '../../src/wire/control.ts';
 import { InitiatorHandshake } from '../../src/wire/handshake.ts';
 import { loadOrCreateRealm } from '../../src/wire/realm.ts';
 import { type Program, startProgram, tempDir } from '../helpers/processes.ts';
-import { closedWithin, rawSocket, rssOf, until, upgraded, wsFrame } from './attack-tools.ts';
+import {
+  closedWithin,
+  destroyAll,
+  rawSocket,
+  rssOf,
+  sampleRss,
+  until,
+  upgraded,
+  wsFrame,
+} from './attack-tools.ts';
 
 /**
  * Floods that would pin memory or sockets, against a real listener (the
@@ -81,25 +90,6 @@ async function served(l: Listener, ms = 30_000): Promise<void> {
   expect(await result).toBe('OK?');
 }
 
-/** Samples the listener's RSS every 50 ms until stopped; gives the highest seen. */
-function sampleRss(pid: number): { stop(): number } {
-  let max = rssOf(pid);
-  const timer = setInterval(() => {
-    try {
-      max = Math.max(max, rssOf(pid));
-    } catch {
-      clearInterval(timer); // the process has gone; the test says so
-    }
-  }, 50);
-  onTestFinished(() => clearInterval(timer));
-  return {
-    stop() {
-      clearInterval(timer);
-      return Math.max(max, rssOf(pid));
-    },
-  };
-}
-
 /** Waits (bounded) for the listener's RSS to come back within SETTLED of idle. */
 async function settles(l: Listener, idle: number): Promise<void> {
   await until(() => rssOf(l.pid) - idle <= SETTLED, 60_000, 'RSS back near idle');
@@ -108,10 +98,6 @@ async function settles(l: Listener, idle: number): Promise<void> {
 async function idleRss(l: Listener): Promise<number> {
   await served(l);
   return rssOf(l.pid);
-}
-
-function destroyAll(sockets: Socket[]): void {
-  for (const s of sockets) s.destroy();
 }
 
 describe('a listener under floods', () => {

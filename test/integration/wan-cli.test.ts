@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { createRealm, serializeRealm } from '../../src/wire/realm.ts';
 import { cliProject } from '../helpers/cli.ts';
 import { startProgram } from '../helpers/processes.ts';
+import { hostFixture } from './programs/host-fixture.ts';
 
 const HOST_DIRECTORY = 'scopes/host/directory.ts';
 const PUBLISHER = 'test/lan/programs/lan-publisher.ts';
@@ -141,5 +142,85 @@ describe('callsign wan', () => {
     const refused = await second.exited;
     expect(refused.code).not.toBe(0);
     expect(second.stdout + second.stderr).toMatch(/ERR_WAN_LIMIT/);
+  });
+
+  it('host start and lan start take the access file that wan join kept in the home', async () => {
+    const p = cliProject();
+    const dir = ['--dir', join(p.dir, 'relay')];
+    await p.run(['wan', 'tenant', 'add', 'acme', ...dir]);
+    const serve = p.start(['wan', 'serve', '--listen', '127.0.0.1:0', ...dir]);
+    await serve.waitFor(/reached at ws:/, 20_000);
+    for (const s of ['a', 'b']) {
+      const r = await p.run(['wan', 'invite', 'acme', '--site', s, '--out', `${s}.json`, ...dir]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    expect((await p.run(['create'])).code).toBe(0);
+    expect((await p.run(['wan', 'join', 'a.json'])).code).toBe(0);
+    const joined = join(p.home, 'wan-access.json');
+
+    // Site a: `host start` (no LAN directory here) connects out to the relay by itself.
+    const host = hostFixture();
+    const env = { ...host.env, CALLSIGN_PUBLIC_ADDRESS: 'none' };
+    const started = await p.run(['host', 'start'], env);
+    expect(started.code, started.stderr).toBe(0);
+    expect(started.stdout).toContain(`above it: the WAN directory of the relay in ${joined}`);
+    const pid = host.pid() as number;
+    const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    expect(environ).toContain(`CALLSIGN_WAN=${joined}`);
+    // Site b: a host directory given its access file by hand; a station at a is found from b.
+    const realm = join(p.home, 'realm.json');
+    mkdirSync(join(p.dir, 'b'));
+    const envB = {
+      CALLSIGN_REALM: realm,
+      CALLSIGN_HOST: `unix:${join(p.dir, 'b', 'host.sock')}`,
+      CALLSIGN_PUBLIC_ADDRESS: 'none',
+    };
+    const b = startProgram(HOST_DIRECTORY, ['--debug-level=CONSOLE'], {
+      ...envB,
+      CALLSIGN_WAN: join(p.dir, 'b.json'),
+    });
+    await b.waitFor(/connected to the directory above/, 20_000);
+    const station = startProgram(
+      PUBLISHER,
+      ['--debug-level=CONSOLE', '--name=station-h', '--scope=wan'],
+      { CALLSIGN_REALM: realm, CALLSIGN_HOST: host.endpoint },
+    );
+    await station.waitFor(/published station-h/, 20_000);
+    const watch = startProgram(
+      WATCH,
+      ['--debug-level=CONSOLE', '--search=station-h', '--scope=wan'],
+      envB,
+    );
+    await watch.waitFor(/available station-h wan/, 20_000);
+    station.child.kill('SIGKILL');
+    expect((await p.run(['host', 'stop'], env)).code).toBe(0);
+    const sites = async (pattern: RegExp) => {
+      let seen = '';
+      for (let i = 0; i < 100 && !pattern.test(seen); i++) {
+        if (i > 0) await new Promise((r) => setTimeout(r, 100));
+        seen = (await p.run(['wan', 'status', ...dir])).stdout;
+      }
+      expect(seen).toMatch(pattern);
+    };
+    await sites(/tenant acme: sites 1\/2 connected/);
+
+    // `lan start` gives the same file to the LAN directory: site a connects again, as a LAN.
+    const lanState = join(p.dir, 'lan-state');
+    const lan = await p.run(['lan', 'start', '--endpoint', '127.0.0.1:0'], {
+      CALLSIGN_LAN_STATE_DIR: lanState,
+      CALLSIGN_NO_LAN: '',
+    });
+    try {
+      expect(lan.code, lan.stderr).toBe(0);
+      expect(lan.stdout).toContain(`above it: the WAN directory of the relay in ${joined}`);
+      const status = JSON.parse(
+        (await p.run(['lan', 'status', '--json'], { CALLSIGN_LAN_STATE_DIR: lanState })).stdout,
+      ) as { pid: number };
+      const argv = readFileSync(`/proc/${status.pid}/cmdline`, 'utf8').split('\0');
+      expect(argv).toContain(`--wan=${joined}`);
+      await sites(/tenant acme: sites 2\/2 connected/);
+    } finally {
+      await p.run(['lan', 'stop'], { CALLSIGN_LAN_STATE_DIR: lanState });
+    }
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The remote weather stations example, as its README runs it: one command
- * in the simulated internet; the observatory finds the four stations at two
- * NATed sites across the WAN and marks the one stopped halfway as dropped.
+ * in the simulated internet; the observatory, at a third site behind its own
+ * NAT, finds the four stations at two NATed sites across the WAN and marks
+ * the one stopped halfway as dropped.
  */
 import { describe, expect, it } from 'vitest';
 import { runProgram } from '../helpers/processes.ts';

@@ -35,8 +35,10 @@ async function waitForCount(p: LanProgram, pattern: RegExp, n: number, ms = 20_0
   const deadline = Date.now() + ms;
   while (count(p, pattern) < n) {
     if (Date.now() > deadline) {
+      // What happened to the sessions, without the steady stream of welcomes.
+      const events = p.stderr.split('\n').filter((l) => !/ - welcome from /.test(l));
       throw new Error(
-        `${pattern} ${n} times in ${p.host}: only ${count(p, pattern)}\n${p.stderr.slice(-3000)}`,
+        `${pattern} ${n} times in ${p.host}: only ${count(p, pattern)}\n${events.slice(-40).join('\n')}`,
       );
     }
     await new Promise((r) => setTimeout(r, 50));
@@ -140,7 +142,7 @@ describe('the WAN scope across two NATed sites and a public relay', () => {
   }, 60_000);
 
   it('finds a station at site A from site B by a regular expression through the relay, and talks to it', async () => {
-    await watch.waitFor(/available station-a wan/, 20_000);
+    await watch.waitFor(/- available station-a wan/, 20_000);
     await waitForCount(watch, /welcome from a1/, 3);
     // The site hosts are behind NAT: nothing on the public network reaches them.
     const probe = await wan.lan.run('relay', [
@@ -165,7 +167,7 @@ describe('the WAN scope across two NATed sites and a public relay', () => {
   it('reaches a host with a public address directly, not through the relay', async () => {
     await pub.directory.waitFor(/other sites may connect directly to 198\.51\.100\.3/, 20_000);
     await pubStation.waitFor(/published station-p/);
-    await watch.waitFor(/available station-p wan/, 20_000);
+    await watch.waitFor(/- available station-p wan/, 20_000);
     await waitForCount(watch, /welcome from pub/, 3);
     // One circuit only (to station-a): the session with station-p is direct.
     const after = Date.now();
@@ -182,42 +184,42 @@ describe('the WAN scope across two NATed sites and a public relay', () => {
     await u.directory.waitFor(/connected to the directory above/, 20_000);
     await u.start(PUBLISHER, ['--name=station-a', '--scope=wan']).waitFor(/published station-a/);
     const uwatch = u.start(WATCH, ['--search=/station-.*/', '--scope=wan']);
-    await uwatch.waitFor(/available station-a/, 20_000);
+    await uwatch.waitFor(/- available station-a/, 20_000);
     // A new watcher of acme sees acme's two stations; then neither side saw more.
     const acme = b.start(WATCH, ['--search=/station-.*/', '--scope=wan']);
-    await waitForCount(acme, /available station-/, 2);
+    await waitForCount(acme, /- available station-/, 2);
     await waitForCount(watch, /welcome from a1/, count(watch, /welcome from a1/) + 2);
-    expect(count(uwatch, /available /)).toBe(1);
-    expect(count(acme, /available station-a/)).toBe(1);
-    expect(count(watch, /available station-a/)).toBe(1);
+    expect(count(uwatch, /- available /)).toBe(1);
+    expect(count(acme, /- available station-a/)).toBe(1);
+    expect(count(watch, /- available station-a/)).toBe(1);
     u.directory.child.kill('SIGKILL');
   });
 
   it('ends relayed sessions in Dropped when the relay is killed, keeps the direct one, and heals when it returns', async () => {
-    const before = count(watch, /available station-a/);
+    const before = count(watch, /- available station-a/);
     relay.child.kill('SIGKILL');
     await watch.waitFor(/dropped station-a/, 10_000);
     const welcomes = count(watch, /welcome from pub/);
     await startRelay();
-    await waitForCount(watch, /available station-a/, before + 1, 30_000);
+    await waitForCount(watch, /- available station-a/, before + 1, 30_000);
     await waitForCount(watch, /welcome from pub/, welcomes + 3);
     expect(count(watch, /dropped station-p/)).toBe(0);
   });
 
   it("ends the session in Dropped when site A's uplink is cut, and heals when it is restored", async () => {
-    const before = count(watch, /available station-a/);
+    const before = count(watch, /- available station-a/);
     const dropped = count(watch, /dropped station-a/);
     await wan.uplink('a', 'down');
     await waitForCount(watch, /dropped station-a/, dropped + 1, 15_000);
     await wan.uplink('a', 'up');
-    await waitForCount(watch, /available station-a/, before + 1, 40_000);
+    await waitForCount(watch, /- available station-a/, before + 1, 40_000);
   });
 
   it('still converges with 5 % loss on the public network', async () => {
     await wan.loss(5);
     try {
       const late = b.start(WATCH, ['--search=/station-.*/', '--scope=wan', '--hello']);
-      await waitForCount(late, /available station-/, 2, 40_000);
+      await waitForCount(late, /- available station-/, 2, 40_000);
       await waitForCount(late, /welcome from a1/, 3, 30_000);
     } finally {
       await wan.loss(0);

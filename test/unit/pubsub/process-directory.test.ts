@@ -364,6 +364,87 @@ describe('ProcessDirectory: with the directory above and other nodes', () => {
       'NotAvailable{ERR_SESSION_REFUSED}→sub',
     ]);
   });
+
+  /** A route from above to a listing reached only through the WAN relay. */
+  function relayedRoute(searchId: string, id: string) {
+    const l = listing(id, 'svc', { scope: 'wan' });
+    const entry = {
+      ...l,
+      publisher: { ...l.publisher, endpoints: [`relay:${l.publisher.nodeKey}`] },
+    };
+    return new RouteAdded({ searchId, listing: listingInfo(entry), level: 'lan' });
+  }
+
+  it('tries a route through the relay again while its listing stays: NotAvailable and Dropped once, Available when a try opens', () => {
+    const { d, searchId } = subscribed();
+    const first = d.upstream.fromParent(relayedRoute(searchId, 'R1'));
+    expect(said(first)).toEqual(['deadline', 'connect network relay:key-of-R1']);
+    const id = (first[0] as { sessionId: string }).sessionId;
+    const failed = d.peers.peerFailed(id, 'ERR_CONNECT_FAILED', 'no relay session');
+    expect(said(failed)).toEqual(['cancel-open', 'NotAvailable{ERR_CONNECT_FAILED}→sub', 'retry']);
+    const retry = failed[2] as Extract<Effect, { kind: 'retry' }>;
+    expect(retry).toMatchObject({ searchId, listingId: 'R1', ms: 500 });
+    // The second try fails too: the subscriber is not told again, and the wait doubles.
+    const second = d.retryRoute(retry.searchId, retry.key, retry.listingId);
+    const id2 = (second[0] as { sessionId: string }).sessionId;
+    const quiet = d.peers.openTimedOut(id2);
+    expect(said(quiet)).toEqual(['cancel-open', 'retry']);
+    expect((quiet[1] as { ms: number }).ms).toBe(1000);
+    // The third opens: Available; then the circuit is lost: Dropped, and tried again at the first wait.
+    const third = d.retryRoute(retry.searchId, retry.key, retry.listingId);
+    const id3 = (third[0] as { sessionId: string }).sessionId;
+    expect(said(d.peers.peerReady(id3, peer))).toEqual(['OpenSession→peer']);
+    const opened = d.peers.fromPeer(
+      new SessionOpened({ sessionId: id3, publisher: remotePub }),
+      peer,
+    );
+    expect(said(opened)).toEqual(['cancel-open', 'Available→sub from remotePub']);
+    const lost = d.peers.peerLost(peer, 'ERR_KEEPALIVE_TIMEOUT', 'silent');
+    expect(said(lost)).toEqual([
+      'cancel-open',
+      'Dropped{ERR_KEEPALIVE_TIMEOUT}→sub from remotePub',
+      'retry',
+    ]);
+    expect((lost[2] as { ms: number }).ms).toBe(500);
+    // Once the listing is gone, a retry does nothing; a refusal is never retried.
+    d.upstream.fromParent(new RouteRemoved({ searchId, listingId: 'R1', level: 'lan' }));
+    expect(d.retryRoute(retry.searchId, retry.key, retry.listingId)).toEqual([]);
+    const again = d.upstream.fromParent(relayedRoute(searchId, 'R2'));
+    const id4 = (again[0] as { sessionId: string }).sessionId;
+    d.peers.peerReady(id4, peer);
+    const refused = d.peers.fromPeer(
+      new SessionRefused({
+        sessionId: id4,
+        code: 'ERR_SESSION_REFUSED',
+        reason: 'no such listing',
+      }),
+      peer,
+    );
+    expect(said(refused)).toEqual(['cancel-open', 'NotAvailable{ERR_SESSION_REFUSED}→sub']);
+  });
+
+  it('a retry still opening when its route goes ends quietly: the subscriber was told already', () => {
+    const { d, searchId } = subscribed();
+    const first = d.upstream.fromParent(relayedRoute(searchId, 'R1'));
+    const id = (first[0] as { sessionId: string }).sessionId;
+    const failed = d.peers.peerFailed(id, 'ERR_CONNECT_FAILED', 'no relay session');
+    const retry = failed[2] as Extract<Effect, { kind: 'retry' }>;
+    d.retryRoute(retry.searchId, retry.key, retry.listingId);
+    const gone = d.upstream.fromParent(
+      new RouteRemoved({ searchId, listingId: 'R1', level: 'lan' }),
+    );
+    expect(said(gone)).toEqual(['cancel-open']);
+  });
+
+  it('does not try again a route that does not offer the relay', () => {
+    const { d, searchId } = subscribed();
+    const first = d.upstream.fromParent(routeFromAbove(searchId, 'L1', 'svc', 'lan'));
+    const id = (first[0] as { sessionId: string }).sessionId;
+    expect(said(d.peers.peerFailed(id, 'ERR_CONNECT_FAILED', 'nobody'))).toEqual([
+      'cancel-open',
+      'NotAvailable{ERR_CONNECT_FAILED}→sub',
+    ]);
+  });
 });
 
 describe('ProcessDirectory: what the publisher is told about the directory above', () => {
