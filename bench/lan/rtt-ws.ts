@@ -1,6 +1,6 @@
 // Raw ws between two hosts of the lab: `server` echoes on --port, `client`
-// times --count round trips of 100 bytes to --host:--port and prints
-// {"p50_us":...,"samples":N}.
+// makes --warmup round trips of 100 bytes to --host:--port, then times --count
+// more, and prints {"p50_us":...,"samples":N}.
 import { WebSocket, WebSocketServer } from 'ws';
 
 const [mode, ...rest] = process.argv.slice(2);
@@ -17,6 +17,7 @@ if (mode === 'server') {
   wss.on('connection', (ws) => ws.on('message', (d) => ws.send(d)));
 } else {
   const count = Number(arg('count', '2000'));
+  const warmup = Number(arg('warmup', '2000'));
   const ws = new WebSocket(`ws://${arg('host', '127.0.0.1')}:${arg('port', '7070')}/`, {
     perMessageDeflate: false,
     // A zero masking key, as callsign's own links use (docs/transport.md).
@@ -28,13 +29,13 @@ if (mode === 'server') {
   });
   const data = Buffer.alloc(100);
   const samples: number[] = [];
-  for (let i = 0; i < count + 200; i++) {
+  for (let i = 0; i < count + warmup; i++) {
     const t0 = performance.now();
     await new Promise((r) => {
       ws.once('message', r);
       ws.send(data);
     });
-    if (i >= 200) samples.push((performance.now() - t0) * 1000);
+    if (i >= warmup) samples.push((performance.now() - t0) * 1000);
   }
   samples.sort((a, b) => a - b);
   console.log(

@@ -4,26 +4,14 @@ import { infoOf, type Message } from '../messages/registry.ts';
 import { ActorAddress, type Channel } from '../runtime/address.ts';
 import type { Receipt } from '../runtime/cell.ts';
 import type { Node } from '../runtime/node.ts';
-import {
-  CONTROL,
-  encodeClose,
-  encodeOpen,
-  encodeType,
-  readCredits,
-  writeCredit,
-} from '../wire/control.ts';
-import {
-  FramePacker,
-  FrameUnpacker,
-  MAX_CONTROL_PAYLOAD,
-  type RecordHandler,
-} from '../wire/records.ts';
-import { FRAME_OVERHEAD, type FrameOpener, type FrameSealer } from '../wire/seal.ts';
+import { CONTROL, encodeClose, encodeOpen, encodeType, readCredits } from '../wire/control.ts';
+import { FrameUnpacker, type RecordHandler } from '../wire/records.ts';
+import type { FrameOpener, FrameSealer } from '../wire/seal.ts';
 import { addressCodec } from './address-codec.ts';
 import type { ConnectionOptions, Ending } from './connection-options.ts';
 import { controlReceiver } from './control-receiver.ts';
 import { ReceiveFlow } from './flow.ts';
-import { FrameBuffers } from './frame-buffers.ts';
+import { FrameSender } from './frame-sender.ts';
 import { KeepAlive } from './keepalive.ts';
 import { keepAliveTimer } from './keepalive-timer.ts';
 import type { Link, LinkEnding } from './link.ts';
@@ -33,19 +21,6 @@ import type { TrafficMeter } from './traffic-meter.ts';
 import { ConnectionTypes } from './type-table.ts';
 
 export type { ConnectionOptions, Ending } from './connection-options.ts';
-
-/**
- * Messages posted in one turn are batched into frames of up to this many
- * bytes (a larger message still goes alone in its frame, up to
- * maxFrameSize). Larger frames save nothing: AES-256-GCM's set-up is a few
- * µs per 64 KiB, while the output buffer node:crypto allocates for a 1 MiB
- * frame costs page faults, and the receiver must gather every frame larger
- * than a socket read (64 KiB) into one buffer (bench/README.md).
- */
-const BATCH_FRAME_SIZE = 64 * 1024;
-
-/** The most bytes one destination's credit takes in a CREDIT record (three varuints). */
-const MAX_CREDIT_BYTES = 30;
 
 /** Endings after which what was written may not have been read. */
 const LOSSES: ReadonlySet<ErrorCode> = new Set(['ERR_CONNECTION_LOST', 'ERR_KEEPALIVE_TIMEOUT']);
@@ -87,9 +62,8 @@ export class Connection implements Channel, Receipt {
   meter: TrafficMeter | undefined = undefined;
   readonly #node: Node;
   readonly #link: Link;
-  readonly #sealer: FrameSealer;
   readonly #opener: FrameOpener;
-  readonly #packer: FramePacker;
+  readonly #sender: FrameSender;
   readonly #unpacker: FrameUnpacker;
   readonly #options: ConnectionOptions;
   readonly #codec: CodecContext;
@@ -99,15 +73,12 @@ export class Connection implements Channel, Receipt {
   readonly #onOpen: (connection: Connection) => void;
   readonly #handler: RecordHandler;
   readonly #outbox: Outbox;
-  readonly #buffers = new FrameBuffers();
   readonly #receiveFlow: ReceiveFlow;
   readonly #keepalive: KeepAlive;
   readonly #keepaliveTimer: { stop(): void };
-  #flushScheduled = false;
   /** No more sending: close() was called, the peer said CLOSE, or it failed. */
   #closing = false;
   #ending: Ending | undefined;
-  #linkEnded = false;
 
   constructor(init: {
     node: Node;
@@ -126,7 +97,6 @@ export class Connection implements Channel, Receipt {
   }) {
     this.#node = init.node;
     this.#link = init.link;
-    this.#sealer = init.sealer;
     this.#opener = init.opener;
     this.endpoint = init.endpoint;
     this.peerKey = init.peerKey;
@@ -146,19 +116,12 @@ export class Connection implements Channel, Receipt {
       buffered: () => this.#link.buffered,
       log: (text) => this.#node.log('WARNING', `connection ${this.label}: ${text}`),
     });
-    this.#packer = new FramePacker({
+    this.#sender = new FrameSender({
+      link: init.link,
+      sealer: init.sealer,
       maxFrameSize: init.options.maxFrameSize,
-      targetFrameSize: Math.min(init.options.maxFrameSize, BATCH_FRAME_SIZE),
-      onFrame: (plaintext) => {
-        this.counters.framesSent++;
-        const buffer = this.#buffers.take(plaintext.length + FRAME_OVERHEAD);
-        if (buffer === undefined) {
-          this.#link.send(this.#sealer.seal(plaintext));
-          return;
-        }
-        const buffers = this.#buffers;
-        this.#link.send(this.#sealer.seal(plaintext, buffer), () => buffers.giveBack(buffer));
-      },
+      receiveFlow: this.#receiveFlow,
+      counters: this.counters,
     });
     this.#unpacker = new FrameUnpacker({
       maxMessageSize: init.options.maxMessageSize,
@@ -168,7 +131,7 @@ export class Connection implements Channel, Receipt {
     this.#handler = {
       message: (to, from, body) => this.#receiveMessage(to, from, body),
       control: controlReceiver({
-        ping: () => this.#control(CONTROL.pong),
+        ping: () => this.#sender.control(CONTROL.pong),
         open: (open) => {
           if (this.remoteOwner) throw new CallsignError('ERR_MALFORMED_FRAME', 'OPEN sent twice');
           this.remoteOwner = this.remote(open.owner);
@@ -195,12 +158,15 @@ export class Connection implements Channel, Receipt {
       end: (ending) => this.#linkEnd(ending),
     });
     this.#keepaliveTimer = keepAliveTimer(this.#keepalive, clock, {
-      ping: () => this.#control(CONTROL.ping),
+      ping: () => this.#sender.control(CONTROL.ping),
       dead: (silent) =>
         this.#fail('ERR_KEEPALIVE_TIMEOUT', `no word from the peer for ${silent} ms`),
       ended: () => this.#ending !== undefined,
     });
-    this.#control(CONTROL.open, encodeOpen({ owner: init.owner.id, ...init.options.windows }));
+    this.#sender.control(
+      CONTROL.open,
+      encodeOpen({ owner: init.owner.id, ...init.options.windows }),
+    );
   }
 
   /** True once no more can be sent: closing, closed or lost. */
@@ -246,7 +212,7 @@ export class Connection implements Channel, Receipt {
         'cannot send it: not an instance of a class made by defineMessage',
       );
     }
-    const packer = this.#packer;
+    const packer = this.#sender.packer;
     // The first message of a type names it; the TYPE record goes into the frame before it.
     const type = this.#types.announce(info);
     if (type) packer.control(CONTROL.type, encodeType(type));
@@ -272,7 +238,7 @@ export class Connection implements Channel, Receipt {
       this.meter?.sent(from, to, size);
       this.#outbox.sent(from, to, typeName, size);
       packer.commitMessage();
-      this.#scheduleFlush();
+      this.#sender.schedule();
       return true;
     }
     this.counters.waited++;
@@ -287,7 +253,7 @@ export class Connection implements Channel, Receipt {
    */
   drained(from: number, to: number): Promise<void> {
     if (this.closed) return Promise.resolve();
-    this.#flush();
+    this.#sender.flush();
     return this.#outbox.drained(from, to);
   }
 
@@ -308,7 +274,7 @@ export class Connection implements Channel, Receipt {
   taken(to: number, bytes: number): void {
     if (this.#ending) return;
     this.#receiveFlow.taken(to, bytes);
-    if (this.#receiveFlow.hasCredit) this.#scheduleFlush();
+    if (this.#receiveFlow.hasCredit) this.#sender.schedule();
   }
 
   /**
@@ -319,8 +285,8 @@ export class Connection implements Channel, Receipt {
   close(reason = 'closed', code?: ErrorCode): void {
     if (this.closed) return;
     this.#closing = true;
-    this.#control(CONTROL.close, encodeClose({ code, reason }));
-    this.#flush();
+    this.#sender.control(CONTROL.close, encodeClose({ code, reason }));
+    this.#sender.flush();
     this.#link.close();
     this.#end({ here: true, code, reason });
   }
@@ -329,8 +295,8 @@ export class Connection implements Channel, Receipt {
     this.counters.messagesSent++;
     this.meter?.sent(item.from, item.to, item.body.length);
     this.#outbox.sent(item.from, item.to, item.typeName, item.body.length);
-    this.#packer.message(item.to, item.from, item.body);
-    this.#scheduleFlush();
+    this.#sender.packer.message(item.to, item.from, item.body);
+    this.#sender.schedule();
   }
 
   #end(ending: Ending): void {
@@ -339,7 +305,7 @@ export class Connection implements Channel, Receipt {
     this.#closing = true;
     this.#keepaliveTimer.stop();
     this.#unpacker.release();
-    this.#buffers.release();
+    this.#sender.release();
     const code = ending.code ?? 'ERR_CLOSED';
     this.#outbox.end(code, LOSSES.has(code));
     this.#onEnd(this, ending);
@@ -353,17 +319,18 @@ export class Connection implements Channel, Receipt {
       `connection ${this.label} (${this.endpoint}) abandoned: ${reason} (${code})`,
     );
     this.#closing = true;
-    if (!this.#linkEnded) {
+    if (!this.#sender.linkEnded) {
       // Sealed, so the peer learns the real code, not only that the socket went.
-      this.#packer.control(CONTROL.close, encodeClose({ code, reason }));
-      this.#packer.flush();
+      const packer = this.#sender.packer;
+      packer.control(CONTROL.close, encodeClose({ code, reason }));
+      packer.flush();
       this.#link.close(new CallsignError(code, reason));
     }
     this.#end({ here: false, code, reason });
   }
 
   #linkEnd(ending: LinkEnding): void {
-    this.#linkEnded = true;
+    this.#sender.linkEnd();
     if (this.#ending) return;
     if (ending.code !== 'ERR_CLOSED' && ending.code !== 'ERR_CONNECTION_LOST') {
       this.#node.log(
@@ -374,47 +341,12 @@ export class Connection implements Channel, Receipt {
     this.#end({ here: false, code: ending.code, reason: ending.reason });
   }
 
-  #scheduleFlush(): void {
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    setImmediate(this.#flushLater);
-  }
-
-  readonly #flushLater = () => this.#flush();
-
   /** Credit the peer gave back for actor `to`. */
   readonly #takeCredit = (to: number, messages: number, bytes: number) =>
     this.#outbox.credit(to, messages, bytes);
 
-  /** Writes credit owed for actor `to` into the CREDIT record begun, starting another when full. */
-  readonly #giveCredit = (to: number, messages: number, bytes: number) => {
-    const packer = this.#packer;
-    if (packer.bodyLength > MAX_CONTROL_PAYLOAD - MAX_CREDIT_BYTES) {
-      packer.endControl();
-      packer.beginControl(CONTROL.credit);
-    }
-    writeCredit(packer.writer, to, messages, bytes);
-  };
-
-  #flush(): void {
-    this.#flushScheduled = false;
-    if (this.#linkEnded) return;
-    if (this.#receiveFlow.hasCredit) {
-      this.#packer.beginControl(CONTROL.credit);
-      this.#receiveFlow.takeCredit(this.#giveCredit);
-      this.#packer.endControl();
-    }
-    this.#packer.flush();
-  }
-
-  #control(op: number, payload?: Uint8Array): void {
-    if (this.#linkEnded) return;
-    this.#packer.control(op, payload);
-    this.#scheduleFlush();
-  }
-
   #receiveFrame(data: Uint8Array): void {
-    if (this.#linkEnded || (this.#ending && !this.#ending.here)) return;
+    if (this.#sender.linkEnded || (this.#ending && !this.#ending.here)) return;
     this.#keepalive.heard(this.#node.clock.now());
     this.counters.framesReceived++;
     try {
