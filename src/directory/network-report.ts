@@ -12,6 +12,7 @@
  * @module
  */
 import { defineMessage, t } from '../messages/index.ts';
+import type { NodeCounters } from '../runtime/node.ts';
 import { DirectoryReport } from './protocol.ts';
 import { SCOPES } from './scope.ts';
 
@@ -150,3 +151,11 @@ export class NetworkReport extends defineMessage('callsign.dir.NetworkReport', {
 
 /** A directory's own reminder: the gathering `id` is due (never sent over a connection). */
 export class GatheringDue extends defineMessage('callsign.dir.GatheringDue', { id: t.uint }) {}
+
+/** A node's counters as one record of numbers: `undelivered` by code as `undelivered ERR_...`. */
+export function countersOf(counters: NodeCounters): Record<string, number> {
+  const { undelivered, ...rest } = counters;
+  const out: Record<string, number> = { ...rest };
+  for (const [code, n] of Object.entries(undelivered)) out[`undelivered ${code}`] = n ?? 0;
+  return out;
+}

@@ -10,7 +10,6 @@ import {
 } from '../messages/standard.ts';
 import type { ActorAddress } from '../runtime/address.ts';
 import type { ActorContext } from '../runtime/context.ts';
-import type { NodeCounters } from '../runtime/node.ts';
 import { listen } from '../transport/transport.ts';
 import {
   hostOf,
@@ -24,6 +23,7 @@ import {
 import type { ListingEntry, SearchEntry } from './entries.ts';
 import { HandoverWatch } from './handover.ts';
 import { NetworkGatherer } from './network-gatherer.ts';
+import { countersOf } from './network-report.ts';
 import { isRefusal, type ParentEvent, ParentLink } from './parent-link.ts';
 import {
   DeleteListing,
@@ -398,12 +398,4 @@ export async function directoryService(
   handover?.stop();
   gatherer.stop();
   return { level: settings.level, endpoint: listened };
-}
-
-/** A node's counters as one record of numbers: `undelivered` by code as `undelivered ERR_...`. */
-export function countersOf(counters: NodeCounters): Record<string, number> {
-  const { undelivered, ...rest } = counters;
-  const out: Record<string, number> = { ...rest };
-  for (const [code, n] of Object.entries(undelivered)) out[`undelivered ${code}`] = n ?? 0;
-  return out;
 }

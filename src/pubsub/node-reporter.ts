@@ -7,6 +7,7 @@
  * @module
  */
 import {
+  countersOf,
   GatheredNode,
   NetworkEnquiry,
   NetworkReport,
@@ -14,7 +15,6 @@ import {
   NodeReport,
   NodeSearch,
 } from '../directory/network-report.ts';
-import { countersOf } from '../directory/service.ts';
 import { defineMessage } from '../messages/index.ts';
 import type { Message } from '../messages/registry.ts';
 import type { ActorAddress } from '../runtime/address.ts';
