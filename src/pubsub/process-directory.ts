@@ -39,6 +39,8 @@ export interface ProcessDirectoryInit {
   hasParent: boolean;
   /** How long a subscriber waits for the publisher's node to open a session, in ms. Default 5000. */
   openTimeoutMs?: number;
+  /** Where the jitter of retried routes comes from (tests fix it). Default `Math.random`. */
+  random?: () => number;
 }
 
 /** What a publish asks, as the directory actor received it. */
@@ -65,7 +67,7 @@ export class ProcessDirectory {
 
   constructor(init: ProcessDirectoryInit) {
     this.#init = init;
-    this.peers = new SessionPeers(this, init.openTimeoutMs ?? 5000);
+    this.peers = new SessionPeers(this, init.openTimeoutMs ?? 5000, init.random);
     this.upstream = new Upstream(this, init.hasParent);
   }
 
@@ -236,7 +238,10 @@ export class ProcessDirectory {
 
   /** Opens again the route (`searchId`, `key`) to `listingId` if it is still known and unused. */
   retryRoute(searchId: string, key: string, listingId: string): Effect[] {
-    return this.#decide(this.routes.retry(searchId, key, listingId));
+    const decisions = this.routes.retry(searchId, key, listingId);
+    // The route is gone or another is in use: its tries end here.
+    if (decisions.length === 0) this.peers.retriesEnded(searchId, key, listingId);
+    return this.#decide(decisions);
   }
 
   /** Applies route decisions: ends and opens sessions. */

@@ -11,6 +11,7 @@ import { type Scope, scopeRank } from '../directory/scope.ts';
 import type { WireErrorCode } from '../errors.ts';
 import type { Message } from '../messages/registry.ts';
 import { ActorAddress } from '../runtime/address.ts';
+import { backoffDelays } from '../runtime/repeating-task.ts';
 import { isRelayEndpoint } from '../transport/relay/pass.ts';
 import { type Effect, send } from './effects.ts';
 import { NotAvailable } from './messages.ts';
@@ -21,7 +22,10 @@ import type { Session } from './session-book.ts';
 /** How long a direct connection may take when a relay is the fallback, in seconds. */
 export const DIRECT_BEFORE_RELAY_SECONDS = 2;
 
-/** The first wait before a route through the relay is tried again, in ms; it doubles up to the next. */
+/**
+ * The first wait before a route through the relay is tried again, in ms; it
+ * doubles up to the next, each wait drawn between half of it and all of it.
+ */
 export const RELAY_RETRY_FIRST_MS = 500;
 /** The longest wait between two tries of a route through the relay, in ms. */
 export const RELAY_RETRY_MAX_MS = 8000;
@@ -54,16 +58,19 @@ export class SessionPeers {
   readonly #openTimeoutMs: number;
   /** Sessions still opening with endpoints left to try if the one tried fails (a relay last). */
   readonly #fallbacks = new Map<string, string[]>();
-  /** Routes through the relay being tried again → the tries so far (by {@link routeOf}). */
-  readonly #retries = new Map<string, number>();
+  /** Routes through the relay being tried again → their next waits (by {@link routeOf}). */
+  readonly #retries = new Map<string, Iterator<number>>();
+  /** Where the jitter of the waits comes from. */
+  readonly #random: () => number;
   /** Sessions opened by a retry: their failure is not told to the subscriber again. */
   readonly #quiet = new Set<string>();
   /** Sessions on a listing that offers the relay. */
   readonly #relayed = new Set<string>();
 
-  constructor(dir: ProcessDirectory, openTimeoutMs: number) {
+  constructor(dir: ProcessDirectory, openTimeoutMs: number, random: () => number = Math.random) {
     this.#dir = dir;
     this.#openTimeoutMs = openTimeoutMs;
+    this.#random = random;
   }
 
   /** Opens a session of search `searchId` on the route to `listing`, matched at `level`. */
@@ -197,9 +204,17 @@ export class SessionPeers {
       return [];
     const { searchId, routeKey: key, listingId } = s;
     const route = routeOf(searchId, key, listingId);
-    const tries = this.#retries.get(route) ?? 0;
-    this.#retries.set(route, tries + 1);
-    const ms = Math.min(RELAY_RETRY_MAX_MS, RELAY_RETRY_FIRST_MS * 2 ** Math.min(tries, 16));
+    let waits = this.#retries.get(route);
+    if (!waits) {
+      // The runtime's one jittered backoff, as every reconnect loop uses.
+      waits = backoffDelays({
+        initialMs: RELAY_RETRY_FIRST_MS,
+        maxMs: RELAY_RETRY_MAX_MS,
+        random: this.#random,
+      });
+      this.#retries.set(route, waits);
+    }
+    const ms = waits.next().value as number;
     return [{ kind: 'retry', searchId, key, listingId, ms }];
   }
 
@@ -234,6 +249,11 @@ export class SessionPeers {
   /** True when session `sessionId` is a retry whose failure is not told to the subscriber again. */
   quiet(sessionId: string): boolean {
     return this.#quiet.has(sessionId);
+  }
+
+  /** A retried route that will not be tried again (gone, or another in use): its waits are forgotten. */
+  retriesEnded(searchId: string, key: string, listingId: string): void {
+    this.#retries.delete(routeOf(searchId, key, listingId));
   }
 
   /** Session `sessionId` has ended: nothing is left to try for it. */

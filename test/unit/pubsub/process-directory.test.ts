@@ -71,8 +71,15 @@ function said(effects: Effect[]): string[] {
   });
 }
 
-function directory(hasParent = false) {
-  return new ProcessDirectory({ nodeKey: 'me', nodeId: 'n1', where: 'test (pid 1)', hasParent });
+function directory(hasParent = false, random = () => 0) {
+  // No jitter unless asked: a retry's wait is exactly the backoff's base.
+  return new ProcessDirectory({
+    nodeKey: 'me',
+    nodeId: 'n1',
+    where: 'test (pid 1)',
+    hasParent,
+    random,
+  });
 }
 
 const ask = (name: string, scope: Scope = 'host', more: Partial<PublishAsk> = {}): PublishAsk => ({
@@ -175,8 +182,8 @@ describe('ProcessDirectory: within one process', () => {
 
 describe('ProcessDirectory: with the directory above and other nodes', () => {
   /** A directory connected above, with `sub` subscribed to `svc`: answers its search id. */
-  function subscribed() {
-    const d = directory(true);
+  function subscribed(random?: () => number) {
+    const d = directory(true, random);
     d.upstream.connected();
     const searchId = upMessage(d.subscribe(sub, exactly('svc'), 'lan'), PutSearch).search.id;
     return { d, searchId };
@@ -421,6 +428,24 @@ describe('ProcessDirectory: with the directory above and other nodes', () => {
       peer,
     );
     expect(said(refused)).toEqual(['cancel-open', 'NotAvailable{ERR_SESSION_REFUSED}→sub']);
+  });
+
+  it('waits before a retry are jittered by the runtime backoff, and start again from the first once a route is gone', () => {
+    const { d, searchId } = subscribed(() => 1); // the most jitter: half of each base
+    const fail = (effects: Effect[]) => {
+      const id = (effects[0] as { sessionId: string }).sessionId;
+      const out = d.peers.peerFailed(id, 'ERR_CONNECT_FAILED', 'no relay session');
+      return out.find((e) => e.kind === 'retry') as Extract<Effect, { kind: 'retry' }>;
+    };
+    const r1 = fail(d.upstream.fromParent(relayedRoute(searchId, 'R1')));
+    expect(r1.ms).toBe(250);
+    const r2 = fail(d.retryRoute(r1.searchId, r1.key, r1.listingId));
+    expect(r2.ms).toBe(500);
+    // The listing goes: the next retry finds nothing and the route's waits are forgotten.
+    d.upstream.fromParent(new RouteRemoved({ searchId, listingId: 'R1', level: 'lan' }));
+    expect(d.retryRoute(r2.searchId, r2.key, r2.listingId)).toEqual([]);
+    const back = fail(d.upstream.fromParent(relayedRoute(searchId, 'R1')));
+    expect(back.ms).toBe(250);
   });
 
   it('a retry still opening when its route goes ends quietly: the subscriber was told already', () => {
