@@ -19,6 +19,7 @@ import {
 } from '../../src/index.ts';
 import { NodeDirectory } from '../../src/internal.ts';
 import { REFUSALS_FORGIVEN } from '../../src/transport/connection.ts';
+import { until } from '../helpers/until.ts';
 
 /**
  * A member of the realm that completes the handshake and then sends a node's
@@ -34,14 +35,6 @@ function node(realm: Realm, name: string): Node {
   configureDirectory(n, { parent: null });
   onTestFinished(() => n.stop());
   return n;
-}
-
-async function until(what: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!what()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 2));
-  }
 }
 
 /** Publishes `name` on `n` and resolves with the outcome's class name. */

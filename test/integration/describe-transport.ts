@@ -26,6 +26,7 @@ import {
   Undelivered,
 } from '../../src/index.ts';
 import type { Connection } from '../../src/internal.ts';
+import { until } from '../helpers/until.ts';
 
 /**
  * The compliance suite of the transport contract: every implementation of
@@ -77,14 +78,6 @@ function recording(inner: LinkTransport) {
       tamperNext = true;
     },
   };
-}
-
-async function until(condition: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 export function describeTransport(name: string, setup: () => TransportSetup) {

@@ -23,6 +23,7 @@ import {
 } from '../../src/index.ts';
 import { loadOrCreateRealm } from '../../src/wire/realm.ts';
 import { startProgram, tempDir } from '../helpers/processes.ts';
+import { until } from '../helpers/until.ts';
 
 /**
  * Nothing is lost silently: a message to an actor that is gone, whose node
@@ -131,14 +132,6 @@ describe('Undelivered, end to end', () => {
     expect(a.counters.undelivered.ERR_CONNECTION_LOST).toBe(2);
   }, 60_000);
 });
-
-async function until(condition: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('Undelivered notices and a full mailbox', () => {
   it('a sender that floods a dead peer learns of every message although its mailbox holds 64', async () => {

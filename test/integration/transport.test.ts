@@ -30,6 +30,7 @@ import { DEFAULT_WINDOWS } from '../../src/transport/options.ts';
 import { CONTROL, encodeOpen } from '../../src/wire/control.ts';
 import { InitiatorHandshake } from '../../src/wire/handshake.ts';
 import { tempDir } from '../helpers/processes.ts';
+import { until } from '../helpers/until.ts';
 
 class Note extends defineMessage('test.transport.Note', { n: t.int, text: t.string }) {}
 class Blob extends defineMessage('test.transport.Blob', { data: t.bytes }) {}
@@ -309,12 +310,4 @@ async function connectedPair(node: Node, endpoint: string) {
       return result as Promise<number>;
     },
   };
-}
-
-async function until(condition: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }

@@ -11,6 +11,7 @@ import {
 } from '../../../src/index.ts';
 import { ActorAddress, type Channel } from '../../../src/runtime/address.ts';
 import type { Receipt } from '../../../src/runtime/cell.ts';
+import { until } from '../../helpers/until.ts';
 
 class Note extends defineMessage('test.controlGate.Note', { n: t.int }) {}
 
@@ -104,11 +105,3 @@ describe('runtime control messages from the network', () => {
     await node.stop();
   });
 });
-
-async function until(what: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!what()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 1));
-  }
-}

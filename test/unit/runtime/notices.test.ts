@@ -9,6 +9,7 @@ import {
 } from '../../../src/index.ts';
 import { ActorAddress, type Channel } from '../../../src/runtime/address.ts';
 import { NOTICE_RESERVE } from '../../../src/runtime/cell.ts';
+import { until } from '../../helpers/until.ts';
 
 class Work extends defineMessage('test.notices.Work', { n: t.int }) {}
 class Go extends defineMessage('test.notices.Go', {}) {}
@@ -22,14 +23,6 @@ function deadPeer(id: number): ActorAddress {
     post: () => false,
   } as unknown as Channel;
   return new ActorAddress(id, channel);
-}
-
-async function until(what: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!what()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 1));
-  }
 }
 
 /** Runs a sender that floods `targets` in one turn, then reads every notice it got. */
