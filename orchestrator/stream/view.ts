@@ -7,7 +7,6 @@
  */
 import { CallsignError } from '../../src/errors.ts';
 import type { StoredRecord, StreamInfo } from '../../src/index.ts';
-import { streamOptionFields } from '../../src/internal.ts';
 import type { HostIo } from '../host.ts';
 import { onStopSignals } from '../signals.ts';
 import { formatRecord, formatStreamInfo, progressLine, recordJson } from './format.ts';
@@ -124,6 +123,8 @@ export async function purge(args: Args, io: HostIo, t: StreamTarget): Promise<vo
  */
 export async function update(args: Args, io: HostIo, t: StreamTarget): Promise<void> {
   const stream = nameOf(args);
+  // Loaded when it runs: this module is part of the command line's front.
+  const { streamOptionFields } = await import('../../src/internal.ts');
   const changes = streamOptionFields(choiceOf(args).stream);
   if (Object.keys(changes).length === 0) {
     throw new CallsignError(
