@@ -94,6 +94,12 @@ export function streamCommands(io: HostIo): CommandModule<object, Args>[] {
           requiresArg: true,
           describe: 'view, purge: only subjects matching this pattern',
         })
+        .option('seal-key-file', {
+          type: 'string',
+          requiresArg: true,
+          describe:
+            'view: a file holding the stream key of a sealed stream, to show its opened payloads',
+        })
         .option('max', {
           type: 'number',
           requiresArg: true,
@@ -154,6 +160,8 @@ export function streamCommands(io: HostIo): CommandModule<object, Args>[] {
         'action',
         'name',
         'start',
+        'seal-key-file',
+        'sealKeyFile',
         'follow',
         'f',
         'partition',

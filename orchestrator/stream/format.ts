@@ -9,27 +9,29 @@
 import type { ConsumerInfo, StoredRecord, StreamInfo } from '../../src/index.ts';
 import { formatDuration, formatTable } from '../table.ts';
 
+/** One row of `stream list`: a stream's counts, or the code saying why it cannot be reached now. */
+export type StreamListRow =
+  | {
+      name: string;
+      messages: number;
+      bytes: number;
+      partitions: number;
+      consumers: number;
+      unavailable?: undefined;
+    }
+  | { name: string; unavailable: string };
+
 /** A list of streams as `stream list` prints it. */
-export function formatStreamList(
-  rows: readonly {
-    name: string;
-    messages: number;
-    bytes: number;
-    partitions: number;
-    consumers: number;
-  }[],
-): string {
+export function formatStreamList(rows: readonly StreamListRow[]): string {
   if (rows.length === 0)
     return 'no streams: make one with `callsign stream create --name <name>`\n';
   return formatTable([
     ['STREAM', 'MESSAGES', 'BYTES', 'PARTITIONS', 'CONSUMERS'],
-    ...rows.map((r) => [
-      r.name,
-      String(r.messages),
-      String(r.bytes),
-      String(r.partitions),
-      String(r.consumers),
-    ]),
+    ...rows.map((r) =>
+      r.unavailable !== undefined
+        ? [r.name, `unavailable (${r.unavailable})`, '', '', '']
+        : [r.name, String(r.messages), String(r.bytes), String(r.partitions), String(r.consumers)],
+    ),
   ]);
 }
 

@@ -120,8 +120,9 @@ export async function targetOf(args: Args, io: HostIo): Promise<StreamTarget> {
   if (typeof args.listing === 'string')
     return serverTarget(args.listing, await realm(), io, seconds, admin);
   const { choice } = choiceOf(args, io.env);
+  const warn = (message: string) => io.stderr(`callsign: warning: ${message}\n`);
   // A nats store is on its servers: every process reaches it.
-  if (choice.driver === 'nats') return directTarget(choice, undefined);
+  if (choice.driver === 'nats') return directTarget(choice, undefined, warn);
   if (choice.driver !== 'lmdb') {
     throw new CallsignError(
       'ERR_USAGE',
@@ -131,7 +132,7 @@ export async function targetOf(args: Args, io: HostIo): Promise<StreamTarget> {
   const path = storePath(choice, resolveHomeDir(args.home, io.env, io.cwd), io.env);
   const server = readServerRecord(path);
   if (server) return serverTarget(server.listing, await realm(), io, seconds, admin);
-  return directTarget(choice, path);
+  return directTarget(choice, path, warn);
 }
 
 export async function withTarget<T>(

@@ -55,7 +55,8 @@ export async function serveStreams(init: ServeInit, io: HostIo): Promise<number>
       );
     }
   }
-  const store = await openStreamStore(openInitOf(choice, path));
+  const warn = (message: string) => io.stderr(`callsign: warning: ${message}\n`);
+  const store = await openStreamStore(openInitOf(choice, path, warn));
   const home = init.realm.home;
   const group = home && (await acceptsConnections(home.groupEndpoint)) ? home.groupEndpoint : '';
   const parent = group || (io.env.CALLSIGN_NO_HOST === '1' ? null : hostPaths(io.env).endpoint);

@@ -108,8 +108,13 @@ export interface StoreChoice {
  * `path`). A local store keeps replicated streams on the servers given by
  * `--replicated.<option>`, else on those of the home or host
  * (`CALLSIGN_NATS_SERVERS`, `nats.json`); with none, it refuses them.
+ * `warn` hears when those servers stop answering (local streams go on).
  */
-export function openInitOf(choice: StoreChoice, path: string | undefined) {
+export function openInitOf(
+  choice: StoreChoice,
+  path: string | undefined,
+  warn: (message: string) => void,
+) {
   const env = choice.env ?? process.env;
   const given = choice.replicated ?? {};
   const servers =
@@ -121,6 +126,7 @@ export function openInitOf(choice: StoreChoice, path: string | undefined) {
     options: choice.driver === 'lmdb' ? { ...choice.options, path } : choice.options,
     ...(servers && choice.driver !== 'nats' ? { replicated: given } : {}),
     env,
+    warn,
   };
 }
 
@@ -139,8 +145,9 @@ export function storePath(
 export async function directTarget(
   choice: StoreChoice,
   path: string | undefined,
+  warn: (message: string) => void,
 ): Promise<StreamTarget> {
-  const store = await openStreamStore(openInitOf(choice, path));
+  const store = await openStreamStore(openInitOf(choice, path, warn));
   let ids = 0;
   const everything = { list() {}, unlist() {}, hosted: () => true };
   return {

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { readFileSync } from 'node:fs';
 import { CallsignError } from '../../src/errors.ts';
 import type { StoredRecord, StreamInfo } from '../../src/index.ts';
 import type { HostIo } from '../host.ts';
@@ -14,9 +15,48 @@ import { type Args, choiceOf, nameOf, print } from './options.ts';
 import type { StreamTarget } from './target.ts';
 
 /** View: every partition (or one), from a start, following new messages with `--follow`. */
+/**
+ * What `view` shows of a record of a sealed stream: opened with the key of
+ * `--seal-key-file`, else marked sealed with its data left out (never the
+ * ciphertext).
+ */
+async function sealedView(
+  args: Args,
+  info: StreamInfo,
+): Promise<((r: StoredRecord) => StoredRecord) | undefined> {
+  const file = args['seal-key-file'];
+  if (file !== undefined && info.config.sealed !== true) {
+    throw new CallsignError(
+      'ERR_USAGE',
+      `stream ${info.config.name} is not sealed: drop --seal-key-file`,
+    );
+  }
+  if (info.config.sealed !== true) return undefined;
+  if (file === undefined) {
+    return (r) => ({ ...r, data: new Uint8Array(0), type: 'sealed: give --seal-key-file to open' });
+  }
+  let text: string;
+  try {
+    text = readFileSync(String(file), 'utf8').trim();
+  } catch (error) {
+    throw new CallsignError(
+      'ERR_USAGE',
+      `cannot read --seal-key-file ${String(file)}: ${(error as Error).message}`,
+    );
+  }
+  // Loaded when it runs: this module is part of the command line's front.
+  const { StreamSeal } = await import('../../src/index.ts');
+  const seal = new StreamSeal(text);
+  return (r) => {
+    const opened = seal.open(r.data, { subject: r.subject, key: r.key });
+    return { ...r, data: opened.data, type: opened.type, size: opened.data.length };
+  };
+}
+
 export async function view(args: Args, io: HostIo, t: StreamTarget): Promise<void> {
   const stream = nameOf(args);
   const info = (await t.manage('info', stream)) as StreamInfo;
+  const shownAs = await sealedView(args, info);
   const parts =
     args.partition === undefined
       ? info.partitions.map((p) => p.partition)
@@ -75,7 +115,8 @@ export async function view(args: Args, io: HostIo, t: StreamTarget): Promise<voi
         for (const r of page.records as StoredRecord[]) {
           if (since !== undefined && r.publishTime < since) continue;
           if (shown >= max) break;
-          io.stdout(args.json ? recordJson(r) : formatRecord(r));
+          const v = shownAs ? shownAs(r) : r;
+          io.stdout(args.json ? recordJson(v) : formatRecord(v));
           shown++;
         }
         // A filtered page may hold nothing and still move on past what it passed over.

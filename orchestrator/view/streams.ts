@@ -120,6 +120,8 @@ export class StreamWatch {
         try {
           const streams: StreamDescription[] = [];
           for (const row of list(await manage('list'))) {
+            // A replicated stream while no NATS server answers: nothing to describe.
+            if (row.unavailable !== undefined) continue;
             const name = String(row.name ?? '');
             streams.push(
               describeStream(

@@ -45,6 +45,12 @@ export interface OpenStreamStoreInit extends StreamStoreInit {
    * NATS servers must be given in the options.
    */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Told when the NATS servers of the `replicated` streams stop answering
+   * (local streams are still served) and when they answer again. Default:
+   * `process.emitWarning`.
+   */
+  readonly warn?: (message: string) => void;
 }
 
 /**
@@ -71,13 +77,16 @@ export function defaultStreamPath(env: Readonly<Record<string, string | undefine
  *   `ERR_STORAGE_CORRUPT`, `ERR_STORAGE_FAILED`
  */
 export async function openStreamStore(init: OpenStreamStoreInit = {}): Promise<StreamStore> {
+  const replicated = init.driver === 'nats' ? undefined : init.replicated;
+  // Checked before the store opens (a refusal leaves nothing open), connected
+  // when a replicated stream is first made or found.
+  const settings = replicated === undefined ? undefined : natsSettings(replicated, init.env ?? {});
   const own = await openDriver(init);
-  const replicated = init.replicated;
-  if (replicated === undefined || own.driver === 'nats') return placedStore({ own });
-  const env = init.env ?? {};
-  // Checked now, connected when a replicated stream is first made or found.
-  const settings = natsSettings(replicated, env);
-  return placedStore({ own, other: () => openNatsStore(settings) });
+  if (settings === undefined) return placedStore({ own });
+  const warn =
+    init.warn ??
+    ((message: string) => process.emitWarning(message, { code: 'ERR_STREAM_UNAVAILABLE' }));
+  return placedStore({ own, other: () => openNatsStore(settings), warn });
 }
 
 async function openDriver(init: OpenStreamStoreInit): Promise<StreamStore> {

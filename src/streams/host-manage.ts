@@ -68,7 +68,16 @@ export async function manageStreams(
       ).filter((n) => listings.hosted(n));
       const rows = [];
       for (const name of names) {
-        const info = await store.streamInfo(name);
+        const info = await store.streamInfo(name).catch((error) => {
+          // Listed still, as unavailable (a replicated stream while no NATS server answers).
+          if (error instanceof CallsignError && error.code === 'ERR_STREAM_UNAVAILABLE')
+            return error;
+          throw error;
+        });
+        if (info instanceof CallsignError) {
+          rows.push({ name, unavailable: info.code });
+          continue;
+        }
         rows.push({
           name,
           messages: info.messages,

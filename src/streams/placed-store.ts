@@ -4,7 +4,9 @@
  * by its name, so one host serves both kinds and producers and consumers do
  * not change. It also holds every stream to what its declaration promises:
  * a `sealed` stream takes sealed payloads only (`ERR_NOT_SEALED`), and
- * neither `sealed` nor `storage` change once a stream is made.
+ * neither `sealed` nor `storage` change once a stream is made. While no
+ * NATS server answers, local streams are served as before and replicated
+ * ones fail with `ERR_STREAM_UNAVAILABLE` until a server does.
  *
  * @module
  */
@@ -16,6 +18,7 @@ import {
   streamConfig,
 } from './config.ts';
 import type { ConsumerConfigInput } from './consumer-config.ts';
+import { isUnreachable, ReplicatedSide, unavailable } from './replicated-side.ts';
 import { looksSealed } from './sealed-payload.ts';
 import type {
   AppendItem,
@@ -42,6 +45,8 @@ export interface PlacedStoreInit {
   readonly own: StreamStore;
   /** Opens the store of the other kind (replicated, for a local store) when first needed. */
   readonly other?: () => Promise<StreamStore>;
+  /** Told when the other side's servers stop answering, and when they answer again. */
+  readonly warn?: (message: string) => void;
 }
 
 /** Where a stream is, and whether it is sealed. */
@@ -86,8 +91,7 @@ class PlacedStore implements StreamStore {
   readonly driver: string;
   readonly #own: StreamStore;
   readonly #ownKind: StreamStorage;
-  readonly #openOther: (() => Promise<StreamStore>) | undefined;
-  #other: Promise<StreamStore> | undefined;
+  readonly #other: ReplicatedSide | undefined;
   readonly #places = new Map<string, Place>();
   readonly #loading = new Map<string, Promise<Place | undefined>>();
   /** Appends waiting for their stream's look-up: `flush` waits until they reach their store. */
@@ -99,7 +103,14 @@ class PlacedStore implements StreamStore {
     this.#own = init.own;
     this.driver = init.own.driver;
     this.#ownKind = storageOf(init.own.driver);
-    this.#openOther = init.other;
+    const warn = init.warn ?? (() => {});
+    this.#other = init.other
+      ? new ReplicatedSide(init.other, {
+          warn,
+          opened: (store, again) => this.#opened(store, again),
+          wanted: () => this.#listeners.size > 0,
+        })
+      : undefined;
     this.#watchSide(init.own);
   }
 
@@ -112,8 +123,22 @@ class PlacedStore implements StreamStore {
     );
   }
 
+  /** The other side is open: watched, and when it comes back, its streams are announced (a host serves them). */
+  #opened(store: StreamStore, again: boolean): void {
+    this.#watchSide(store);
+    if (!again) return;
+    store.listStreams().then(
+      (names) => {
+        for (const stream of names) {
+          for (const l of this.#listeners) l({ kind: 'created', stream });
+        }
+      },
+      () => {},
+    );
+  }
+
   #otherStore(kind: StreamStorage, name: string): Promise<StreamStore> {
-    if (!this.#openOther) {
+    if (!this.#other) {
       throw new CallsignError(
         'ERR_STREAM_UNSUPPORTED',
         kind === 'replicated'
@@ -121,14 +146,9 @@ class PlacedStore implements StreamStore {
           : `stream ${name} is declared local, and this store keeps replicated streams only`,
       );
     }
-    this.#other ??= this.#openOther().then((store) => {
-      this.#watchSide(store);
-      return store;
+    return this.#other.get().catch((error) => {
+      throw isUnreachable(error) ? unavailable(name, error, kind === 'replicated') : error;
     });
-    this.#other.catch(() => {
-      this.#other = undefined;
-    });
-    return this.#other;
   }
 
   /**
@@ -149,8 +169,10 @@ class PlacedStore implements StreamStore {
   async #load(name: string): Promise<Place | undefined> {
     let store: StreamStore | undefined;
     if (await this.#own.hasStream(name)) store = this.#own;
-    else if (this.#openOther) {
-      const other = await this.#otherStore('replicated', name);
+    else if (this.#other) {
+      const other = await this.#other.get().catch((error) => {
+        throw isUnreachable(error) ? unavailable(name, error, false) : error;
+      });
       if (await other.hasStream(name)) store = other;
     }
     if (!store) return undefined;
@@ -165,10 +187,17 @@ class PlacedStore implements StreamStore {
     return (await this.#find(name))?.store ?? this.#own;
   }
 
-  /** `call` on the store of `stream`: at once when it is known (no extra turn). */
+  /**
+   * `call` on the store of `stream`: at once when it is known (no extra
+   * turn). On the other side, its servers not answering is `ERR_STREAM_UNAVAILABLE`.
+   */
   #on<T>(stream: string, call: (store: StreamStore) => Promise<T>): Promise<T> {
     const known = this.#places.get(stream);
-    return known ? call(known.store) : this.#side(stream).then(call);
+    const done = known ? call(known.store) : this.#side(stream).then(call);
+    if (known?.store === this.#own) return done;
+    return done.catch((error) => {
+      throw isUnreachable(error) ? unavailable(stream, error, true) : error;
+    });
   }
 
   /** The configuration as the side keeps it: no `storage` when it is the side's own kind. */
@@ -180,7 +209,15 @@ class PlacedStore implements StreamStore {
 
   async createStream(input: StreamConfigInput): Promise<StreamInfo> {
     const { config, kind } = this.#placed(streamConfig(input));
-    const known = await this.#find(config.name);
+    const known = await this.#find(config.name).catch((error) => {
+      if (!(error instanceof CallsignError && error.code === 'ERR_STREAM_UNAVAILABLE')) throw error;
+      // The name may be a replicated stream's: made local now, it would hide it.
+      throw new CallsignError(
+        'ERR_STREAM_UNAVAILABLE',
+        `stream ${config.name} cannot be made now: no NATS server answers, so whether a replicated stream has this name cannot be checked`,
+        { cause: error.cause },
+      );
+    });
     const store = kind === this.#ownKind ? this.#own : await this.#otherStore(kind, config.name);
     if (known && known.store !== store) {
       throw new CallsignError(
@@ -214,8 +251,18 @@ class PlacedStore implements StreamStore {
 
   async listStreams(options: { after?: string; max?: number } = {}): Promise<string[]> {
     const own = await this.#own.listStreams(options);
-    if (!this.#other && !this.#openOther) return own;
-    const other = await (await this.#otherStore('replicated', '')).listStreams(options);
+    if (!this.#other) return own;
+    let other: string[];
+    try {
+      other = await (await this.#other.get()).listStreams(options);
+    } catch (error) {
+      if (!isUnreachable(error)) throw error;
+      // Those known to be replicated are still listed: asked about, they answer `ERR_STREAM_UNAVAILABLE`.
+      const after = options.after;
+      other = [...this.#places]
+        .filter(([name, p]) => p.store !== this.#own && (after === undefined || name > after))
+        .map(([name]) => name);
+    }
     const all = [...new Set([...own, ...other])].sort();
     return options.max === undefined ? all : all.slice(0, options.max);
   }
@@ -261,7 +308,13 @@ class PlacedStore implements StreamStore {
 
   async flush(options?: { sync?: boolean }): Promise<void> {
     while (this.#handing.size > 0) await Promise.allSettled([...this.#handing]);
-    await Promise.all([this.#own.flush(options), this.#other?.then((s) => s.flush(options))]);
+    await Promise.all([
+      this.#own.flush(options),
+      this.#other?.current?.then(
+        (s) => s.flush(options),
+        () => {},
+      ),
+    ]);
   }
 
   read(stream: string, options?: ReadOptions): Promise<StoredRecord[]> {
@@ -296,7 +349,10 @@ class PlacedStore implements StreamStore {
   async expire(): Promise<number> {
     const [own, other] = await Promise.all([
       this.#own.expire(),
-      this.#other?.then((s) => s.expire()),
+      this.#other?.current?.then(
+        (s) => s.expire(),
+        () => 0,
+      ),
     ]);
     return own + (other ?? 0);
   }
@@ -356,9 +412,7 @@ class PlacedStore implements StreamStore {
 
   async close(): Promise<void> {
     for (const stop of this.#unwatch.splice(0)) stop();
-    const other = this.#other;
-    this.#other = undefined;
-    await Promise.all([this.#own.close(), other?.then((s) => s.close()).catch(() => {})]);
+    await Promise.all([this.#own.close(), this.#other?.close()]);
   }
 
   [Symbol.asyncDispose](): Promise<void> {
