@@ -6,6 +6,8 @@ import { onTestFinished } from 'vitest';
 import { parseEndpoint } from '../../src/index.ts';
 import { wsFrameBytes } from '../helpers/ws-frames.ts';
 
+export { until } from '../helpers/until.ts';
+
 /**
  * What an attacker without the realm secret sends, as raw bytes on a socket:
  * for the attack tests of every listener. All waits are bounded.
@@ -122,19 +124,6 @@ export function rssOf(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(status);
   if (!match) throw new Error(`no VmRSS for ${pid}`);
   return Number(match[1]) * 1024;
-}
-
-/** Waits until `condition()` holds, polling every 20 ms, for at most `ms`. */
-export async function until(
-  condition: () => boolean,
-  ms = 10_000,
-  what = 'condition',
-): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** Samples a process's RSS every 50 ms until stopped; gives the highest seen. */

@@ -15,8 +15,8 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { joinNatsCluster, type RelayCluster } from '../../scopes/wan/nats/cluster.ts';
 import { RelayFolder } from '../../scopes/wan/registry.ts';
 import { type Relay, startRelay } from '../../scopes/wan/relay-service.ts';
-import { Logger, memorySink, systemClock } from '../../src/index.ts';
-import { RelayClient, RelayPass, relayTicket } from '../../src/internal.ts';
+import { Logger, memorySink } from '../../src/index.ts';
+import { RelayPass, relayTicket } from '../../src/internal.ts';
 import { eventually, type NatsServers, startNatsServer } from '../streams/nats-servers.ts';
 import {
   BAD_FRAMES,
@@ -28,6 +28,7 @@ import {
   wsFrame,
 } from './attack-tools.ts';
 import { describeTransport } from './describe-transport.ts';
+import { relayContext as context, relayCircuits, relayClient } from './relay-circuits.ts';
 
 let nats: NatsServers;
 let dir: string;
@@ -91,41 +92,18 @@ async function pass(
   return new RelayPass({ relays: [urlOf(relays[at])], tenant, site, peer, ticket });
 }
 
-const context = { clock: systemClock, log: () => {} };
-
-function client(p: RelayPass): RelayClient {
-  const c = new RelayClient({ context });
-  c.admit(p);
-  onTestFinished(() => c.stop());
-  return c;
-}
-
 let peers = 0;
 describeTransport('WAN relay circuits from relay 1 to relay 2 over NATS', () => {
   const n = ++peers;
-  let listener: RelayClient | undefined;
-  let dialler: RelayClient | undefined;
-  return {
-    transport: () => ({
-      name: 'relay',
-      listen: async (endpoint, init) => {
-        listener ??= client(await pass('acme', 'lab', `n${n}-a`, 1));
-        const l = listener;
-        await until(() => l.status().state === 'open', 10_000, 'the relay session');
-        return l.listen(endpoint, init);
-      },
-      dial: async (endpoint, init) => {
-        dialler ??= client(await pass('acme', 'lab', `n${n}-b`, 0));
-        return dialler.dial(endpoint, init);
-      },
-    }),
-    endpoint: () => 'relay:',
-  };
+  return relayCircuits(
+    () => pass('acme', 'lab', `n${n}-a`, 1),
+    () => pass('acme', 'lab', `n${n}-b`, 0),
+  );
 });
 
 describe('a relay of a cluster faces strangers', () => {
   const honest = async () => {
-    const c = client(await pass('acme', 'lab', `honest-${Date.now()}`, 0));
+    const c = relayClient(await pass('acme', 'lab', `honest-${Date.now()}`, 0));
     await until(() => c.status().state === 'open', 10_000, 'an honest relay session');
   };
 
@@ -156,7 +134,7 @@ describe('a relay of a cluster faces strangers', () => {
 
 describe('admission and tenants across relays', () => {
   const refusal = async (p: RelayPass) => {
-    const c = client(p);
+    const c = relayClient(p);
     await until(() => c.status().failure !== undefined, 10_000, 'a refusal');
     return c.status().failure?.code;
   };
@@ -170,9 +148,9 @@ describe('admission and tenants across relays', () => {
   });
 
   it("carries a circuit to a peer of the tenant at the other relay, and not to another tenant's", async () => {
-    const mine = client(await pass('acme', 'lab', 'my-peer', 1));
-    const theirs = client(await pass('umbrella', 'lab', 'their-peer', 1));
-    const ours = client(await pass('acme', 'lab', 'our-peer', 0));
+    const mine = relayClient(await pass('acme', 'lab', 'my-peer', 1));
+    const theirs = relayClient(await pass('umbrella', 'lab', 'their-peer', 1));
+    const ours = relayClient(await pass('acme', 'lab', 'our-peer', 0));
     await until(() => [mine, theirs, ours].every((c) => c.status().state === 'open'));
     const incoming = mine.listen('relay:', {
       context,

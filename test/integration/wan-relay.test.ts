@@ -7,11 +7,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RelayFolder } from '../../scopes/wan/registry.ts';
 import { type Relay, startRelay } from '../../scopes/wan/relay-service.ts';
-import { Logger, memorySink, systemClock } from '../../src/index.ts';
-import { RelayClient, RelayPass, relayTicket } from '../../src/internal.ts';
+import { Logger, memorySink } from '../../src/index.ts';
+import { RelayPass, relayTicket } from '../../src/internal.ts';
 import {
   BAD_FRAMES,
   closedWithin,
@@ -22,6 +22,7 @@ import {
   wsFrame,
 } from './attack-tools.ts';
 import { describeTransport } from './describe-transport.ts';
+import { relayContext as context, relayCircuits, relayClient } from './relay-circuits.ts';
 
 let dir: string;
 let relay: Relay;
@@ -68,43 +69,18 @@ async function pass(
   return new RelayPass({ relays: [...relay.urls], tenant, site, peer, ticket });
 }
 
-const context = { clock: systemClock, log: () => {} };
-
-/** A relay client holding `p`, stopped after the test. */
-function client(p: RelayPass): RelayClient {
-  const c = new RelayClient({ context });
-  c.admit(p);
-  onTestFinished(() => c.stop());
-  return c;
-}
-
 let peers = 0;
 describeTransport('WAN relay circuits', () => {
   const n = ++peers;
-  // The listening node and the dialling node each hold a pass of their own.
-  let listener: RelayClient | undefined;
-  let dialler: RelayClient | undefined;
-  return {
-    transport: () => ({
-      name: 'relay',
-      listen: async (endpoint, init) => {
-        listener ??= client(await pass('acme', 'lab', `p${n}-a`));
-        const l = listener;
-        await until(() => l.status().state === 'open', 10_000, 'the relay session');
-        return l.listen(endpoint, init);
-      },
-      dial: async (endpoint, init) => {
-        dialler ??= client(await pass('acme', 'lab', `p${n}-b`));
-        return dialler.dial(endpoint, init);
-      },
-    }),
-    endpoint: () => 'relay:',
-  };
+  return relayCircuits(
+    () => pass('acme', 'lab', `p${n}-a`),
+    () => pass('acme', 'lab', `p${n}-b`),
+  );
 });
 
 describe('the relay listener faces strangers', () => {
   const honest = async () => {
-    const c = client(await pass('acme', 'lab', `honest-${Date.now()}`));
+    const c = relayClient(await pass('acme', 'lab', `honest-${Date.now()}`));
     await until(() => c.status().state === 'open', 10_000, 'an honest relay session');
   };
 
@@ -139,7 +115,7 @@ describe('the relay listener faces strangers', () => {
 
 describe('admission', () => {
   const refusal = async (p: RelayPass) => {
-    const c = client(p);
+    const c = relayClient(p);
     await until(() => c.status().failure !== undefined, 10_000, 'a refusal');
     return c.status().failure?.code;
   };
@@ -151,8 +127,8 @@ describe('admission', () => {
   });
 
   it("does not carry a circuit to another tenant's peer: it is not there", async () => {
-    const theirs = client(await pass('umbrella', 'lab', 'their-peer'));
-    const ours = client(await pass('acme', 'lab', 'our-peer'));
+    const theirs = relayClient(await pass('umbrella', 'lab', 'their-peer'));
+    const ours = relayClient(await pass('acme', 'lab', 'our-peer'));
     await until(() => theirs.status().state === 'open' && ours.status().state === 'open');
     await expect(
       ours.dial('relay:their-peer', { context, timeoutMs: 8000, maxFrameBytes: 1 << 20 }),
@@ -164,7 +140,7 @@ describe('admission', () => {
   it('cuts the sessions of a site revoked while the relay runs', async () => {
     await folder.invite('acme', 'temp', relay.urls);
     await until(() => relay.status().some((t) => t.name === 'acme' && t.sites.includes('temp')));
-    const c = client(await pass('acme', 'temp', 'temp-peer'));
+    const c = relayClient(await pass('acme', 'temp', 'temp-peer'));
     await until(() => c.status().state === 'open', 10_000, 'the session');
     await folder.revoke('acme', 'temp');
     await until(() => c.status().failure?.code === 'ERR_WAN_NOT_ADMITTED', 10_000, 'the cut');
