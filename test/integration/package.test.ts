@@ -128,12 +128,17 @@ describe('the packed package, installed in a new project', () => {
       types: './dist/src/index.d.ts',
       import: './dist/src/index.js',
     });
-    for (const file of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/callsign.js']) {
+    const front = [
+      'dist/callsign-front.cjs',
+      'dist/callsign-front.json',
+      'dist/callsign-front.cache',
+    ];
+    for (const file of ['dist/src/index.js', 'dist/src/index.d.ts', ...front]) {
       expect(() => readFileSync(join(installed, file))).not.toThrow();
     }
     // No TypeScript sources: a user's Node never has to strip types in node_modules.
     expect(() => readFileSync(join(installed, 'src/index.ts'))).toThrow();
-    expect(readFileSync(join(installed, 'bin/callsign.js'), 'utf8')).toMatch(/dist\/callsign\.js/);
+    expect(readFileSync(join(installed, 'bin/callsign.js'), 'utf8')).toMatch(/callsign-front\.cjs/);
   });
 
   it('lets two plain JavaScript programs exchange messages, through a host directory', async () => {
