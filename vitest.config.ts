@@ -24,6 +24,11 @@ const sources = {
 
 export default defineConfig({
   test: {
+    // vitest's default is one worker fewer than the cores: one, on the 2-core
+    // machines CI runs on. The unit files are pure CPU and run two at a time;
+    // the projects below them run one file at a time, each in a group of its
+    // own (a group has one worker count), after the unit files.
+    maxWorkers: 2,
     projects: [
       {
         ...sources,
@@ -31,6 +36,7 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -43,8 +49,10 @@ export default defineConfig({
           globalSetup: ['test/helpers/build.ts'],
           testTimeout: 30_000,
           hookTimeout: 30_000,
-          // Real processes and sockets: keep the 2-core machines from thrashing.
+          // Real processes and sockets, about one core's worth on average: two
+          // files at a time would leave their deadlines to a saturated machine.
           fileParallelism: false,
+          sequence: { groupOrder: 1 },
           // Only loopback here: no mDNS on the machine's real network.
           env: { CALLSIGN_NO_LAN: '1' },
         },
@@ -60,6 +68,7 @@ export default defineConfig({
           // in a child process, so the harness can tear down on a signal.
           pool: 'forks',
           fileParallelism: false,
+          sequence: { groupOrder: 2 },
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },

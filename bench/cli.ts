@@ -6,7 +6,7 @@
  *
  * - `node -e 0`: Node starting and ending, nothing else (the floor).
  * - `callsign --help` and `callsign status` (in a home, no group running):
- *   `node bin/callsign.js ...`, the compiled command line (dist/callsign.js
+ *   `node bin/callsign.js ...`, the compiled command line (dist/callsign-front.cjs
  *   and the modules it loads), as installed.
  * - `callsign --help, from sources`: the same command line run from its
  *   TypeScript sources through tsx, as `bin/callsign.js` did before the
@@ -74,7 +74,7 @@ function time(subject: Subject, env: NodeJS.ProcessEnv): number {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(join(ROOT, 'dist/callsign.js'))) {
+  if (!existsSync(join(ROOT, 'dist/callsign-front.cjs'))) {
     throw new Error('dist/ is missing: run `npm run build` (npm run bench:cli does)');
   }
   const project = mkdtempSync(join(tmpdir(), 'cs-bench-'));

@@ -30,7 +30,7 @@ import { roleCommands } from './commands/roles.ts';
 import { streamCommands } from './commands/stream.ts';
 import { viewCommands } from './commands/view.ts';
 import { wanCommands } from './commands/wan.ts';
-import { errnoOf } from './files.ts';
+import { errnoOf } from './errno.ts';
 import { packageVersion } from './package-files.ts';
 
 export { type CliIo, EXIT_FAILURE, EXIT_MISUSE } from './commands/context.ts';

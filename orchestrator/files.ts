@@ -2,13 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CallsignError } from '../src/errors.ts';
+import { errnoOf } from './errno.ts';
 
-/** The `code` of a Node.js system error (`ENOENT`, ...), if it has one. */
-export function errnoOf(err: unknown): string | undefined {
-  const code =
-    typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
-  return typeof code === 'string' ? code : undefined;
-}
+export { errnoOf };
 
 /**
  * Writes `value` as JSON to `path` atomically: to a temporary file in the same

@@ -29,6 +29,7 @@ export const logCommands: CommandFamily = (cli) => [
       const { parseSince, printLog } = await import('../logs.ts');
       const { ROLE_NAME, readRole } = await import('../roles.ts');
       const { onStopSignals } = await import('../signals.ts');
+      const { onStopKeys } = await import('../stop-keys.ts');
       const since = args.since === undefined ? undefined : parseSince(args.since);
       const file = home.logFile(args.role);
       const special = args.role === DIRECTORY_NAME || args.role === SUPERVISOR_NAME;
@@ -38,6 +39,8 @@ export const logCommands: CommandFamily = (cli) => [
       const following = new AbortController();
       const stop = () => following.abort();
       const unsubscribe = args.follow ? onStopSignals(stop, stop) : () => {};
+      // On a terminal, Ctrl-C is read as a key: no SIGINT for npx's shell (stop-keys.ts).
+      const giveBackTerminal = args.follow ? onStopKeys(process.stdin, stop) : () => {};
       try {
         await printLog(file, {
           since,
@@ -46,6 +49,7 @@ export const logCommands: CommandFamily = (cli) => [
           write: cli.print,
         });
       } finally {
+        giveBackTerminal();
         // After a Ctrl-C the listeners stay until the process exits: the same
         // Ctrl-C may reach us again (npx forwards it), and must not kill us.
         if (!following.signal.aborted) unsubscribe();

@@ -7,7 +7,6 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import type { Argv } from 'yargs';
 import { CallsignError, toError } from '../../src/errors.ts';
 import { resolveHomeDir } from '../home.ts';
 import type { HostIo } from '../host.ts';
@@ -147,33 +146,6 @@ export async function withTarget<T>(
     await target.close();
   }
 }
-
-export const common = (y: Argv) =>
-  y
-    .parserConfiguration({ 'dot-notation': false })
-    .strict(false)
-    .option('driver', {
-      type: 'string',
-      requiresArg: true,
-      describe: 'the store driver: lmdb (default), memory or nats',
-    })
-    .option('stream-config', {
-      type: 'string',
-      requiresArg: true,
-      describe: 'a JSON file of stream (and driver) options',
-    })
-    .option('listing', {
-      type: 'string',
-      requiresArg: true,
-      describe: 'reach a stream server by its listing name',
-    })
-    .option('seconds', {
-      type: 'number',
-      requiresArg: true,
-      default: 5,
-      describe: 'how long to wait for a server',
-    })
-    .option('json', { type: 'boolean', describe: 'print JSON' });
 
 export function print(io: HostIo, args: Args, value: unknown, text: () => string): void {
   io.stdout(args.json ? `${JSON.stringify(value, null, 2)}\n` : text());

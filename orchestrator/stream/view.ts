@@ -10,6 +10,7 @@ import { CallsignError } from '../../src/errors.ts';
 import type { StoredRecord, StreamInfo } from '../../src/index.ts';
 import type { HostIo } from '../host.ts';
 import { onStopSignals } from '../signals.ts';
+import { onStopKeys } from '../stop-keys.ts';
 import { formatRecord, formatStreamInfo, progressLine, recordJson } from './format.ts';
 import { type Args, choiceOf, nameOf, print } from './options.ts';
 import type { StreamTarget } from './target.ts';
@@ -90,12 +91,18 @@ export async function view(args: Args, io: HostIo, t: StreamTarget): Promise<voi
     .reduce((n, p) => n + p.messages, 0);
   const progress = progressLine(io.stderr, args.progress === true, process.stderr.isTTY === true);
   const stop = new AbortController();
-  const off = args.follow
+  const offSignals = args.follow
     ? onStopSignals(
         () => stop.abort(),
         () => stop.abort(),
       )
     : () => {};
+  // On a terminal, Ctrl-C is read as a key: no SIGINT for npx's shell (stop-keys.ts).
+  const offKeys = args.follow ? onStopKeys(process.stdin, () => stop.abort()) : () => {};
+  const off = () => {
+    offKeys();
+    offSignals();
+  };
   let shown = 0;
   try {
     for (;;) {

@@ -8,7 +8,7 @@
  * `--offline`, and its dependencies are this repository's installed ones,
  * given to npm as local folders (`file:`), which it links.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,12 +52,12 @@ function userEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 function start(
   command: string,
   args: readonly string[],
-  init: { cwd?: string; env?: NodeJS.ProcessEnv; detached?: boolean } = {},
+  init: { cwd?: string; env?: NodeJS.ProcessEnv; detached?: boolean; input?: boolean } = {},
 ) {
   const child = spawn(command, args, {
     cwd: init.cwd ?? app,
     env: userEnv(init.env),
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [init.input ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     detached: init.detached ?? false,
   });
   started.add(child);
@@ -128,12 +128,17 @@ describe('the packed package, installed in a new project', () => {
       types: './dist/src/index.d.ts',
       import: './dist/src/index.js',
     });
-    for (const file of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/callsign.js']) {
+    const front = [
+      'dist/callsign-front.cjs',
+      'dist/callsign-front.json',
+      'dist/callsign-front.cache',
+    ];
+    for (const file of ['dist/src/index.js', 'dist/src/index.d.ts', ...front]) {
       expect(() => readFileSync(join(installed, file))).not.toThrow();
     }
     // No TypeScript sources: a user's Node never has to strip types in node_modules.
     expect(() => readFileSync(join(installed, 'src/index.ts'))).toThrow();
-    expect(readFileSync(join(installed, 'bin/callsign.js'), 'utf8')).toMatch(/dist\/callsign\.js/);
+    expect(readFileSync(join(installed, 'bin/callsign.js'), 'utf8')).toMatch(/callsign-front\.cjs/);
   });
 
   it('lets two plain JavaScript programs exchange messages, through a host directory', async () => {
@@ -261,6 +266,31 @@ createNode(main, { factorySettings });
     }
     // A Ctrl-C: SIGINT to the whole process group (npm, its shell, callsign).
     process.kill(-(follow.child.pid as number), 'SIGINT');
+    const ended = await follow.done;
+    expect({ code: ended.code, signal: ended.signal }).toEqual({ code: 0, signal: null });
+  });
+
+  it("ends `npx callsign log --follow` with 0 on Ctrl-C typed at a terminal, through npm's own script shell", async () => {
+    writeFileSync(join(app, '.callsign/logs/greet.log'), `${new Date().toISOString()} ^ up\n`);
+    // script(1) runs the command on a terminal of its own, and what we write
+    // to its input is typed at that terminal: a Ctrl-C there is what a user's
+    // is. The terminal would send SIGINT to npm, to /bin/sh (dash on Debian,
+    // which dies of it) and to callsign; callsign reads the key instead
+    // (orchestrator/stop-keys.ts), so nobody gets a signal and all end with 0.
+    if (spawnSync('script', ['--version']).error) {
+      throw new Error('this test needs script(1): apt-get install bsdutils');
+    }
+    const follow = start('script', ['-qefc', 'npx callsign log greet --follow', '/dev/null'], {
+      input: true,
+      env: { SHELL: '/bin/sh' },
+    });
+    const deadline = Date.now() + 20_000;
+    while (!follow.output().includes(' ^ up')) {
+      if (Date.now() > deadline)
+        throw new Error(`callsign log printed nothing: ${follow.output()}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    follow.child.stdin?.write('\x03');
     const ended = await follow.done;
     expect({ code: ended.code, signal: ended.signal }).toEqual({ code: 0, signal: null });
   });

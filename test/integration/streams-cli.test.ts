@@ -198,7 +198,7 @@ describe('callsign stream and consumer', () => {
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr).toMatch(new RegExp(`\\(${code}\\)`));
     }
-  });
+  }, 90_000); // some twenty CLI processes in turn: slow only on a loaded machine
 
   it('serves a store: the commands go through the server, and view --follow prints what producers append', async () => {
     const p = cliProject();
