@@ -19,6 +19,8 @@ export interface StreamBenchSizes {
   readonly size: number;
 }
 
+import type { PhaseCpu } from './cpu-clock.ts';
+
 /** What one engine measured. */
 export interface StreamFigures {
   append_one_per_s: number;
@@ -30,6 +32,8 @@ export interface StreamFigures {
   /** With durability `flush` for callsign; JetStream's own default (it has no per-message sync). */
   flush_append_one_per_s: number;
   flush_append_per_s: number;
+  /** CPU per message of each side: consume and acknowledge, replay, one append → delivery. */
+  cpu: { consume_ack: PhaseCpu; replay: PhaseCpu; latency: PhaseCpu };
 }
 
 /** Runs `fn` `count` times with at most `window` in flight; resolves once all are done. */
