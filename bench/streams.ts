@@ -40,8 +40,8 @@ const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const RUNS = quick ? 1 : 3;
 const sizes: StreamBenchSizes = quick
-  ? { one: 1000, pipelined: 50_000, window: 1024, latency: 300, size: 256 }
-  : { one: 5000, pipelined: 300_000, window: 1024, latency: 2000, size: 256 };
+  ? { one: 1000, pipelined: 50_000, window: 1024, latency: 300, latencyWarmUp: 2000, size: 256 }
+  : { one: 5000, pipelined: 300_000, window: 1024, latency: 2000, latencyWarmUp: 2000, size: 256 };
 const MANY_STREAMS = quick ? 100_000 : 1_000_000;
 const RETAINED = quick ? 500_000 : 10_000_000;
 

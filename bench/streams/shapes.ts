@@ -13,15 +13,16 @@ export interface StreamBenchSizes {
   readonly pipelined: number;
   /** Appends in flight at most. */
   readonly window: number;
-  /**
-   * Appends with one in flight whose arrival at a consumer is timed, after
-   * as many untimed ones: the first rounds run much of their code in V8's
-   * baseline tier (measured on a shared machine: the stream host's CPU per
-   * round falls from ~1.3-1.5 ms in the first few hundred to ~0.3-0.8 ms
-   * after a few thousand; the bulk phases before do not warm this path),
-   * and JetStream's client runs in Node too.
-   */
+  /** Appends with one in flight whose arrival at a consumer is timed (after {@link latencyWarmUp}). */
   readonly latency: number;
+  /**
+   * Untimed rounds of the same before them: the first rounds run much of
+   * their code in V8's baseline tier, and the bulk phases before do not
+   * warm this path (measured on a shared machine: the stream host's CPU per
+   * round ~1.1-1.5 ms over the first thousand rounds, ~0.5 ms after
+   * 1500-2000). JetStream's client runs in Node too and gets the same.
+   */
+  readonly latencyWarmUp: number;
   /** Payload bytes. */
   readonly size: number;
 }
