@@ -40,8 +40,8 @@ const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const RUNS = quick ? 1 : 3;
 const sizes: StreamBenchSizes = quick
-  ? { one: 1000, pipelined: 50_000, window: 1024, latency: 300, size: 256 }
-  : { one: 5000, pipelined: 300_000, window: 1024, latency: 2000, size: 256 };
+  ? { one: 1000, pipelined: 50_000, window: 1024, latency: 300, latencyWarmUp: 2000, size: 256 }
+  : { one: 5000, pipelined: 300_000, window: 1024, latency: 2000, latencyWarmUp: 2000, size: 256 };
 const MANY_STREAMS = quick ? 100_000 : 1_000_000;
 const RETAINED = quick ? 500_000 : 10_000_000;
 
@@ -89,7 +89,7 @@ async function measureOurs(): Promise<StreamFigures[]> {
   configureTransport(node, { realm, keys: generateNodeKeys() });
   configureDirectory(node, { parent: endpoint });
   const runs: StreamFigures[] = [];
-  for (let i = 0; i < RUNS; i++) runs.push(await measureCallsign(node, sizes));
+  for (let i = 0; i < RUNS; i++) runs.push(await measureCallsign(node, sizes, host.process.pid));
   await node.stop();
   const exited = new Promise((resolve) => host.process.once('exit', resolve));
   host.process.kill('SIGTERM');
@@ -107,7 +107,7 @@ async function measureTheirs(): Promise<StreamFigures[] | undefined> {
   try {
     const runs: StreamFigures[] = [];
     for (let i = 0; i < RUNS; i++) {
-      runs.push(await measureJetStream(server.url, sizes));
+      runs.push(await measureJetStream(server.url, sizes, server.pid));
       // callsign's nats driver on the same server, run for run beside the raw client.
       natsDriver.push(await measureNatsDriver(server.url, sizes, i));
     }
@@ -127,8 +127,20 @@ async function measureScale(): Promise<Record<string, unknown>> {
   return JSON.parse(String(line.value)) as Record<string, unknown>;
 }
 
-const medianOf = (runs: readonly StreamFigures[] | undefined, key: keyof StreamFigures) =>
+/** The figures that are one number each. */
+type Figure = Exclude<keyof StreamFigures, 'cpu'>;
+const medianOf = (runs: readonly StreamFigures[] | undefined, key: Figure) =>
   runs ? median(runs.map((r) => r[key])) : null;
+type Phase = keyof StreamFigures['cpu'];
+/** Median CPU µs per message of one phase and side; null when not measured. */
+const cpuOf = (
+  runs: readonly StreamFigures[] | undefined,
+  phase: Phase,
+  side: 'server_us' | 'client_us',
+) => {
+  const xs = (runs ?? []).map((r) => r.cpu[phase][side]).filter((x): x is number => x !== null);
+  return xs.length > 0 ? round(median(xs), 2) : null;
+};
 
 const note = (text: string) => process.stderr.write(`bench:streams: ${text}\n`);
 const wanted = (part: string) => only === undefined || only === part;
@@ -142,7 +154,7 @@ const scale: Record<string, unknown> = wanted('scale')
   : { retained_rss: [] };
 const natsVersion = await natsServerVersion();
 
-const keys: [keyof StreamFigures, string, 'higher' | 'lower'][] = [
+const keys: [Figure, string, 'higher' | 'lower'][] = [
   ['append_one_per_s', 'acknowledged appends/s, one in flight', 'higher'],
   ['append_per_s', `acknowledged appends/s, ${sizes.window} in flight`, 'higher'],
   ['consume_ack_per_s', 'consumed and acknowledged msg/s', 'higher'],
@@ -171,6 +183,30 @@ process.stdout.write(
 );
 process.stdout.write(
   `${formatTable(['measure', 'callsign (lmdb)', 'JetStream', 'callsign / JetStream'], rows)}\n\n`,
+);
+const phases: [Phase, string][] = [
+  ['consume_ack', 'consume and acknowledge'],
+  ['replay', 'replay from earliest'],
+  ['latency', 'one append → its delivery'],
+];
+const both = (runs: readonly StreamFigures[] | undefined, phase: Phase) => {
+  const server = cpuOf(runs, phase, 'server_us');
+  const client = cpuOf(runs, phase, 'client_us');
+  return server === null || client === null ? null : round(server + client, 2);
+};
+process.stdout.write(
+  `CPU µs per message (server = stream host or nats-server, client = this process; steadier than the rates on a busy machine):\n\n${formatTable(
+    ['phase', 'callsign server + client', 'JetStream server + client', 'callsign / JetStream'],
+    phases.map(([phase, label]) => {
+      const x = ratio(both(ours, phase), both(theirs, phase));
+      return [
+        label,
+        `${cpuOf(ours, phase, 'server_us') ?? '-'} + ${cpuOf(ours, phase, 'client_us') ?? '-'}`,
+        `${cpuOf(theirs, phase, 'server_us') ?? '-'} + ${cpuOf(theirs, phase, 'client_us') ?? '-'}`,
+        x === null ? '-' : `${round(x, 2)}×`,
+      ];
+    }),
+  )}\n\n`,
 );
 const driverMedian = (key: keyof NatsDriverFigures) =>
   natsDriver.length > 0 ? median(natsDriver.map((f) => f[key])) : null;
@@ -203,7 +239,7 @@ process.stdout.write(
   `${scale.retained} messages retained in one stream: RSS ${JSON.stringify(scale.retained_rss)}\n\n`,
 );
 
-const r = (key: keyof StreamFigures) => {
+const r = (key: Figure) => {
   const x = ratio(medianOf(ours, key), medianOf(theirs, key));
   return x === null ? null : round(x, 3);
 };
@@ -232,6 +268,21 @@ process.stdout.write(
     nats_driver_append_vs_raw: vsRaw('append_per_s'),
     nats_driver_consume_ack_per_s: driverMedian('consume_ack_per_s'),
     nats_driver_consume_vs_raw: vsRaw('consume_ack_per_s'),
+    cpu_us_per_msg: Object.fromEntries(
+      phases.map(([phase]) => [
+        phase,
+        {
+          callsign: {
+            server: cpuOf(ours, phase, 'server_us'),
+            client: cpuOf(ours, phase, 'client_us'),
+          },
+          jetstream: {
+            server: cpuOf(theirs, phase, 'server_us'),
+            client: cpuOf(theirs, phase, 'client_us'),
+          },
+        },
+      ]),
+    ),
     jetstream: theirs ? Object.fromEntries(keys.map(([k]) => [k, medianOf(theirs, k)])) : null,
     streams_many: scale.streams,
     [`streams_${quick ? '100k' : '1M'}_rss_mib`]: scale.rss_streams_mib,

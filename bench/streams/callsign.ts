@@ -15,14 +15,22 @@ import {
   StreamDelivery,
 } from '../discovery/imports.ts';
 import { percentile } from '../lib/stats.ts';
+import { cpuClock } from './cpu-clock.ts';
 import { pipelined, rate, type StreamBenchSizes, type StreamFigures } from './shapes.ts';
 
 function run<T>(node: Node, fn: (self: ActorContext) => Promise<T>): Promise<T> {
   return node.start(fn).result as Promise<T>;
 }
 
-/** Measures callsign streams from `node` (whose directory finds the host). */
-export async function measureCallsign(node: Node, sizes: StreamBenchSizes): Promise<StreamFigures> {
+/**
+ * Measures callsign streams from `node` (whose directory finds the host);
+ * `hostPid`: the stream host's process, whose CPU is counted.
+ */
+export async function measureCallsign(
+  node: Node,
+  sizes: StreamBenchSizes,
+  hostPid?: number,
+): Promise<StreamFigures> {
   const data = new Uint8Array(sizes.size).fill(7);
   const appends = async (stream: string) =>
     run(node, async (self) => {
@@ -43,6 +51,7 @@ export async function measureCallsign(node: Node, sizes: StreamBenchSizes): Prom
   note('consume and acknowledge');
   const total = sizes.one + sizes.pipelined;
 
+  const cpu = {} as StreamFigures['cpu'];
   const consume_ack_per_s = await run(node, async (self) => {
     const c = openConsumer(self, 'bench', {
       name: 'c',
@@ -52,8 +61,10 @@ export async function measureCallsign(node: Node, sizes: StreamBenchSizes): Prom
     });
     await c.attached();
     const started = performance.now();
+    const clock = cpuClock(hostPid);
     for (let n = 0; n < total; n++) c.ack(await self.select(StreamDelivery));
     const r = rate(total, started);
+    cpu.consume_ack = clock(total);
     c.close();
     return r;
   });
@@ -62,6 +73,7 @@ export async function measureCallsign(node: Node, sizes: StreamBenchSizes): Prom
   const replay_per_s = await run(node, async (self) => {
     const reader = openReader(self, 'bench', { seconds: 30 });
     const started = performance.now();
+    const clock = cpuClock(hostPid);
     let n = 0;
     let bytes = 0;
     while (n < total) {
@@ -71,6 +83,7 @@ export async function measureCallsign(node: Node, sizes: StreamBenchSizes): Prom
       for (const r of records) bytes += r.data.byteLength;
     }
     const r = rate(n, started);
+    cpu.replay = clock(n);
     reader.close();
     if (bytes !== n * sizes.size)
       throw new Error(`replay read ${bytes} bytes of data, not ${n * sizes.size}`);
@@ -84,14 +97,18 @@ export async function measureCallsign(node: Node, sizes: StreamBenchSizes): Prom
     await producer.ready();
     await c.attached();
     const out: number[] = [];
-    for (let i = 0; i < sizes.latency; i++) {
+    let clock = cpuClock(hostPid);
+    // Untimed rounds first: the timed ones run warmed-up code (see shapes.ts).
+    for (let i = 0; i < sizes.latencyWarmUp + sizes.latency; i++) {
+      if (i === sizes.latencyWarmUp) clock = cpuClock(hostPid);
       const t0 = performance.now();
       const stored = producer.append(data);
       const d = await self.select(StreamDelivery);
-      out.push((performance.now() - t0) * 1000);
+      if (i >= sizes.latencyWarmUp) out.push((performance.now() - t0) * 1000);
       c.ack(d);
       await stored;
     }
+    cpu.latency = clock(sizes.latency);
     producer.close();
     c.close();
     return out.sort((a, b) => a - b);
@@ -108,5 +125,6 @@ export async function measureCallsign(node: Node, sizes: StreamBenchSizes): Prom
     latency_p99_us: Math.round(percentile(times, 99)),
     flush_append_one_per_s: flush.one,
     flush_append_per_s: flush.many,
+    cpu,
   };
 }

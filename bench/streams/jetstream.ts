@@ -15,12 +15,14 @@ import {
 } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { percentile } from '../lib/stats.ts';
+import { cpuClock } from './cpu-clock.ts';
 import { pipelined, rate, type StreamBenchSizes, type StreamFigures } from './shapes.ts';
 
-/** Measures JetStream at `url`. */
+/** Measures JetStream at `url`; `serverPid`: nats-server's process, whose CPU is counted. */
 export async function measureJetStream(
   url: string,
   sizes: StreamBenchSizes,
+  serverPid?: number,
 ): Promise<StreamFigures> {
   const nc = await connect({ servers: url });
   try {
@@ -49,7 +51,9 @@ export async function measureJetStream(
       deliver_policy: DeliverPolicy.All,
     });
     const consumer = await js.consumers.get('bench', 'c');
+    const cpu = {} as StreamFigures['cpu'];
     started = performance.now();
+    let clock = cpuClock(serverPid);
     {
       const messages = await consumer.consume({ max_messages: sizes.window });
       let n = 0;
@@ -60,9 +64,11 @@ export async function measureJetStream(
       await messages.close();
     }
     const consume_ack_per_s = rate(total, started);
+    cpu.consume_ack = clock(total);
 
     note('replay');
     started = performance.now();
+    clock = cpuClock(serverPid);
     {
       const ordered = await js.consumers.get('bench');
       const messages = await ordered.consume({ max_messages: sizes.window });
@@ -71,6 +77,7 @@ export async function measureJetStream(
       await messages.close();
     }
     const replay_per_s = rate(total, started);
+    cpu.replay = clock(total);
 
     note('latency');
     // Latency: publish one at a time; time until a consumer that waits has it.
@@ -89,15 +96,18 @@ export async function measureJetStream(
       }
     })();
     const times: number[] = [];
-    for (let i = 0; i < sizes.latency; i++) {
+    // Untimed rounds first, as for callsign.
+    for (let i = 0; i < sizes.latencyWarmUp + sizes.latency; i++) {
+      if (i === sizes.latencyWarmUp) clock = cpuClock(serverPid);
       const t0 = performance.now();
       const got = new Promise<void>((resolve) => {
         arrived = resolve;
       });
       await js.publish('latency.x', data);
       await got;
-      times.push((performance.now() - t0) * 1000);
+      if (i >= sizes.latencyWarmUp) times.push((performance.now() - t0) * 1000);
     }
+    cpu.latency = clock(sizes.latency);
     await received.close();
     await reading;
     times.sort((a, b) => a - b);
@@ -119,6 +129,7 @@ export async function measureJetStream(
       latency_p99_us: Math.round(percentile(times, 99)),
       flush_append_one_per_s,
       flush_append_per_s,
+      cpu,
     };
   } finally {
     await nc.close();

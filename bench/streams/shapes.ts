@@ -13,11 +13,21 @@ export interface StreamBenchSizes {
   readonly pipelined: number;
   /** Appends in flight at most. */
   readonly window: number;
-  /** Appends with one in flight whose arrival at a consumer is timed. */
+  /** Appends with one in flight whose arrival at a consumer is timed (after {@link latencyWarmUp}). */
   readonly latency: number;
+  /**
+   * Untimed rounds of the same before them: the first rounds run much of
+   * their code in V8's baseline tier, and the bulk phases before do not
+   * warm this path (measured on a shared machine: the stream host's CPU per
+   * round ~1.1-1.5 ms over the first thousand rounds, ~0.5 ms after
+   * 1500-2000). JetStream's client runs in Node too and gets the same.
+   */
+  readonly latencyWarmUp: number;
   /** Payload bytes. */
   readonly size: number;
 }
+
+import type { PhaseCpu } from './cpu-clock.ts';
 
 /** What one engine measured. */
 export interface StreamFigures {
@@ -30,6 +40,8 @@ export interface StreamFigures {
   /** With durability `flush` for callsign; JetStream's own default (it has no per-message sync). */
   flush_append_one_per_s: number;
   flush_append_per_s: number;
+  /** CPU per message of each side: consume and acknowledge, replay, one append → delivery. */
+  cpu: { consume_ack: PhaseCpu; replay: PhaseCpu; latency: PhaseCpu };
 }
 
 /** Runs `fn` `count` times with at most `window` in flight; resolves once all are done. */

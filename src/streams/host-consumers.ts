@@ -41,7 +41,10 @@ interface Bound {
   readonly clients: ConsumerAttachments<ConsumerClient>;
   pumping: boolean;
   again: boolean;
+  /** The pump at the end of this turn. */
   scheduled: Promise<void> | undefined;
+  /** The pump at a microtask (an append was stored). */
+  soon: Promise<void> | undefined;
 }
 
 /** The most acknowledgement ranges in one settlement message. */
@@ -97,6 +100,7 @@ export class HostConsumers {
           pumping: false,
           again: false,
           scheduled: undefined,
+          soon: undefined,
         };
         this.#bound.set(key, bound);
       }
@@ -121,19 +125,30 @@ export class HostConsumers {
    * Sends what each attached client has room for, once per event-loop turn
    * however many acknowledgements and appends asked for it, and to a client
    * only once a quarter of its window is free (so deliveries go in batches).
+   *
+   * `appended`: asked for by an append's write (one per transaction, which
+   * holds every append of a turn). The pull then runs in this turn, at a
+   * microtask, so the delivery leaves in the same frame as the append's
+   * answer instead of a turn later; acknowledgements pump at the end of the
+   * turn, once for all of them.
    */
-  pump(stream: string, name: string): Promise<void> {
+  pump(stream: string, name: string, appended = false): Promise<void> {
     const bound = this.#bound.get(`${stream}\n${name}`);
     if (!bound) return Promise.resolve();
-    if (!bound.scheduled) {
-      bound.scheduled = new Promise<void>((resolve) => {
-        setImmediate(() => {
-          bound.scheduled = undefined;
+    const slot = appended ? 'soon' : 'scheduled';
+    let pumped = bound[slot];
+    if (!pumped) {
+      pumped = new Promise<void>((resolve) => {
+        const now = () => {
+          bound[slot] = undefined;
           this.#pumpNow(bound).then(resolve, resolve);
-        });
+        };
+        if (appended) queueMicrotask(now);
+        else setImmediate(now);
       });
+      bound[slot] = pumped;
     }
-    return bound.scheduled;
+    return pumped;
   }
 
   async #pumpNow(bound: Bound): Promise<void> {
@@ -188,7 +203,9 @@ export class HostConsumers {
 
   /** Pumps every consumer of `stream` (something was appended). */
   pumpStream(stream: string): void {
-    for (const b of this.#bound.values()) if (b.stream === stream) void this.pump(b.stream, b.name);
+    for (const b of this.#bound.values()) {
+      if (b.stream === stream) void this.pump(b.stream, b.name, true);
+    }
   }
 
   /** Pumps every bound consumer (a tick: deliveries due again). */

@@ -103,6 +103,23 @@ interface OpenFile {
   readonly fd: number;
   /** The number of the last frame in it (0: none yet). */
   last: number;
+  /** Syncs of it under way: its descriptor stays open until they end. */
+  syncs: number;
+  /** Released or closed while a sync ran: closed when the last one ends. */
+  closeAfterSync: boolean;
+}
+
+/** Closes `file` now, or once the syncs under way on its descriptor end. */
+function closeFile(file: OpenFile): void {
+  if (file.syncs > 0) {
+    file.closeAfterSync = true;
+    return;
+  }
+  try {
+    closeSync(file.fd);
+  } catch {
+    // closed already
+  }
 }
 
 /**
@@ -138,7 +155,13 @@ export class JournalWriter {
   #file(): OpenFile {
     if (!this.#current) {
       const name = fileName(this.#next);
-      this.#current = { name, fd: openSync(join(this.#dir, name), 'w'), last: 0 };
+      this.#current = {
+        name,
+        fd: openSync(join(this.#dir, name), 'w'),
+        last: 0,
+        syncs: 0,
+        closeAfterSync: false,
+      };
       this.#dirSynced = false;
     }
     return this.#current;
@@ -189,8 +212,8 @@ export class JournalWriter {
   release(upTo: number): void {
     while (this.#older.length > 0 && (this.#older[0] as OpenFile).last <= upTo) {
       const file = this.#older.shift() as OpenFile;
-      closeSync(file.fd);
       unlinkSync(join(this.#dir, file.name));
+      closeFile(file);
     }
     if (upTo > this.#synced) this.#synced = upTo;
     this.#settle();
@@ -221,11 +244,18 @@ export class JournalWriter {
     const files = [...this.#older, ...(this.#current ? [this.#current] : [])];
     const syncDir = !this.#dirSynced;
     this.#syncing = true;
-    const syncOne = (fd: number) =>
-      new Promise<void>((resolve, reject) =>
-        fdatasync(fd, (err) => (err ? reject(err) : resolve())),
-      );
-    const work = files.map((f) => syncOne(f.fd));
+    // A file released meanwhile (LMDB has synced its frames) stays open until its sync ends.
+    const syncOne = (file: OpenFile) =>
+      new Promise<void>((resolve, reject) => {
+        file.syncs++;
+        fdatasync(file.fd, (err) => {
+          file.syncs--;
+          if (file.closeAfterSync && file.syncs === 0) closeFile(file);
+          if (err) reject(err);
+          else resolve();
+        });
+      });
+    const work = files.map(syncOne);
     if (syncDir) {
       work.push(
         new Promise<void>((resolve, reject) => {
@@ -254,6 +284,8 @@ export class JournalWriter {
       },
       (err: Error) => {
         this.#syncing = false;
+        // What a checkpoint made durable meanwhile is not failed by it.
+        this.#settle();
         for (const w of this.#waiters.splice(0)) w.reject(err);
       },
     );
@@ -261,13 +293,7 @@ export class JournalWriter {
 
   /** Closes the files (they stay on disk: a next open applies what LMDB lacks). */
   close(): void {
-    for (const f of [...this.#older, ...(this.#current ? [this.#current] : [])]) {
-      try {
-        closeSync(f.fd);
-      } catch {
-        // closed already
-      }
-    }
+    for (const f of [...this.#older, ...(this.#current ? [this.#current] : [])]) closeFile(f);
     this.#older.length = 0;
     this.#current = undefined;
   }

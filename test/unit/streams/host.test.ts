@@ -9,9 +9,15 @@ import {
 } from '../../../src/index.ts';
 import { openConsumer } from '../../../src/streams/consumer.ts';
 import { openProducer } from '../../../src/streams/producer.ts';
-import { StreamDelivery } from '../../../src/streams/protocol.ts';
+import {
+  ConsumerAttach,
+  ConsumerAttached,
+  StreamAppendedPack,
+  StreamDelivery,
+  StreamDeliveryPack,
+} from '../../../src/streams/protocol.ts';
 
-import { run, world } from './host-world.ts';
+import { appendOf, run, world } from './host-world.ts';
 
 class Reading extends defineMessage('test.streams.Reading', { device: t.string, value: t.float }) {}
 
@@ -226,5 +232,36 @@ describe('stream host, producers and consumers (in one process)', () => {
     const b = await second.result;
     expect(a).toEqual({ got: [1, 2, 3], wasActive: true });
     expect(b).toEqual({ got: [4, 5, 6, 7, 8, 9, 10], active: true });
+  });
+
+  it("sends a waiting consumer the append's delivery no later than the append's answer (one frame, not a turn apart)", async () => {
+    const { node, store } = await world();
+    await store.createStream({ name: 'quick' });
+    const order = await run(node, async (self) => {
+      subscribe(self, 'quick', { scope: 'process' });
+      await self.select(Available);
+      const host = self.returnAddress as NonNullable<typeof self.returnAddress>;
+      self.send(
+        new ConsumerAttach({
+          id: 1,
+          stream: 'quick',
+          config: { name: 'waiting', start: 'new' },
+          metadataOnly: false,
+          window: 16,
+        }),
+        host,
+      );
+      await self.select(ConsumerAttached, { seconds: 5 });
+      const seen: string[] = [];
+      for (let round = 0; round < 3; round++) {
+        self.send(appendOf(10 + round, 'quick', { data: new Uint8Array([round]) }), host);
+        for (let k = 0; k < 2; k++) {
+          const m = await self.select(StreamDeliveryPack, StreamAppendedPack, { seconds: 5 });
+          seen.push(m instanceof StreamDeliveryPack ? 'delivery' : 'answer');
+        }
+      }
+      return seen;
+    });
+    expect(order).toEqual(['delivery', 'answer', 'delivery', 'answer', 'delivery', 'answer']);
   });
 });

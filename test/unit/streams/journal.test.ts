@@ -87,6 +87,34 @@ describe('the journal of the lmdb driver', () => {
     expect(readdirSync(dir)).toHaveLength(1);
   });
 
+  it('keeps a file open while its sync runs: a checkpoint releasing it, or a close, does not fail the sync', async () => {
+    const dir = folder();
+    const w = new JournalWriter(dir, 1);
+    const outcomes: string[] = [];
+    const synced = () =>
+      w.sync().then(
+        () => 'synced',
+        (err: Error) => err.message,
+      );
+    for (let round = 0; round < 50; round++) {
+      w.append(frame(`x${round}`));
+      const first = synced();
+      // A checkpoint: LMDB now holds every frame, so the file goes while its sync may still run.
+      w.rotate();
+      w.release(w.last);
+      // A frame of the next file, whose waiter shares the sync under way.
+      w.append(frame(`y${round}`));
+      const second = synced();
+      outcomes.push(await first, await second);
+    }
+    w.append(frame('last'));
+    const last = synced();
+    w.close();
+    outcomes.push(await last);
+    expect(outcomes).toEqual(Array(101).fill('synced'));
+    expect(journalFiles(dir)).toHaveLength(1);
+  });
+
   it('records every write with its whole value and replays them in order', () => {
     const config = streamConfig({ name: 'orders', partitions: 2 });
     const stream: StreamMeta = { id: 3, config, created: 1000 };
