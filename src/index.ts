@@ -30,6 +30,7 @@ export {
   type Search,
   type SessionOverflow,
   type SubscribeOptions,
+  startDirectory,
   subscribe,
 } from './pubsub/api.ts';
 export {

@@ -22,5 +22,5 @@ createNode(
         (process.env.CALLSIGN_NO_HOST === '1' ? undefined : hostEndpoint(process.env)),
     });
   },
-  { factorySettings, name: 'group-directory' },
+  { factorySettings, name: 'group-directory', connectAtStart: false },
 );

@@ -94,5 +94,5 @@ createNode(
       await finder?.close();
     }
   },
-  { factorySettings, name: 'host-directory' },
+  { factorySettings, name: 'host-directory', connectAtStart: false },
 );

@@ -120,7 +120,7 @@ createNode(
       if (bonjour) await new Promise<void>((resolve) => bonjour.destroy(() => resolve()));
     }
   },
-  { factorySettings, name: 'lan-directory' },
+  { factorySettings, name: 'lan-directory', connectAtStart: false },
 );
 
 function isLoopback(host: string): boolean {

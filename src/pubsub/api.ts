@@ -17,6 +17,17 @@ import {
 import { ClearRequest, PublishRequest, RetractRequest, SubscribeRequest } from './requests.ts';
 
 /**
+ * Starts `node`'s directory now rather than at its first publish or
+ * subscribe, so that it connects to the directory above in the background
+ * and a first publish finds the connection open. Never waits and never
+ * fails: while no directory answers, it retries as it always does.
+ * `createNode` calls it once the node's identity is ready.
+ */
+export function startDirectory(node: Node): void {
+  NodeDirectory.of(node);
+}
+
+/**
  * Chooses the directory above `node` before its first publish or subscribe.
  * By default it is the host directory's well-known endpoint; `createNode`
  * sets it from the environment (`CALLSIGN_GROUP`, `CALLSIGN_HOST`,

@@ -12,6 +12,8 @@ export interface Receipt {
   taken(to: number, bytes: number): void;
   /** The node refused what came over here as the peer's offence (a control message, say). */
   refused?(code: ErrorCode, reason: string): void;
+  /** Whether local actor `local` has sent to the peer's actor `remote` this way (see Node.deliver on `Undelivered`). */
+  sentTo?(local: number, remote: number): boolean;
 }
 
 /** A message together with the address it came from. */

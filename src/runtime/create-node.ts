@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { parentEndpoint } from '../../scopes/host/well-known.ts';
 import { isCallsignError, toError } from '../errors.ts';
 import { Stop } from '../messages/standard.ts';
-import { configureDirectory } from '../pubsub/api.ts';
+import { configureDirectory, startDirectory } from '../pubsub/api.ts';
 import type { NodeDirectoryInit } from '../pubsub/options.ts';
 import { configureTransport, prepareTransport } from '../transport/transport.ts';
 import { useNodeCryptoForFrames } from '../wire/frame-aead.ts';
@@ -22,6 +22,13 @@ export interface CreateNodeOptions<S extends Settings> {
   argv?: readonly string[];
   /** How long the node may take to close its connections after main ends, in seconds. Default 2. */
   stopSeconds?: number;
+  /**
+   * Whether the node connects to the directory above at start, in the
+   * background, so its first publish finds the connection open. Default
+   * true; false for a process that is itself a directory (its parent link is
+   * its directory service's, and the directory above may be itself).
+   */
+  connectAtStart?: boolean;
 }
 
 /**
@@ -136,11 +143,15 @@ export async function runNode<S extends Settings>(
   }
   const logger = new Logger(parsed.debugLevel, streamSink(proc.stderr));
   const node = new Node({ name: programName, logger });
-  configureDirectory(node, directoryFromEnvironment(proc.env ?? {}, programName));
+  const directory = directoryFromEnvironment(proc.env ?? {}, programName);
+  configureDirectory(node, directory);
   configureTransport(node, transportFromEnvironment(proc.env ?? {}));
   if (proc.env?.CALLSIGN_NO_SODIUM === '1') useNodeCryptoForFrames();
-  // Read the identity and warm the handshake now, not on the way of main's first publish.
-  await prepareTransport(node);
+  // Read the identity and warm the handshake now, not on the way of main's first publish;
+  // and connect to the directory above in the background, so the first publish finds it open.
+  // Without a realm file there is no directory of this realm to reach: nothing is created.
+  const ready = await prepareTransport(node);
+  if (ready && directory.parent !== null && options.connectAtStart !== false) startDirectory(node);
   const { address, result } = node.start(main, parsed.settings, { name: programName });
   let signals = 0;
   let forced: ((code: number) => void) | undefined;

@@ -67,6 +67,13 @@ export interface NodeCounters {
   undelivered: Partial<Record<ErrorCode, number>>;
 }
 
+/** Who may send an actor runtime control messages over a connection (see control-gate.ts). */
+const CONTROL_RULE =
+  'only this node sends its actors control messages, or a peer they have a session with';
+/** Who may send an actor `Undelivered` over a connection. */
+const UNDELIVERED_RULE =
+  'only the actor it sent a message to can say that message was not delivered';
+
 /** Why a message was undelivered, in the words of {@link Undelivered}. */
 export type UndeliveredReason = (typeof UNDELIVERED_REASONS)[number];
 
@@ -239,10 +246,17 @@ export class Node {
       return false;
     }
     if (via && isControlMessage(message) && !this.#admitsControl(cell.address, from)) {
-      this.#refuseControl(cell, message, from, via, size ?? 0);
+      this.#refuseControl(cell, message, from, via, size ?? 0, CONTROL_RULE);
       return false;
     }
-    if (message instanceof Undelivered) return this.#notify(cell, { message, from, via, size });
+    if (message instanceof Undelivered) {
+      // From the network, only the peer the original went to can say it was not delivered.
+      if (via && !(from && via.sentTo?.(to, from.id))) {
+        this.#refuseControl(cell, message, from, via, size ?? 0, UNDELIVERED_RULE);
+        return false;
+      }
+      return this.#notify(cell, { message, from, via, size });
+    }
     return cell.put({ message, from, via, size });
   }
 
@@ -281,17 +295,18 @@ export class Node {
     return from !== undefined && this.#controlGates.some((gate) => gate(to, from));
   }
 
-  /** A control message from the network for an actor with no session with its sender: refused, counted, logged. */
+  /** A control message from the network that its sender had no right to send (`rule` says who may): refused, counted, logged. */
   #refuseControl(
     cell: Cell,
     message: Message,
     from: ActorAddress | undefined,
     via: Receipt,
     size: number,
+    rule: string,
   ): void {
     via.taken(cell.id, size);
     const what = messageName(message);
-    const reason = `${what} from ${from ?? 'a peer with no return address'} to ${cell.address}${cell.name}: only this node sends its actors control messages, or a peer they have a session with`;
+    const reason = `${what} from ${from ?? 'a peer with no return address'} to ${cell.address}${cell.name}: ${rule}`;
     this.logger.log('WARNING', this.name, `refused ${reason} (ERR_CONTROL_REFUSED)`);
     this.undelivered(what, 'refused', 'ERR_CONTROL_REFUSED', message, from, cell.address);
     via.refused?.('ERR_CONTROL_REFUSED', reason);

@@ -17,6 +17,7 @@ import { keepAliveTimer } from './keepalive-timer.ts';
 import type { Link, LinkEnding } from './link.ts';
 import { Outbox } from './outbox.ts';
 import type { Overflow, Waiting } from './overflow.ts';
+import { SentPairs } from './sent-pairs.ts';
 import type { TrafficMeter } from './traffic-meter.ts';
 import { ConnectionTypes } from './type-table.ts';
 
@@ -69,6 +70,7 @@ export class Connection implements Channel, Receipt {
   readonly #codec: CodecContext;
   readonly #types = new ConnectionTypes();
   readonly #remotes = new Map<number, ActorAddress>();
+  readonly #sent: SentPairs;
   readonly #onEnd: (connection: Connection, ending: Ending) => void;
   readonly #onOpen: (connection: Connection) => void;
   readonly #handler: RecordHandler;
@@ -106,6 +108,7 @@ export class Connection implements Channel, Receipt {
     this.#onEnd = init.onEnd;
     this.#onOpen = init.onOpen;
     this.#receiveFlow = new ReceiveFlow(init.options.windows);
+    this.#sent = new SentPairs((id) => init.node.cell(id) !== undefined);
     this.#outbox = new Outbox({
       overflow: init.options.overflow,
       write: (item) => this.#write(item),
@@ -233,6 +236,7 @@ export class Connection implements Channel, Receipt {
       );
     }
     const typeName = info.typeName;
+    if (from !== 0) this.#sent.note(from, to);
     if (this.#outbox.mayGo(from, to, size)) {
       this.counters.messagesSent++;
       this.meter?.sent(from, to, size);
@@ -268,6 +272,11 @@ export class Connection implements Channel, Receipt {
     if (this.counters.refused > REFUSALS_FORGIVEN) {
       this.#fail(code, `${this.counters.refused} refused messages, the last: ${reason}`);
     }
+  }
+
+  /** Receipt: whether local actor `local` has sent to the peer's actor `remote` here, so an `Undelivered` about it can be true. */
+  sentTo(local: number, remote: number): boolean {
+    return this.#sent.has(local, remote);
   }
 
   /** Receipt: local actor `to` took (or refused) a message of `bytes` that came over here. */

@@ -101,12 +101,14 @@ export class NodeTransport {
   }
 
   /** See {@link prepareTransport}. */
-  async prepare(): Promise<void> {
-    if (!this.#realm && !existsSync(this.#init.realmFile ?? resolveRealmPath({}))) return;
+  async prepare(): Promise<boolean> {
+    if (!this.#realm && !existsSync(this.#init.realmFile ?? resolveRealmPath({}))) return false;
     try {
       warmHandshake(await this.handshakeInit());
+      return true;
     } catch {
       // A bad realm or key file: the first listen or connect reports it with its code.
+      return false;
     }
   }
 

@@ -36,8 +36,9 @@ export function configureTransport(node: Node, init: TransportInit): void {
  * do. `createNode` awaits it before main runs. Does nothing while the realm
  * file does not exist (it is created at first use, as before); never throws:
  * a bad realm or key file is reported by the first listen or connect.
+ * Resolves true when the identity is ready (the realm and keys were read).
  */
-export function prepareTransport(node: Node): Promise<void> {
+export function prepareTransport(node: Node): Promise<boolean> {
   return transportOf(node).prepare();
 }
 

@@ -48,11 +48,9 @@ export function verifyDetached(
 ): boolean {
   if (signature.length !== 64 || publicKey.length !== 32) return false;
   try {
-    const key = createPublicKey({
-      key: Buffer.concat([SPKI_ED25519, publicKey]),
-      format: 'der',
-      type: 'spki',
-    });
+    // As JWK: OpenSSL 3 decodes a DER key about 15 times slower.
+    const x = Buffer.from(publicKey).toString('base64url');
+    const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' });
     return verify(null, message, key, signature);
   } catch {
     // Not a point on the curve: not a valid key, so not a valid signature.

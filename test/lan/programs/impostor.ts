@@ -33,5 +33,5 @@ createNode(
       await announcement?.stop();
     }
   },
-  { factorySettings, name: 'impostor' },
+  { factorySettings, name: 'impostor', connectAtStart: false },
 );

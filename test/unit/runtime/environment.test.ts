@@ -4,13 +4,18 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   configureTransport,
+  connectionCount,
   createRealm,
   directoryFromEnvironment,
+  generateNodeKeys,
   Node,
+  runNode,
   transportFromEnvironment,
 } from '../../../src/index.ts';
+import { directoryService } from '../../../src/internal.ts';
 import { localIdentity, prepareTransport } from '../../../src/transport/transport.ts';
 import { serializeRealm } from '../../../src/wire/realm.ts';
+import { until } from '../../helpers/until.ts';
 
 describe('what createNode reads from the environment (the only library code that does)', () => {
   it('takes the realm file from CALLSIGN_REALM, else XDG_CONFIG_HOME, else HOME', () => {
@@ -59,7 +64,7 @@ describe('prepareTransport: the identity read and the handshake warmed before ma
       const node = new Node({ name: 'prepared' });
       const realmFile = join(dir, 'realm.json');
       configureTransport(node, { realmFile });
-      await prepareTransport(node);
+      expect(await prepareTransport(node)).toBe(false);
       expect(existsSync(realmFile)).toBe(false);
       // The identity is still made at first use, as before.
       expect((await localIdentity(node)).nodeId).toMatch(/^[a-z2-7]{16}$/);
@@ -77,7 +82,7 @@ describe('prepareTransport: the identity read and the handshake warmed before ma
       writeFileSync(good, serializeRealm(createRealm('prepared')), { mode: 0o600 });
       const node = new Node({ name: 'prepared' });
       configureTransport(node, { realmFile: good });
-      await prepareTransport(node);
+      expect(await prepareTransport(node)).toBe(true);
       rmSync(good);
       // Read at preparation: the file is not needed any more.
       expect((await localIdentity(node)).nodeId).toMatch(/^[a-z2-7]{16}$/);
@@ -88,10 +93,62 @@ describe('prepareTransport: the identity read and the handshake warmed before ma
       writeFileSync(bad, '{ not a realm', { mode: 0o600 });
       const other = new Node({ name: 'bad-realm' });
       configureTransport(other, { realmFile: bad });
-      await expect(prepareTransport(other)).resolves.toBeUndefined();
+      await expect(prepareTransport(other)).resolves.toBe(false);
       await expect(localIdentity(other)).rejects.toMatchObject({ code: 'ERR_INVALID_REALM' });
       await other.stop();
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** A process for runNode that keeps what it prints. */
+function quietProcess(env: NodeJS.ProcessEnv) {
+  return {
+    argv: [],
+    env,
+    stdout: { write() {} },
+    stderr: { write() {} },
+    onSignal: () => () => {},
+  };
+}
+
+describe('createNode connects to the directory above at start', () => {
+  it('before main publishes anything, without waiting for it, and starts when none answers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'callsign-early-'));
+    const host = new Node({ name: 'host' });
+    try {
+      const realm = createRealm('early');
+      const realmFile = join(dir, 'realm.json');
+      writeFileSync(realmFile, serializeRealm(realm), { mode: 0o600 });
+      const endpoint = `unix:${join(dir, 'host.sock')}`;
+      configureTransport(host, { realm, keys: generateNodeKeys() });
+      await new Promise<string>((resolve) => {
+        host.spawn(directoryService, { level: 'host', endpoint, onListening: resolve });
+      });
+      const env = { CALLSIGN_REALM: realmFile, CALLSIGN_HOST: endpoint };
+      // Main publishes nothing: the host directory still sees this node connect.
+      const connected = runNode(
+        async () => {
+          await until(() => connectionCount(host) >= 1, 10_000, 'a connection at the host');
+          return 'connected';
+        },
+        { name: 'early' },
+        quietProcess(env),
+      );
+      expect(await connected).toBe(0);
+      // No directory answers: main runs at once all the same.
+      const alone = runNode(
+        async () => 'ran',
+        { name: 'alone' },
+        quietProcess({
+          ...env,
+          CALLSIGN_HOST: `unix:${join(dir, 'nobody.sock')}`,
+        }),
+      );
+      expect(await alone).toBe(0);
+    } finally {
+      await host.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   });
