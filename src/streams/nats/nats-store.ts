@@ -337,24 +337,23 @@ export class NatsStreamStore implements StreamStore {
     this.#ctx.reachable();
     return this.#consumers.nextDue(stream, consumer);
   }
-  async ack(
-    stream: string,
-    consumer: string,
-    partition: number,
-    sequence: number,
-  ): Promise<boolean> {
-    this.#ctx.reachable();
-    return this.#consumers.settle(stream, consumer, partition, sequence, '+ACK');
+  ack(stream: string, consumer: string, partition: number, sequence: number): Promise<boolean> {
+    const down = this.#ctx.down;
+    return down
+      ? Promise.reject(down)
+      : this.#consumers.settle(stream, consumer, partition, sequence, '+ACK');
   }
-  async nak(
+  nak(
     stream: string,
     consumer: string,
     partition: number,
     sequence: number,
     delayMs = 0,
   ): Promise<boolean> {
-    this.#ctx.reachable();
-    return this.#consumers.settle(stream, consumer, partition, sequence, '-NAK', delayMs);
+    const down = this.#ctx.down;
+    return down
+      ? Promise.reject(down)
+      : this.#consumers.settle(stream, consumer, partition, sequence, '-NAK', delayMs);
   }
   async ackRange(
     stream: string,
@@ -366,14 +365,11 @@ export class NatsStreamStore implements StreamStore {
     this.#ctx.reachable();
     return this.#consumers.ackRange(stream, consumer, partition, from, to);
   }
-  async term(
-    stream: string,
-    consumer: string,
-    partition: number,
-    sequence: number,
-  ): Promise<boolean> {
-    this.#ctx.reachable();
-    return this.#consumers.settle(stream, consumer, partition, sequence, '+TERM');
+  term(stream: string, consumer: string, partition: number, sequence: number): Promise<boolean> {
+    const down = this.#ctx.down;
+    return down
+      ? Promise.reject(down)
+      : this.#consumers.settle(stream, consumer, partition, sequence, '+TERM');
   }
   async resetPending(stream: string, consumer: string): Promise<void> {
     this.#ctx.reachable();
