@@ -1,6 +1,8 @@
 /**
  * The JetStream side of bench:streams, as its client's docs recommend for
- * throughput: async publishes with many in flight, durable pull consumers
+ * throughput: `noAsyncTraces` (no error stack captured per request, which
+ * its release notes give for JetStream publishers), async publishes with
+ * many in flight, durable pull consumers
  * read with `consume()` (batches of many), an ordered consumer for replay.
  * File storage, on a nats-server of the benchmark's own.
  *
@@ -24,7 +26,7 @@ export async function measureJetStream(
   sizes: StreamBenchSizes,
   serverPid?: number,
 ): Promise<StreamFigures> {
-  const nc = await connect({ servers: url });
+  const nc = await connect({ servers: url, noAsyncTraces: true });
   try {
     const jsm = await jetstreamManager(nc);
     const js = jetstream(nc);

@@ -96,10 +96,15 @@ const pause = (ms: number, signal?: AbortSignal) =>
     });
   });
 
-/** Failures of the other side that pass (a server restarting, a leader being elected). */
+/** Failures of the other side that pass (a server restarting or gone a while, a leader being elected). */
 function passing(error: unknown): boolean {
   if (!isCallsignError(error)) return true;
-  return ['ERR_STORAGE_FAILED', 'ERR_TIMEOUT', 'ERR_WRONG_LAST_SEQUENCE'].includes(error.code);
+  return [
+    'ERR_STORAGE_FAILED',
+    'ERR_STREAM_UNAVAILABLE',
+    'ERR_TIMEOUT',
+    'ERR_WRONG_LAST_SEQUENCE',
+  ].includes(error.code);
 }
 
 /**

@@ -25,9 +25,16 @@ export interface ReplicatedSideHooks {
   wanted(): boolean;
 }
 
-/** Whether `error` says the store's servers did not answer (rather than what was asked being wrong). */
+/**
+ * Whether `error` says the store's servers did not answer (rather than what
+ * was asked being wrong): `ERR_STORAGE_FAILED`, or `ERR_STREAM_UNAVAILABLE`
+ * from a `nats` store whose connection is lost.
+ */
 export function isUnreachable(error: unknown): boolean {
-  return error instanceof CallsignError && error.code === 'ERR_STORAGE_FAILED';
+  return (
+    error instanceof CallsignError &&
+    (error.code === 'ERR_STORAGE_FAILED' || error.code === 'ERR_STREAM_UNAVAILABLE')
+  );
 }
 
 /**

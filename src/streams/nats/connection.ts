@@ -15,14 +15,17 @@ import {
   jetstreamManager,
 } from '@nats-io/jetstream';
 import {
+  AuthorizationError,
   type ConnectionOptions,
   connect,
   credsAuthenticator,
   type NatsConnection,
+  UserAuthenticationExpiredError,
 } from '@nats-io/transport-node';
 import { compileSubjectPattern } from '../../directory/subject-pattern.ts';
 import { CallsignError } from '../../errors.ts';
 import type { StreamConfig } from '../config.ts';
+import { AckedPublisher } from './acked-publish.ts';
 import {
   codeOfJetStreamError,
   isKeyed,
@@ -106,12 +109,51 @@ export class NatsContext {
   readonly #known = new Map<string, KnownStream>();
   readonly #loading = new Map<string, Promise<KnownStream | undefined>>();
 
+  /** Acknowledged appends, failing at once while disconnected. */
+  readonly publisher: AckedPublisher;
+  /** Set while the client knows it has no server: what calls fail with then. */
+  #down: CallsignError | undefined;
+
   private constructor(
     readonly nc: NatsConnection,
     readonly js: JetStreamClient,
     readonly jsm: JetStreamManager,
     readonly layout: NatsLayout,
-  ) {}
+  ) {
+    this.publisher = new AckedPublisher(nc, REQUEST_TIMEOUT_MS);
+    this.#follow().catch(() => {});
+  }
+
+  /** Follows the client's status: disconnected, reconnected. */
+  async #follow(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      if (status.type === 'disconnect') {
+        this.#down = new CallsignError(
+          'ERR_STREAM_UNAVAILABLE',
+          `the connection to NATS (${status.server}) is lost: replicated streams are unavailable until a server answers again; an append not acknowledged may or may not be stored`,
+        );
+        this.publisher.disconnected(this.#down);
+      } else if (status.type === 'reconnect') {
+        this.#down = undefined;
+        this.publisher.reconnected();
+      }
+    }
+  }
+
+  /**
+   * Fails at once while the client knows it has no server, rather than
+   * waiting for the request timeout.
+   *
+   * @throws CallsignError `ERR_STREAM_UNAVAILABLE`
+   */
+  reachable(): void {
+    if (this.#down) throw this.#down;
+  }
+
+  /** The failure while disconnected, else undefined. */
+  get down(): CallsignError | undefined {
+    return this.#down;
+  }
 
   /**
    * Connects to the servers of `settings`.
@@ -126,12 +168,20 @@ export class NatsContext {
         ...options,
         maxReconnectAttempts: -1,
         reconnectTimeWait: 250,
+        // Each request would otherwise capture a stack for its errors: most of
+        // the client's cost per append. The driver names its failures itself.
+        noAsyncTraces: true,
         timeout: REQUEST_TIMEOUT_MS,
       });
     } catch (error) {
+      const where = `${settings.from} (${settings.servers.join(', ')})`;
+      // The server's words only ("Authorization Violation"): never the password, token or creds.
+      const text = (error as Error).message;
       throw new CallsignError(
         'ERR_STORAGE_FAILED',
-        `no nats server of ${settings.from} answered (${settings.servers.join(', ')}): ${(error as Error).message}`,
+        error instanceof AuthorizationError || error instanceof UserAuthenticationExpiredError
+          ? `the nats servers of ${where} refused the login${settings.auth ? ` (${Object.keys(settings.auth)[0]})` : ' (none was given)'}: ${text}`
+          : `no nats server of ${where} answered: ${text}`,
         { cause: error },
       );
     }

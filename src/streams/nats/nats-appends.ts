@@ -18,12 +18,7 @@ import type {
   RecordInput,
   StoreEvent,
 } from '../store.ts';
-import {
-  type KnownStream,
-  type NatsContext,
-  natsFailure,
-  REQUEST_TIMEOUT_MS,
-} from './connection.ts';
+import { type KnownStream, type NatsContext, natsFailure } from './connection.ts';
 import { natsSubject } from './mapping.ts';
 import { recordHeaders } from './records.ts';
 
@@ -76,10 +71,10 @@ export class NatsAppends {
     }
     const root = s.roots[partition] as string;
     try {
-      const ack = await this.ctx.js.publish(
+      const ack = await this.ctx.publisher.publish(
         natsSubject(root, subject, s.keyed, record.key, unique),
         record.data,
-        h ? { headers: h, timeout: REQUEST_TIMEOUT_MS } : { timeout: REQUEST_TIMEOUT_MS },
+        h,
       );
       if (ack.duplicate) {
         // The first one's place and time.

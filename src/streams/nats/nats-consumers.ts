@@ -38,12 +38,15 @@ const PULL_TIMEOUT_MS = 2_000;
 /** A settlement waiting to go out. */
 interface Settlement {
   readonly reply: string;
-  readonly body: string;
-  readonly resolve: () => void;
+  readonly body: Uint8Array;
+  readonly resolve: (settled: true) => void;
   readonly reject: (error: unknown) => void;
 }
 
 const encoder = new TextEncoder();
+/** The bodies of most settlements, encoded once. */
+const BODIES = new Map(['+ACK', '-NAK', '+TERM'].map((k) => [k, encoder.encode(k)]));
+const NAK = BODIES.get('-NAK') as Uint8Array;
 
 /** The consumer (and stream) part of a delivery's reply subject. */
 const groupOf = (reply: string) => reply.split('.').slice(0, -5).join('.');
@@ -279,13 +282,15 @@ export class NatsConsumers {
       kind === '-NAK' && delayMs > 0
         ? `-NAK ${JSON.stringify({ delay: delayMs * 1_000_000 })}`
         : kind;
-    return this.#queue(`${stream}\u0000${consumer}\u0000${partition}`, reply, body).then(
-      () => true,
+    return this.#queue(
+      `${stream}\u0000${consumer}\u0000${partition}`,
+      reply,
+      BODIES.get(body) ?? encoder.encode(body),
     );
   }
 
-  #queue(group: string, reply: string, body: string): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  #queue(group: string, reply: string, body: Uint8Array): Promise<true> {
+    return new Promise<true>((resolve, reject) => {
       let list = this.#queued.get(group);
       if (!list) {
         list = [];
@@ -305,18 +310,19 @@ export class NatsConsumers {
     this.#queued = new Map();
     for (const list of groups.values()) {
       const last = list[list.length - 1] as Settlement;
-      for (const s of list.slice(0, -1)) this.#ctx.nc.publish(s.reply, encoder.encode(s.body));
-      this.#ctx.nc
-        .request(last.reply, encoder.encode(last.body), { timeout: REQUEST_TIMEOUT_MS })
-        .then(
-          () => {
-            for (const s of list) s.resolve();
-          },
-          (error) => {
-            const failure = natsFailure(error, 'settle a delivery');
-            for (const s of list) s.reject(failure);
-          },
-        );
+      for (let i = 0; i < list.length - 1; i++) {
+        const s = list[i] as Settlement;
+        this.#ctx.nc.publish(s.reply, s.body);
+      }
+      this.#ctx.nc.request(last.reply, last.body, { timeout: REQUEST_TIMEOUT_MS }).then(
+        () => {
+          for (const s of list) s.resolve(true);
+        },
+        (error) => {
+          const failure = natsFailure(error, 'settle a delivery');
+          for (const s of list) s.reject(failure);
+        },
+      );
     }
   }
 
@@ -341,7 +347,7 @@ export class NatsConsumers {
     await Promise.all(
       this.#open
         .drain(stream, consumer)
-        .map((open) => this.#queue(groupOf(open.reply), open.reply, '-NAK')),
+        .map((open) => this.#queue(groupOf(open.reply), open.reply, NAK)),
     );
   }
 
@@ -355,7 +361,7 @@ export class NatsConsumers {
   /** Sends every open delivery back, so that the next puller has them at once. */
   async close(): Promise<void> {
     const open = this.#open.drainAll();
-    await Promise.allSettled(open.map((o) => this.#queue(groupOf(o.reply), o.reply, '-NAK')));
+    await Promise.allSettled(open.map((o) => this.#queue(groupOf(o.reply), o.reply, NAK)));
     for (const sub of this.#fetches) sub.unsubscribe();
     this.#fetches.clear();
   }

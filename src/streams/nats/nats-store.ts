@@ -79,8 +79,10 @@ export class NatsStreamStore implements StreamStore {
     for (const listener of this.#listeners) listener(event);
   }
 
+  /** @throws CallsignError `ERR_INVALID_STATE` when closed, `ERR_STREAM_UNAVAILABLE` while disconnected */
   #open(): void {
     if (this.#closed) throw new CallsignError('ERR_INVALID_STATE', 'the nats store is closed');
+    this.#ctx.reachable();
   }
 
   async createStream(input: StreamConfigInput): Promise<StreamInfo> {
@@ -217,12 +219,16 @@ export class NatsStreamStore implements StreamStore {
     return (await this.#ctx.find(name)) !== undefined;
   }
 
-  append(stream: string, record: RecordInput, options: AppendOptions = {}): Promise<AppendResult> {
+  async append(
+    stream: string,
+    record: RecordInput,
+    options: AppendOptions = {},
+  ): Promise<AppendResult> {
     this.#open();
     return this.#appends.append(stream, record, options);
   }
 
-  appendBatch(stream: string, items: readonly AppendItem[]): Promise<AppendOutcome[]> {
+  async appendBatch(stream: string, items: readonly AppendItem[]): Promise<AppendOutcome[]> {
     this.#open();
     return this.#appends.appendBatch(stream, items);
   }
@@ -301,19 +307,19 @@ export class NatsStreamStore implements StreamStore {
     return 0;
   }
 
-  createConsumer(stream: string, config: ConsumerConfigInput): Promise<ConsumerInfo> {
+  async createConsumer(stream: string, config: ConsumerConfigInput): Promise<ConsumerInfo> {
     this.#open();
     return this.#consumers.create(stream, config);
   }
-  deleteConsumer(stream: string, name: string): Promise<boolean> {
+  async deleteConsumer(stream: string, name: string): Promise<boolean> {
     this.#open();
     return this.#consumers.delete(stream, name);
   }
-  listConsumers(stream: string): Promise<string[]> {
+  async listConsumers(stream: string): Promise<string[]> {
     this.#open();
     return this.#consumers.list(stream);
   }
-  consumerInfo(stream: string, name: string): Promise<ConsumerInfo> {
+  async consumerInfo(stream: string, name: string): Promise<ConsumerInfo> {
     this.#open();
     return this.#consumers.info(stream, name);
   }
@@ -328,10 +334,14 @@ export class NatsStreamStore implements StreamStore {
     return packDeliveries(ds, options.metadataOnly === true);
   }
   async nextRedelivery(stream: string, consumer: string): Promise<number | undefined> {
+    this.#ctx.reachable();
     return this.#consumers.nextDue(stream, consumer);
   }
   ack(stream: string, consumer: string, partition: number, sequence: number): Promise<boolean> {
-    return this.#consumers.settle(stream, consumer, partition, sequence, '+ACK');
+    const down = this.#ctx.down;
+    return down
+      ? Promise.reject(down)
+      : this.#consumers.settle(stream, consumer, partition, sequence, '+ACK');
   }
   nak(
     stream: string,
@@ -340,21 +350,29 @@ export class NatsStreamStore implements StreamStore {
     sequence: number,
     delayMs = 0,
   ): Promise<boolean> {
-    return this.#consumers.settle(stream, consumer, partition, sequence, '-NAK', delayMs);
+    const down = this.#ctx.down;
+    return down
+      ? Promise.reject(down)
+      : this.#consumers.settle(stream, consumer, partition, sequence, '-NAK', delayMs);
   }
-  ackRange(
+  async ackRange(
     stream: string,
     consumer: string,
     partition: number,
     from: number,
     to: number,
   ): Promise<number> {
+    this.#ctx.reachable();
     return this.#consumers.ackRange(stream, consumer, partition, from, to);
   }
   term(stream: string, consumer: string, partition: number, sequence: number): Promise<boolean> {
-    return this.#consumers.settle(stream, consumer, partition, sequence, '+TERM');
+    const down = this.#ctx.down;
+    return down
+      ? Promise.reject(down)
+      : this.#consumers.settle(stream, consumer, partition, sequence, '+TERM');
   }
-  resetPending(stream: string, consumer: string): Promise<void> {
+  async resetPending(stream: string, consumer: string): Promise<void> {
+    this.#ctx.reachable();
     return this.#consumers.resetPending(stream, consumer);
   }
 
@@ -376,6 +394,7 @@ export class NatsStreamStore implements StreamStore {
     this.#closed ??= (async () => {
       await this.flush();
       this.#notices.stop();
+      this.#ctx.publisher.close();
       await this.#consumers.close();
       await this.#ctx.nc.drain().catch(() => {});
     })();

@@ -1,12 +1,24 @@
 /**
  * NATS login and TLS, given once per home like the servers: against
  * nats-servers of the test's own that ask for a user and password, for a
- * token, and for TLS (a certificate made here with openssl).
+ * token, for a creds file (operator mode: an operator, account and user
+ * made here with @nats-io/jwt), and for TLS (a certificate made here with
+ * openssl).
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  createAccount,
+  createOperator,
+  createUser,
+  defaultNatsLimits,
+  encodeAccount,
+  encodeOperator,
+  encodeUser,
+  fmtCreds,
+} from '@nats-io/jwt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStreamStore } from '../../../src/streams/drivers.ts';
 import { natsSettings } from '../../../src/streams/nats/settings.ts';
@@ -128,6 +140,75 @@ it('connects over TLS to a server whose certificate the home trusts', async () =
   );
   await works(home({ servers: [url], tlsCa: join(dir, 'cert.pem'), prefix: 'tls' }));
   // Without the CA the server's certificate is not trusted: no connection.
+  await expect(
+    openStreamStore({ driver: 'nats', options: { servers: url }, env: {} }),
+  ).rejects.toMatchObject({ code: 'ERR_STORAGE_FAILED' });
+}, 30_000);
+
+/** An operator, an account with JetStream, and a user of it: the server's configuration and the user's creds. */
+async function operatorMode(): Promise<{ config: string; creds: Uint8Array; other: Uint8Array }> {
+  const operator = createOperator();
+  const account = createAccount();
+  const user = createUser();
+  const operatorJwt = await encodeOperator('callsign-test', operator);
+  const accountJwt = await encodeAccount(
+    'streams',
+    account,
+    {
+      limits: {
+        ...defaultNatsLimits(),
+        conn: -1,
+        leaf: -1,
+        imports: -1,
+        exports: -1,
+        wildcards: true,
+        mem_storage: -1,
+        disk_storage: -1,
+        streams: -1,
+        consumer: -1,
+      },
+    },
+    { signer: operator },
+  );
+  const system = createAccount();
+  const systemJwt = await encodeAccount('SYS', system, {}, { signer: operator });
+  const userJwt = await encodeUser('host', user, account);
+  // A user of an account the server does not know: refused.
+  const stranger = createUser();
+  const otherJwt = await encodeUser('stranger', stranger, createAccount());
+  const config = [
+    `operator: ${operatorJwt}`,
+    `system_account: ${system.getPublicKey()}`,
+    'resolver: MEMORY',
+    `resolver_preload: {\n  ${account.getPublicKey()}: ${accountJwt}\n  ${system.getPublicKey()}: ${systemJwt}\n}`,
+  ].join('\n');
+  return { config, creds: fmtCreds(userJwt, user), other: fmtCreds(otherJwt, stranger) };
+}
+
+it('logs in with the creds file of the home, and a creds file the server does not know is refused with a code', async () => {
+  const made = await operatorMode();
+  const url = await server(made.config);
+  const dir = folder();
+  const creds = join(dir, 'host.creds');
+  writeFileSync(creds, made.creds, { mode: 0o600 });
+  await works(home({ servers: [url], creds, prefix: 'cr' }));
+  const strangerCreds = join(dir, 'stranger.creds');
+  writeFileSync(strangerCreds, made.other, { mode: 0o600 });
+  const refused = openStreamStore({
+    driver: 'nats',
+    env: home({ servers: [url], creds: strangerCreds }),
+  });
+  await expect(refused).rejects.toMatchObject({ code: 'ERR_STORAGE_FAILED' });
+  // Neither the seed nor the token of the refused file is in the message.
+  const message = String(((await refused.catch((e: unknown) => e)) as Error).message);
+  expect(message).toMatch(/refused the login \(creds\): .*authorization/i);
+  const secrets = new TextDecoder()
+    .decode(made.other)
+    .split('\n')
+    .filter((line) => /^(SU|eyJ)/.test(line));
+  expect(secrets).toHaveLength(2);
+  for (const secret of secrets) expect(message).not.toContain(secret);
+  // Without any creds the server asks for them.
   await expect(
     openStreamStore({ driver: 'nats', options: { servers: url }, env: {} }),
   ).rejects.toMatchObject({ code: 'ERR_STORAGE_FAILED' });

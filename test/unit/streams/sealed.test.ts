@@ -17,7 +17,12 @@ import { openStreamStore } from '../../../src/streams/drivers.ts';
 import { openProducer } from '../../../src/streams/producer.ts';
 import { StreamDelivery } from '../../../src/streams/protocol.ts';
 import { openReader } from '../../../src/streams/reader.ts';
-import { newStreamKey, SEALED_TYPE, StreamSeal } from '../../../src/streams/sealed-payload.ts';
+import {
+  newStreamKey,
+  SEAL_OVERHEAD,
+  SEALED_TYPE,
+  StreamSeal,
+} from '../../../src/streams/sealed-payload.ts';
 import type { StreamStore } from '../../../src/streams/store.ts';
 import { eventually, useNatsServer } from '../../streams/nats-servers.ts';
 import { hostNode } from '../../streams/stream-host-node.ts';
@@ -42,6 +47,46 @@ function holds(files: Buffer[], text: string): boolean {
 }
 
 describe('a stream key', () => {
+  it('opens a payload sealed by an earlier release (the layout is kept)', () => {
+    // Sealed before seals reused their key object and scratch buffers.
+    const before = Buffer.from(
+      'xV6hAW+LTDK7gg0rznmapy7L/li/RcZVGw0oc0eFiHimaCKo/qatWgVZzMxWeBnlvc4ya5xmOfCRMV24gIbMKKoJ',
+      'base64',
+    );
+    const seal = new StreamSeal(Buffer.alloc(32, 7));
+    const place = { subject: 'orders.eu', key: 'klé' };
+    const opened = seal.open(before, place);
+    expect(new TextDecoder().decode(opened.data)).toBe('ünïcode data');
+    expect(opened.type).toBe('app.Çrder');
+    expect(() => seal.open(before, { ...place, key: 'kle' })).toThrow(/authentication/);
+  });
+
+  it('seals every payload with its own nonce, and payloads of any size and text', () => {
+    const seal = new StreamSeal(newStreamKey());
+    const nonces = new Set<string>();
+    const data = new Uint8Array(10);
+    // Past several refills of the nonce pool.
+    for (let i = 0; i < 3000; i++) {
+      nonces.add(
+        Buffer.from(seal.seal(data, undefined, { subject: 's' }).subarray(12, 24)).toString('hex'),
+      );
+    }
+    expect(nonces.size).toBe(3000);
+    for (const size of [0, 1, 16 * 1024 - 11, 16 * 1024, 100_000]) {
+      const payload = Uint8Array.from({ length: size }, (_, i) => i % 251);
+      for (const [type, place] of [
+        [undefined, { subject: 'a' }],
+        ['app.Ünï', { subject: 'ß.'.repeat(200).slice(0, -1), key: 'κ'.repeat(300) }],
+      ] as const) {
+        const sealed = seal.seal(payload, type, place);
+        expect(sealed.length).toBe(size + SEAL_OVERHEAD + (type ? Buffer.byteLength(type) : 0));
+        const opened = seal.open(sealed, place);
+        expect(Buffer.from(opened.data).equals(Buffer.from(payload))).toBe(true);
+        expect(opened.type).toBe(type);
+      }
+    }
+  });
+
   it('opens what it sealed at the same place, and refuses another place, another key, a changed byte', () => {
     const seal = new StreamSeal(KEY);
     const place = { subject: 'ledger', key: 'acct-1' };
