@@ -160,6 +160,20 @@ it('two relays over a NATS cluster: sites on different relays find each other an
   await watch.waitFor(/available station-1 wan/, 30_000);
   await watch.waitFor(/welcome from/, 30_000);
 
+  // `network` at site b shows both sites connected, each with its relay.
+  const network = await eventually('both sites connected in network at site b', async () => {
+    const r = await p.run(['network'], { ...env('b'), CALLSIGN_NO_HOST: '0' });
+    return (
+      /\n {4}a {2}connected since \S+ to ws:\/\/127\.0\.0\.1:(\d+)\//.test(r.stdout) && r.stdout
+    );
+  });
+  expect(network).toMatch(
+    new RegExp(` {4}a {2}connected since \\S+ to ${url1.replace(/\./g, '\\.')}`),
+  );
+  expect(network).toMatch(
+    new RegExp(` {4}b {2}connected since \\S+ to ${url2.replace(/\./g, '\\.')}`),
+  );
+
   // The directory's state is in the tenant's bucket: both sites' entries.
   const kvm = new Kvm(observer);
   let bucket = '';

@@ -297,13 +297,14 @@ const search = (id: string, pattern: string, key: string) =>
   });
 
 /** A relay's directory of tenant `tenant`, sharing `store`; changes it sees are applied at once. */
-async function directoryOn(store: MemoryDirectoryStore, relay: string, tenant = 't') {
+async function directoryOn(store: MemoryDirectoryStore, relay: string, tenant = 't', url = '') {
   const book = new WanBook({ tenant, limits: () => ({ listings: 10, searches: 10 }), pass });
   const shared = new SharedDirectory({
     relay,
     book,
     state: await store.tenant(tenant),
     ttlMs: store.ttlMs,
+    url,
     warn: () => {},
   });
   const out: Delivery[] = [];
@@ -361,8 +362,43 @@ describe('a directory shared between relays', () => {
         stateKey('a', 'listing', 'l1'),
         stateKey('a', 'listing', 'l2'),
         stateKey('b', 'search', 's1'),
+        stateKey('a', 'site', ''),
+        stateKey('b', 'site', ''),
       ].sort(),
     );
+  });
+
+  it('tells every relay which relay a site is connected to, until it leaves or goes quiet', async () => {
+    const store = new MemoryDirectoryStore(1000);
+    const r1 = await directoryOn(store, 'r1', 't', 'ws://r1/');
+    const r2 = await directoryOn(store, 'r2', 't', 'ws://r2/');
+    const other = await directoryOn(store, 'r3', 'u', 'ws://r1/');
+    r1.join('la', 'a');
+    r2.join('lb', 'b');
+    await settle();
+    expect(r2.shared.elsewhere('a')).toMatchObject({ relay: 'ws://r1/' });
+    expect(r1.shared.elsewhere('b')).toMatchObject({ relay: 'ws://r2/' });
+    expect(r1.shared.elsewhere('a')).toBeUndefined();
+    expect(other.shared.elsewhere('a')).toBeUndefined();
+    // a moves to relay 2: relay 2 holds it now, and relay 1 hears where it went.
+    r2.join('la2', 'a');
+    r1.shared.localGone('a');
+    await settle();
+    expect(r2.shared.elsewhere('a')).toBeUndefined();
+    expect(r1.shared.elsewhere('a')).toMatchObject({ relay: 'ws://r2/' });
+    // b goes quiet (relay 2 stops writing): relay 1 forgets it after the lifetime.
+    r1.shared.tick(500);
+    expect(r1.shared.elsewhere('b')).toBeDefined();
+    r1.shared.tick(1500);
+    expect(r1.shared.elsewhere('b')).toBeUndefined();
+    // A presence that is not one is ignored.
+    const state = await store.tenant('t');
+    await state.put(
+      stateKey('z', 'site', ''),
+      Buffer.from(JSON.stringify({ relay: 'r9', site: 'z', kind: 'site', id: '', body: 'AA==' })),
+    );
+    await settle();
+    expect(r1.shared.elsewhere('z')).toBeUndefined();
   });
 
   it('forgets entries not written again within their lifetime; written again, they stay', async () => {
