@@ -10,7 +10,6 @@
  * circuit the other opened does not stay behind.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
@@ -21,8 +20,9 @@ import type { ErrorCode } from '../../src/errors.ts';
 import { type Link, Logger, memorySink } from '../../src/index.ts';
 import { type RelayClient, RelayPass, relayTicket } from '../../src/internal.ts';
 import { cliProject } from '../helpers/cli.ts';
+import { freePort } from '../helpers/free-port.ts';
 import { until } from '../helpers/until.ts';
-import { type NatsServers, startNatsServer } from '../streams/nats-servers.ts';
+import { eventually, type NatsServers, startNatsServer } from '../streams/nats-servers.ts';
 import { relayContext as context, relayClient } from './relay-circuits.ts';
 
 let nats: NatsServers;
@@ -104,17 +104,6 @@ async function endedWith(link: Link, ms: number, what: string): Promise<ErrorCod
   } finally {
     clearTimeout(timer);
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const a = server.address();
-      server.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
 }
 
 describe('relays of a cluster keep liveness of each other', () => {
@@ -209,4 +198,33 @@ describe('a relay that loses its NATS server', () => {
     expect(r1.remoteCircuits).toBe(1);
     expect(local.isClosed).toBe(false);
   }, 60_000);
+
+  it("keeps watching the tenant's bucket across the server's restart, so other relays' entries come back", async () => {
+    const server = nats.servers[0];
+    if (!server) throw new Error('no NATS server');
+    const here: RelayCluster = await joinNatsCluster({ servers: nats.urls, warn: () => {} });
+    const there: RelayCluster = await joinNatsCluster({ servers: nats.urls, warn: () => {} });
+    onTestFinished(async () => {
+      await here.close();
+      await there.close();
+    });
+    const seen = new Map<string, string>();
+    const state = await here.store.tenant('watched', 'g1');
+    await state.watch((key, value) => {
+      seen.set(key, value ? Buffer.from(value).toString() : '');
+    });
+    const theirs = await there.store.tenant('watched', 'g1');
+    await theirs.put('b.at', Buffer.from('before'));
+    await until(() => seen.get('b.at') === 'before', 10_000, 'the entry before the restart');
+    await server.stop();
+    await server.start();
+    await eventually(
+      'the entry written after the restart',
+      async () => {
+        await theirs.put('b.at', Buffer.from('after')).catch(() => {});
+        return seen.get('b.at') === 'after';
+      },
+      20_000,
+    );
+  }, 40_000);
 });

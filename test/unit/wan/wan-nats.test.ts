@@ -71,6 +71,8 @@ describe('circuit ends at another relay', () => {
 });
 
 /** A relay's circuits over a bus, with what it sent to each session. */
+type Relay = ReturnType<typeof relayOn>;
+
 function relayOn(net: MemoryPeerNetwork, member: string) {
   const bus = net.join(member);
   const book = new CircuitBook(() => limits, 3000);
@@ -94,15 +96,20 @@ function relayOn(net: MemoryPeerNetwork, member: string) {
   return { book, remote, sent, told, admit, bus };
 }
 
+/** Relays r1, r2… on one memory network. */
+function relays(n: number) {
+  const net = new MemoryPeerNetwork();
+  return { net, rs: Array.from({ length: n }, (_, i) => relayOn(net, `r${i + 1}`)) };
+}
+
 const settle = async () => {
   for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
 };
 
 describe('circuits between two relays', () => {
   it('join a node here to a peer there, rename DATA both ways, and pass CLOSE on', async () => {
-    const net = new MemoryPeerNetwork();
-    const r1 = relayOn(net, 'r1');
-    const r2 = relayOn(net, 'r2');
+    const { rs } = relays(2);
+    const [r1, r2] = rs as [Relay, Relay];
     const a = r1.admit(1, 'A');
     r2.admit(1, 'B');
     r1.remote.open(a, 1, 'B');
@@ -135,9 +142,8 @@ describe('circuits between two relays', () => {
   });
 
   it('wait here for a peer no relay holds, as one relay does; another tenant is nobody', async () => {
-    const net = new MemoryPeerNetwork();
-    const r1 = relayOn(net, 'r1');
-    const r2 = relayOn(net, 'r2');
+    const { rs } = relays(2);
+    const [r1, r2] = rs as [Relay, Relay];
     const a = r1.admit(1, 'A');
     r2.book.addSession({ id: 1, tenant: 'u', site: 's', peer: 'B' }, 0);
     r2.remote.attached({ id: 1, tenant: 'u', peer: 'B' });
@@ -151,9 +157,8 @@ describe('circuits between two relays', () => {
   });
 
   it('end the circuits to a peer at another relay when it comes here, and all of a session that ends', async () => {
-    const net = new MemoryPeerNetwork();
-    const r1 = relayOn(net, 'r1');
-    const r2 = relayOn(net, 'r2');
+    const { rs } = relays(2);
+    const [r1, r2] = rs as [Relay, Relay];
     const a = r1.admit(1, 'A');
     r2.admit(1, 'B');
     r1.remote.open(a, 1, 'B');
@@ -178,10 +183,8 @@ describe('circuits between two relays', () => {
 
 describe('relays keeping liveness of each other', () => {
   it('end the circuits to a relay that is gone, on the next look, and keep those to one that holds its peer', async () => {
-    const net = new MemoryPeerNetwork();
-    const r1 = relayOn(net, 'r1');
-    const r2 = relayOn(net, 'r2');
-    const r3 = relayOn(net, 'r3');
+    const { net, rs } = relays(3);
+    const [r1, r2, r3] = rs as [Relay, Relay, Relay];
     const a = r1.admit(1, 'A');
     r2.admit(1, 'B');
     r3.admit(1, 'C');
@@ -210,10 +213,8 @@ describe('relays keeping liveness of each other', () => {
   });
 
   it('close the second circuit of a peer with sessions at two relays, on both relays, and free it', async () => {
-    const net = new MemoryPeerNetwork();
-    const r1 = relayOn(net, 'r1');
-    const r2 = relayOn(net, 'r2');
-    const r3 = relayOn(net, 'r3');
+    const { rs } = relays(3);
+    const [r1, r2, r3] = rs as [Relay, Relay, Relay];
     const a = r1.admit(1, 'A');
     r2.admit(1, 'B');
     r3.admit(1, 'B');
@@ -241,9 +242,8 @@ describe('relays keeping liveness of each other', () => {
   });
 
   it('end circuits to other relays and refuse OPENs to peers not here, with ERR_WAN_NATS, while the bus is down; open again when it is back', async () => {
-    const net = new MemoryPeerNetwork();
-    const r1 = relayOn(net, 'r1');
-    const r2 = relayOn(net, 'r2');
+    const { net, rs } = relays(2);
+    const [r1, r2] = rs as [Relay, Relay];
     const a = r1.admit(1, 'A');
     r1.admit(2, 'L');
     r2.admit(1, 'B');
