@@ -206,7 +206,10 @@ export function formatNetwork(report: NetworkSnapshot, io: Pick<HostIo, 'env'>):
       lines.push(`  tenant ${d.tenant.name}`);
       lines.push(`  sites (${d.tenant.sites.length})`);
       for (const site of d.tenant.sites) {
-        const state = site.connected ? `connected since ${site.connectedSince}` : 'not connected';
+        const at = site.relay ? ` to ${site.relay}` : '';
+        const state = site.connected
+          ? `connected since ${site.connectedSince}${at}`
+          : 'not connected';
         lines.push(`    ${site.name}  ${state}  invited ${site.invited}`);
       }
     }

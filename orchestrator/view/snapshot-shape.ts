@@ -96,6 +96,8 @@ export interface SiteDescription {
   connected: boolean;
   /** Since when it is connected (ISO 8601), while it is. */
   connectedSince: string | null;
+  /** The URL of the relay it is connected to, while it is (in a cluster, maybe another relay). */
+  relay: string | null;
 }
 
 /** The WAN directory above a site's directory, as its access file names it. */

@@ -67,6 +67,7 @@ function describeDirectory(g: GatheredDirectory, asked: AskedDirectory, ours: Re
               invited: x.invited,
               connected: x.connected,
               connectedSince: x.connectedSince ?? null,
+              relay: x.relay ?? null,
             })),
           },
         }

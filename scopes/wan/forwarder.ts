@@ -370,6 +370,7 @@ export class Forwarder {
       }
     }
     if (this.#init.book.waiting) this.#perform(this.#init.book.expire(now));
+    this.remote?.tick(now);
     this.#ticker = undefined;
     if (this.#sessions.size > 0 || this.#init.book.waiting) this.#startTicker();
   }

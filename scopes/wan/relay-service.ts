@@ -161,6 +161,7 @@ export async function startRelay(init: RelayInit): Promise<Relay> {
       cluster && state
         ? new SharedDirectory({
             relay: cluster.member,
+            url: relay.urls[0] ?? '',
             book: wanBook,
             state,
             ttlMs: cluster.store.ttlMs,

@@ -127,7 +127,7 @@ export async function tenantDirectory(
         byAddress.set(from, link);
         byId.set(link.id, link);
         bySite.set(site, link);
-        if (shared) deliver(shared.siteJoined(site));
+        if (shared) deliver(shared.siteJoined(site, since));
         book.addLink(link.id, site);
         self.console(`site ${site} of ${book.tenant} joined${m.remote ? ` from ${m.remote}` : ''}`);
       } else if ((m instanceof Abandoned || m instanceof Closed) && from) {
@@ -148,11 +148,14 @@ export async function tenantDirectory(
       } else if (m instanceof NetworkEnquiry && from && byAddress.has(from)) {
         const sites = [...(settings.sites?.() ?? [])].map((s) => {
           const link = bySite.get(s.name);
+          const there = link ? undefined : shared?.elsewhere(s.name);
           return new WanSiteReport({
             name: s.name,
             invited: s.invited,
-            connected: link !== undefined,
-            connectedSince: link?.since,
+            connected: link !== undefined || there !== undefined,
+            connectedSince: link?.since ?? there?.since,
+            // Which relay, only where there are several.
+            relay: link ? (shared ? settings.url : undefined) : there?.relay,
           });
         });
         sites.sort((x, y) => x.name.localeCompare(y.name));

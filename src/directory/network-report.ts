@@ -107,6 +107,8 @@ export class WanSiteReport extends defineMessage('callsign.dir.WanSiteReport', {
   connected: t.bool,
   /** Since when it is connected (ISO 8601), while it is. */
   connectedSince: t.optional(t.string),
+  /** The URL of the relay it is connected to, while it is (in a cluster, maybe another relay). */
+  relay: t.optional(t.string),
 }) {}
 
 /** What a WAN directory reports beyond a directory's report: its tenant, and the tenant's sites only. */

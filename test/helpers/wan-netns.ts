@@ -77,6 +77,8 @@ function run(argv: readonly string[], input?: string): Promise<void> {
     child.on('close', (code) =>
       code === 0 ? resolve() : reject(new Error(`${argv.join(' ')} failed (${code}): ${stderr}`)),
     );
+    // A command that ends before reading its input (EPIPE) says so by its exit code.
+    child.stdin.on('error', () => {});
     child.stdin.end(input ?? '');
   });
 }

@@ -7,7 +7,6 @@
  * is killed and site a moves to relay 2 and is available again.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -15,6 +14,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RELAY_FRAME } from '../../src/internal.ts';
 import { createRealm, serializeRealm } from '../../src/wire/realm.ts';
 import { cliProject } from '../helpers/cli.ts';
+import { freePort } from '../helpers/free-port.ts';
 import { startProgram } from '../helpers/processes.ts';
 import { eventually, type NatsServers, startNatsCluster } from '../streams/nats-servers.ts';
 
@@ -33,17 +33,6 @@ afterAll(async () => {
   await observer?.close();
   await cluster?.close();
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const a = server.address();
-      server.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 /** Runs `steps`; a failure says what the programs said. */
 async function failover(outputs: () => string, steps: () => Promise<void>): Promise<void> {
@@ -159,6 +148,20 @@ it('two relays over a NATS cluster: sites on different relays find each other an
   );
   await watch.waitFor(/available station-1 wan/, 30_000);
   await watch.waitFor(/welcome from/, 30_000);
+
+  // `network` at site b shows both sites connected, each with its relay.
+  const network = await eventually('both sites connected in network at site b', async () => {
+    const r = await p.run(['network'], { ...env('b'), CALLSIGN_NO_HOST: '0' });
+    return (
+      /\n {4}a {2}connected since \S+ to ws:\/\/127\.0\.0\.1:(\d+)\//.test(r.stdout) && r.stdout
+    );
+  });
+  expect(network).toMatch(
+    new RegExp(` {4}a {2}connected since \\S+ to ${url1.replace(/\./g, '\\.')}`),
+  );
+  expect(network).toMatch(
+    new RegExp(` {4}b {2}connected since \\S+ to ${url2.replace(/\./g, '\\.')}`),
+  );
 
   // The directory's state is in the tenant's bucket: both sites' entries.
   const kvm = new Kvm(observer);

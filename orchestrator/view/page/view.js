@@ -231,7 +231,9 @@
         const sites = el('details', { class: 'sites' }, el('summary', {}, 'sites'));
         const ul = el('ul');
         for (const s of d.tenant.sites) {
-          const state = s.connected ? `connected since ${s.connectedSince}` : 'not connected';
+          const state = s.connected
+            ? `connected since ${s.connectedSince}${s.relay ? ` to ${s.relay}` : ''}`
+            : 'not connected';
           ul.append(
             el(
               'li',

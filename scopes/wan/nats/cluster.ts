@@ -86,10 +86,11 @@ export async function joinNatsCluster(init: NatsClusterInit): Promise<RelayClust
     ttlMs: init.ttlMs ?? DEFAULT_STATE_TTL_MS,
     replicas: init.replicas ?? (servers.length >= 3 ? 3 : 1),
   });
+  const member = randomBytes(8).toString('hex');
   return {
-    member: randomBytes(8).toString('hex'),
+    member,
     store,
-    bus: new NatsPeerBus(nc, init.warn),
+    bus: new NatsPeerBus(nc, member, init.warn),
     async close() {
       await store.close();
       await nc.drain().catch(() => nc.close());

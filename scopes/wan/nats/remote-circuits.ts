@@ -6,7 +6,17 @@
  * the token the far relay chose, and comes back the same way. Each relay
  * knows its ends by a token of its own; the {@link CircuitBook} holds them
  * as ends at {@link REMOTE_SESSION}, so its limits count them. No relay
- * opens what it forwards. docs/wan.md.
+ * opens what it forwards.
+ *
+ * Relays keep liveness of each other per circuit: every
+ * {@link LIVENESS_MS} each relay asks, for each peer and relay its circuits
+ * lead to, whether that relay still holds that peer; a relay that died (or
+ * a peer that left it) ends those circuits at once, long before the nodes'
+ * keep-alive would. A peer with sessions at two relays answers an OPEN from
+ * both: the first answer wins and the other relay's circuit is closed. While
+ * the bus is down (the NATS connection lost) circuits to other relays end,
+ * and OPENs to peers not here are refused, with `ERR_WAN_NATS`; circuits
+ * between sessions here go on. docs/wan.md.
  *
  * @module
  */
@@ -21,10 +31,14 @@ import {
   setCircuit,
 } from '../../../src/internal.ts';
 import { type CircuitBook, type CircuitOutput, REMOTE_SESSION } from '../circuit-book.ts';
-import type { PeerBus } from './peer-bus.ts';
+import type { PeerAnswer, PeerBus } from './peer-bus.ts';
 
 /** How long an OPEN waits for the relay that holds its peer, ms. */
 const ASK_MS = 2000;
+/** How often the relays that circuits lead to are asked whether they still hold their peer, ms. */
+export const LIVENESS_MS = 500;
+/** How long such a question waits for its answer, ms (no relay holding the peer answers at once). */
+const HOLDS_MS = 2000;
 
 /** A local session, as remote circuits need it. */
 export interface RemoteSession {
@@ -57,6 +71,8 @@ interface RemoteEnd {
   readonly peer: string;
   /** The other relay's token; 0 until it answered the OPEN. */
   far: number;
+  /** The other relay's member id; '' until it answered the OPEN. */
+  member: string;
 }
 
 /** The circuits between relays: see the module. */
@@ -66,9 +82,17 @@ export class RemoteCircuits {
   /** `tenant\0peer` → how many local sessions it has, and the detach of its subject. */
   readonly #attached = new Map<string, { count: number; detach: () => void }>();
   #nextToken = 1;
+  /** `tenant\0peer\0member` of the questions of liveness waiting for their answer. */
+  readonly #asking = new Set<string>();
+  #lastCheck = Number.NEGATIVE_INFINITY;
 
   constructor(init: RemoteCircuitsInit) {
     this.#init = init;
+    init.bus.onConnected((up) => {
+      if (up) return;
+      this.#init.warn('the bus to the other relays is down: their circuits end (ERR_WAN_NATS)');
+      for (const token of [...this.#ends.keys()]) this.#end(token, 'ERR_WAN_NATS', false);
+    });
   }
 
   /** Circuits with an end at another relay, now. */
@@ -83,11 +107,7 @@ export class RemoteCircuits {
    */
   attached(s: RemoteSession): void {
     for (const [token, e] of [...this.#ends]) {
-      if (e.tenant !== s.tenant || e.peer !== s.peer) continue;
-      this.#ends.delete(token);
-      if (e.far !== 0)
-        this.#init.bus.send(e.tenant, e.peer, encodeClose(e.far, 'ERR_CONNECTION_LOST'));
-      this.#init.perform(this.#init.book.closeRemote(e.session, e.circuit, 'ERR_CONNECTION_LOST'));
+      if (e.tenant === s.tenant && e.peer === s.peer) this.#end(token, 'ERR_CONNECTION_LOST', true);
     }
     const key = `${s.tenant}\0${s.peer}`;
     const held = this.#attached.get(key);
@@ -95,8 +115,8 @@ export class RemoteCircuits {
       held.count++;
       return;
     }
-    const detach = this.#init.bus.attach(s.tenant, s.peer, (frame, reply) =>
-      this.#arrived(s.tenant, s.peer, frame, reply),
+    const detach = this.#init.bus.attach(s.tenant, s.peer, (frame, from, reply) =>
+      this.#arrived(s.tenant, s.peer, frame, from, reply),
     );
     this.#attached.set(key, { count: 1, detach });
   }
@@ -106,8 +126,7 @@ export class RemoteCircuits {
     for (const { token } of this.#init.book.remoteCircuitsOf(s.id)) {
       const e = this.#ends.get(token);
       this.#ends.delete(token);
-      if (e && e.far !== 0)
-        this.#init.bus.send(e.tenant, e.peer, encodeClose(e.far, 'ERR_CONNECTION_LOST'));
+      if (e) this.#tell(e, 'ERR_CONNECTION_LOST');
     }
     const key = `${s.tenant}\0${s.peer}`;
     const held = this.#attached.get(key);
@@ -120,6 +139,11 @@ export class RemoteCircuits {
   /** OPEN from `s` of `circuit` to `peer`, which has no session here. */
   open(s: RemoteSession, circuit: number, peer: string): void {
     const { book, bus } = this.#init;
+    if (!bus.connected) {
+      // Whether another relay holds the peer cannot be known now: refused, with why.
+      this.#init.toSession(s.id, encodeClose(circuit, 'ERR_WAN_NATS'));
+      return;
+    }
     const token = this.#token();
     const refused = book.openRemote(s.id, circuit, token);
     if (refused) {
@@ -133,10 +157,11 @@ export class RemoteCircuits {
       local: s.peer,
       peer,
       far: 0,
+      member: '',
     };
     this.#ends.set(token, end);
     void bus
-      .ask(s.tenant, peer, encodeOpen(token, s.peer), ASK_MS)
+      .ask(s.tenant, peer, encodeOpen(token, s.peer), ASK_MS, (late) => this.#unwanted(end, late))
       .catch(() => undefined)
       .then((answer) => this.#answered(token, end, answer));
   }
@@ -146,7 +171,7 @@ export class RemoteCircuits {
     const e = this.#ends.get(token);
     if (!e || e.far === 0) return false;
     setCircuit(frame, e.far);
-    this.#init.bus.send(e.tenant, e.peer, frame);
+    this.#init.bus.send(e.tenant, e.peer, e.member, frame);
     return true;
   }
 
@@ -155,7 +180,63 @@ export class RemoteCircuits {
     const e = this.#ends.get(token);
     if (!e) return;
     this.#ends.delete(token);
-    if (e.far !== 0) this.#init.bus.send(e.tenant, e.peer, encodeClose(e.far, code));
+    this.#tell(e, code);
+  }
+
+  /**
+   * Asks, every {@link LIVENESS_MS}, each relay that circuits lead to whether
+   * it still holds their peer; the circuits of a relay that does not end
+   * with `ERR_CONNECTION_LOST`. Called by the forwarder's ticker.
+   */
+  tick(now: number): void {
+    if (now - this.#lastCheck < LIVENESS_MS || !this.#init.bus.connected) return;
+    this.#lastCheck = now;
+    const asked = new Set<string>();
+    for (const e of this.#ends.values()) {
+      if (e.member === '') continue;
+      const key = `${e.tenant}\0${e.peer}\0${e.member}`;
+      if (asked.has(key) || this.#asking.has(key)) continue;
+      asked.add(key);
+      this.#asking.add(key);
+      const { tenant, peer, member } = e;
+      void this.#init.bus
+        .holds(tenant, peer, member, HOLDS_MS)
+        .catch(() => false)
+        .then((held) => {
+          this.#asking.delete(key);
+          if (held || !this.#init.bus.connected) return;
+          for (const [token, o] of [...this.#ends]) {
+            if (o.tenant === tenant && o.peer === peer && o.member === member)
+              this.#end(token, 'ERR_CONNECTION_LOST', false);
+          }
+        });
+    }
+  }
+
+  /** Ends circuit `token` here with `code`, telling the other relay when `tell`. */
+  #end(token: number, code: ErrorCode, tell: boolean): void {
+    const e = this.#ends.get(token);
+    if (!e) return;
+    this.#ends.delete(token);
+    if (tell) this.#tell(e, code);
+    this.#init.perform(this.#init.book.closeRemote(e.session, e.circuit, code));
+  }
+
+  /** Tells the other relay of `e`, if it answered, that the circuit ended. */
+  #tell(e: RemoteEnd, code: ErrorCode): void {
+    if (e.far !== 0) this.#init.bus.send(e.tenant, e.peer, e.member, encodeClose(e.far, code));
+  }
+
+  /** A second relay also opened `end`'s circuit (its peer is there too): closed there. */
+  #unwanted(end: RemoteEnd, answer: PeerAnswer): void {
+    const f = safeDecode(answer.frame);
+    if (f?.type === 'opened' && f.circuit !== 0)
+      this.#init.bus.send(
+        end.tenant,
+        end.peer,
+        answer.from,
+        encodeClose(f.circuit, 'ERR_CONNECTION_LOST'),
+      );
   }
 
   #token(): number {
@@ -165,18 +246,17 @@ export class RemoteCircuits {
     return t;
   }
 
-  #answered(token: number, end: RemoteEnd, answer: Uint8Array | undefined): void {
+  #answered(token: number, end: RemoteEnd, answer: PeerAnswer | undefined): void {
     const { book } = this.#init;
     if (this.#ends.get(token) !== end) {
       // Closed meanwhile: the far relay, if it joined, is told.
-      const f = answer && safeDecode(answer);
-      if (f?.type === 'opened')
-        this.#init.bus.send(end.tenant, end.peer, encodeClose(f.circuit, 'ERR_CONNECTION_LOST'));
+      if (answer) this.#unwanted(end, answer);
       return;
     }
-    const f = answer && safeDecode(answer);
-    if (f?.type === 'opened' && f.circuit !== 0) {
+    const f = answer && safeDecode(answer.frame);
+    if (answer && f?.type === 'opened' && f.circuit !== 0) {
       end.far = f.circuit;
+      end.member = answer.from;
       this.#init.toSession(end.session, encodeBare('opened', end.circuit));
       return;
     }
@@ -195,12 +275,13 @@ export class RemoteCircuits {
     tenant: string,
     peer: string,
     frame: Uint8Array,
+    from: string,
     reply: ((answer: Uint8Array) => void) | undefined,
   ): void {
     const { book } = this.#init;
     if (frame[0] === RELAY_FRAME.data && frame.length >= 5) {
       const e = this.#ends.get(circuitOf(frame));
-      if (!e || e.tenant !== tenant || e.local !== peer || e.far === 0) return;
+      if (!e || e.tenant !== tenant || e.local !== peer || e.member !== from) return;
       setCircuit(frame, e.circuit);
       this.#init.toSession(e.session, frame);
       this.#init.forwarded(frame.length);
@@ -225,15 +306,15 @@ export class RemoteCircuits {
         local: peer,
         peer: f.peer,
         far: f.circuit,
+        member: from,
       });
       this.#init.perform(r.outputs);
       reply(encodeBare('opened', token));
     } else if (f.type === 'close') {
       const e = this.#ends.get(f.circuit);
-      if (!e || e.tenant !== tenant || e.local !== peer) return;
-      this.#ends.delete(f.circuit);
-      this.#init.perform(book.closeRemote(e.session, e.circuit, f.code));
-    }
+      if (!e || e.tenant !== tenant || e.local !== peer || e.member !== from) return;
+      this.#end(f.circuit, f.code, false);
+    } else if (f.type === 'ping' && reply) reply(encodeBare('pong'));
   }
 }
 

@@ -6,9 +6,12 @@
  * written by other relays are held in the tenant's {@link WanBook} as coming
  * from a link per remote site, so that the book matches them with local
  * searches and listings exactly as its own, within the tenant only. A site
- * that connects here takes its entries over from the relay it left. The
- * tenant directory actor calls it; it answers what to send to local sites.
- * docs/wan.md.
+ * that connects here takes its entries over from the relay it left. Each
+ * relay also writes, for each site connected to it, which relay that is
+ * (`<site>.at`, written again and expiring as the rest), so that `callsign
+ * network` at any relay shows every site of the tenant that is connected to
+ * one of them. The tenant directory actor calls it; it answers what to send
+ * to local sites. docs/wan.md.
  *
  * @module
  */
@@ -37,7 +40,7 @@ export class SharedChanged extends defineMessage('callsign.wan.SharedChanged', {
 /** Time to write this relay's entries again and to forget stale ones (posted by a timer). */
 export class SharedTick extends defineMessage('callsign.wan.SharedTick', {}) {}
 
-type Kind = 'listing' | 'search';
+type Kind = 'listing' | 'search' | 'site';
 
 interface StoredEntry {
   readonly relay: string;
@@ -49,7 +52,7 @@ interface StoredEntry {
 
 interface RemoteEntry {
   readonly site: string;
-  readonly kind: Kind;
+  readonly kind: 'listing' | 'search';
   readonly id: string;
   readonly body: string;
   heard: number;
@@ -63,11 +66,22 @@ export interface SharedDirectoryInit {
   readonly state: TenantState;
   /** An entry not written again within this long is stale, ms. */
   readonly ttlMs: number;
+  /** How this relay is reached, for the reports of other relays (its first URL). */
+  readonly url?: string;
   warn(text: string): void;
+}
+
+/** Where a site connected to another relay of the cluster is. */
+export interface SiteElsewhere {
+  /** The relay's URL, as it reports it. */
+  readonly relay: string;
+  /** Since when it is connected there (ISO 8601). */
+  readonly since: string;
 }
 
 /** The key of an entry: `<site>.<l|s>.<id in base64url>` (a valid JetStream KV key). */
 export function stateKey(site: string, kind: Kind, id: string): string {
+  if (kind === 'site') return `${site}.at`;
   return `${site}.${kind === 'listing' ? 'l' : 's'}.${Buffer.from(id, 'utf8').toString('base64url')}`;
 }
 
@@ -82,6 +96,10 @@ export class SharedDirectory {
   /** Site → key → (the table's entry, the value written). */
   readonly #local = new Map<string, Map<string, { ref: object; value: Uint8Array }>>();
   readonly #remote = new Map<string, RemoteEntry>();
+  /** Site connected here → its presence entry. */
+  readonly #present = new Map<string, Uint8Array>();
+  /** Site connected to another relay → where, and when last heard. */
+  readonly #elsewhere = new Map<string, SiteElsewhere & { heard: number }>();
 
   constructor(init: SharedDirectoryInit) {
     this.#init = init;
@@ -92,9 +110,27 @@ export class SharedDirectory {
     return this.#remote.size;
   }
 
-  /** `site` connected here: entries other relays wrote for it go (it holds them here now). */
-  siteJoined(site: string): Delivery[] {
+  /** Where `site` is connected, when it is to another relay of the cluster. */
+  elsewhere(site: string): SiteElsewhere | undefined {
+    const e = this.#elsewhere.get(site);
+    return e && { relay: e.relay, since: e.since };
+  }
+
+  /**
+   * `site` connected here (`since`, ISO 8601): entries other relays wrote for
+   * it go (it holds them here now), and the others are told it is here.
+   */
+  siteJoined(site: string, since = new Date().toISOString()): Delivery[] {
     if (!this.#local.has(site)) this.#local.set(site, new Map());
+    this.#elsewhere.delete(site);
+    const presence = this.#value(
+      site,
+      'site',
+      '',
+      Buffer.from(JSON.stringify({ relay: this.#init.url ?? '', since }), 'utf8'),
+    );
+    this.#present.set(site, presence);
+    this.#put(stateKey(site, 'site', ''), presence);
     return this.#dropRemoteSite(site);
   }
 
@@ -136,16 +172,23 @@ export class SharedDirectory {
     const snap = this.#local.get(site);
     this.#local.delete(site);
     for (const key of snap?.keys() ?? []) this.#deleteOwn(key);
+    if (this.#present.delete(site)) this.#deleteOwn(stateKey(site, 'site', ''));
   }
 
   /** A value changed in the state; what to tell local sites. */
   changed(key: string, value: Uint8Array | undefined, now: number): Delivery[] {
     if (value === undefined) {
+      const site = key.endsWith('.at') ? key.slice(0, -3) : undefined;
+      if (site !== undefined) this.#elsewhere.delete(site);
       const r = this.#remote.get(key);
       return r ? this.#removeRemote(key, r) : [];
     }
     const e = this.#parse(key, value);
     if (!e || e.relay === this.#init.relay || this.#local.has(e.site)) return [];
+    if (e.kind === 'site') {
+      this.#siteElsewhere(e, now);
+      return [];
+    }
     const body = Buffer.from(e.body).toString('base64');
     const held = this.#remote.get(key);
     if (held && held.body === body) {
@@ -176,11 +219,26 @@ export class SharedDirectory {
     for (const snap of this.#local.values()) {
       for (const [key, { value }] of snap) this.#put(key, value);
     }
+    for (const [site, value] of this.#present) this.#put(stateKey(site, 'site', ''), value);
+    for (const [site, e] of [...this.#elsewhere]) {
+      if (now - e.heard > this.#init.ttlMs) this.#elsewhere.delete(site);
+    }
     const out: Delivery[] = [];
     for (const [key, r] of [...this.#remote]) {
       if (now - r.heard > this.#init.ttlMs) out.push(...this.#removeRemote(key, r));
     }
     return out;
+  }
+
+  #siteElsewhere(e: StoredEntry, now: number): void {
+    try {
+      const v = JSON.parse(Buffer.from(e.body).toString('utf8')) as Record<string, unknown>;
+      if (typeof v.relay !== 'string' || typeof v.since !== 'string' || v.relay.length > 512)
+        throw new Error('not a site presence');
+      this.#elsewhere.set(e.site, { relay: v.relay, since: v.since.slice(0, 64), heard: now });
+    } catch (err) {
+      this.#init.warn(`state entry of site ${e.site}: ${(err as Error).message}: ignored`);
+    }
   }
 
   #removeRemote(key: string, r: RemoteEntry): Delivery[] {
@@ -221,7 +279,7 @@ export class SharedDirectory {
         typeof relay !== 'string' ||
         typeof site !== 'string' ||
         !RELAY_NAME.test(site) ||
-        (kind !== 'listing' && kind !== 'search') ||
+        (kind !== 'listing' && kind !== 'search' && kind !== 'site') ||
         typeof id !== 'string' ||
         typeof body !== 'string' ||
         stateKey(site, kind, id) !== key

@@ -28,6 +28,7 @@ import {
   RELAY_NONCE_LENGTH,
 } from './frames.ts';
 import { admissionProof, type RelayPass, sameMac, welcomeProof } from './pass.ts';
+import { writeDataFrame, zeroMask } from './ws-frame.ts';
 
 /** The largest message a relay session accepts: a sealed frame of 16 MiB and its header. */
 const MAX_PAYLOAD = 16 * 1024 * 1024 + 1024;
@@ -93,6 +94,7 @@ export class RelaySession implements CircuitCarrier {
       maxPayload: MAX_PAYLOAD,
       handshakeTimeout: init.timeoutMs,
       skipUTF8Validation: true,
+      generateMask: zeroMask,
     });
     const ws = this.#ws;
     ws.on('error', (err: Error) => this.#fail('ERR_CONNECT_FAILED', err.message));
@@ -195,7 +197,11 @@ export class RelaySession implements CircuitCarrier {
   // ------------------------------------------------------- CircuitCarrier
 
   sendData(circuit: number, frame: Uint8Array): void {
-    if (this.#state === 'open') this.#ws.send(encodeData(circuit, frame));
+    if (this.#state !== 'open') return;
+    // Header and sealed frame in one writev, the frame not copied (ws-frame.ts).
+    if (this.#socket && this.#ws.readyState === WebSocket.OPEN)
+      writeDataFrame(this.#socket, circuit, frame);
+    else this.#ws.send(encodeData(circuit, frame));
   }
 
   sendClose(circuit: number, code: ErrorCode): void {

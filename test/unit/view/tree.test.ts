@@ -65,7 +65,13 @@ describe('the directory tree', () => {
     const wan = new WanTenantReport({
       tenant: 'acme',
       sites: [
-        new WanSiteReport({ name: 'a', invited: 'i', connected: true, connectedSince: 'c' }),
+        new WanSiteReport({
+          name: 'a',
+          invited: 'i',
+          connected: true,
+          connectedSince: 'c',
+          relay: 'ws://r2/',
+        }),
         new WanSiteReport({ name: 'b', invited: 'i', connected: false }),
       ],
     });
@@ -95,8 +101,8 @@ describe('the directory tree', () => {
     expect(top?.tenant).toEqual({
       name: 'acme',
       sites: [
-        { name: 'a', invited: 'i', connected: true, connectedSince: 'c' },
-        { name: 'b', invited: 'i', connected: false, connectedSince: null },
+        { name: 'a', invited: 'i', connected: true, connectedSince: 'c', relay: 'ws://r2/' },
+        { name: 'b', invited: 'i', connected: false, connectedSince: null, relay: null },
       ],
     });
     expect(snapshot.directories.find((d) => d.endpoint === LAN)?.under).toBe(SITE);

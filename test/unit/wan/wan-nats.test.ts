@@ -12,7 +12,7 @@ import {
   type CircuitOutput,
   REMOTE_SESSION,
 } from '../../../scopes/wan/circuit-book.ts';
-import { MemoryPeerBus } from '../../../scopes/wan/nats/peer-bus.ts';
+import { MemoryPeerNetwork } from '../../../scopes/wan/nats/peer-bus.ts';
 import { RemoteCircuits } from '../../../scopes/wan/nats/remote-circuits.ts';
 import { MemoryDirectoryStore } from '../../../scopes/wan/state/directory-store.ts';
 import { SharedDirectory, stateKey } from '../../../scopes/wan/state/shared-directory.ts';
@@ -71,7 +71,10 @@ describe('circuit ends at another relay', () => {
 });
 
 /** A relay's circuits over a bus, with what it sent to each session. */
-function relayOn(bus: MemoryPeerBus) {
+type Relay = ReturnType<typeof relayOn>;
+
+function relayOn(net: MemoryPeerNetwork, member: string) {
+  const bus = net.join(member);
   const book = new CircuitBook(() => limits, 3000);
   const sent: { session: number; frame: Uint8Array }[] = [];
   const told: CircuitOutput[] = [];
@@ -90,7 +93,13 @@ function relayOn(bus: MemoryPeerBus) {
     remote.attached(s);
     return s;
   };
-  return { book, remote, sent, told, admit };
+  return { book, remote, sent, told, admit, bus };
+}
+
+/** Relays r1, r2… on one memory network. */
+function relays(n: number) {
+  const net = new MemoryPeerNetwork();
+  return { net, rs: Array.from({ length: n }, (_, i) => relayOn(net, `r${i + 1}`)) };
 }
 
 const settle = async () => {
@@ -99,9 +108,8 @@ const settle = async () => {
 
 describe('circuits between two relays', () => {
   it('join a node here to a peer there, rename DATA both ways, and pass CLOSE on', async () => {
-    const bus = new MemoryPeerBus();
-    const r1 = relayOn(bus);
-    const r2 = relayOn(bus);
+    const { rs } = relays(2);
+    const [r1, r2] = rs as [Relay, Relay];
     const a = r1.admit(1, 'A');
     r2.admit(1, 'B');
     r1.remote.open(a, 1, 'B');
@@ -134,9 +142,8 @@ describe('circuits between two relays', () => {
   });
 
   it('wait here for a peer no relay holds, as one relay does; another tenant is nobody', async () => {
-    const bus = new MemoryPeerBus();
-    const r1 = relayOn(bus);
-    const r2 = relayOn(bus);
+    const { rs } = relays(2);
+    const [r1, r2] = rs as [Relay, Relay];
     const a = r1.admit(1, 'A');
     r2.book.addSession({ id: 1, tenant: 'u', site: 's', peer: 'B' }, 0);
     r2.remote.attached({ id: 1, tenant: 'u', peer: 'B' });
@@ -150,9 +157,8 @@ describe('circuits between two relays', () => {
   });
 
   it('end the circuits to a peer at another relay when it comes here, and all of a session that ends', async () => {
-    const bus = new MemoryPeerBus();
-    const r1 = relayOn(bus);
-    const r2 = relayOn(bus);
+    const { rs } = relays(2);
+    const [r1, r2] = rs as [Relay, Relay];
     const a = r1.admit(1, 'A');
     r2.admit(1, 'B');
     r1.remote.open(a, 1, 'B');
@@ -172,6 +178,98 @@ describe('circuits between two relays', () => {
     r1.remote.detached(a);
     r1.book.removeSession(1);
     expect(r1.remote.size).toBe(0);
+  });
+});
+
+describe('relays keeping liveness of each other', () => {
+  it('end the circuits to a relay that is gone, on the next look, and keep those to one that holds its peer', async () => {
+    const { net, rs } = relays(3);
+    const [r1, r2, r3] = rs as [Relay, Relay, Relay];
+    const a = r1.admit(1, 'A');
+    r2.admit(1, 'B');
+    r3.admit(1, 'C');
+    r1.remote.open(a, 1, 'B');
+    r1.remote.open(a, 3, 'C');
+    await settle();
+    expect(r1.remote.size).toBe(2);
+    r1.remote.tick(0);
+    await settle();
+    expect(r1.told).toEqual([]);
+    net.leave('r2');
+    r1.remote.tick(100);
+    await settle();
+    expect(r1.told).toEqual([]);
+    r1.remote.tick(600);
+    await settle();
+    expect(r1.told).toEqual([
+      { kind: 'close', session: 1, circuit: 1, code: 'ERR_CONNECTION_LOST' },
+    ]);
+    expect(r1.remote.size).toBe(1);
+    expect(r1.book.counts('t').circuits).toBe(1);
+    // The incoming end at r3 looks at r1 the same way: r1 still holds A.
+    r3.remote.tick(0);
+    await settle();
+    expect(r3.told.filter((o) => o.kind === 'close')).toEqual([]);
+  });
+
+  it('close the second circuit of a peer with sessions at two relays, on both relays, and free it', async () => {
+    const { rs } = relays(3);
+    const [r1, r2, r3] = rs as [Relay, Relay, Relay];
+    const a = r1.admit(1, 'A');
+    r2.admit(1, 'B');
+    r3.admit(1, 'B');
+    r1.remote.open(a, 1, 'B');
+    await settle();
+    const opened = [r2, r3].filter((r) => r.told.some((o) => o.kind === 'incoming'));
+    expect(opened.length).toBe(2);
+    const ended = [r2, r3].filter((r) => r.told.some((o) => o.kind === 'close'));
+    expect(ended.length).toBe(1);
+    expect(ended[0]?.remote.size).toBe(0);
+    expect(ended[0]?.book.counts('t').circuits).toBe(0);
+    const kept = ended[0] === r2 ? r3 : r2;
+    expect(kept.remote.size).toBe(1);
+    // Frames of the kept circuit reach only its relay.
+    const far = r1.book.route(1, 1);
+    r1.remote.data(far?.circuit as number, encodeData(1, Buffer.from('sealed')));
+    await settle();
+    expect(kept.sent.length).toBe(1);
+    expect(ended[0]?.sent.length).toBe(0);
+    r1.remote.close(far?.circuit as number, 'ERR_CLOSED');
+    r1.book.close(1, 1, 'ERR_CLOSED');
+    await settle();
+    expect(r1.remote.size + r2.remote.size + r3.remote.size).toBe(0);
+    expect([r1, r2, r3].map((r) => r.book.counts('t').circuits)).toEqual([0, 0, 0]);
+  });
+
+  it('end circuits to other relays and refuse OPENs to peers not here, with ERR_WAN_NATS, while the bus is down; open again when it is back', async () => {
+    const { net, rs } = relays(2);
+    const [r1, r2] = rs as [Relay, Relay];
+    const a = r1.admit(1, 'A');
+    r1.admit(2, 'L');
+    r2.admit(1, 'B');
+    r1.remote.open(a, 1, 'B');
+    await settle();
+    net.setConnected('r1', false);
+    expect(r1.told).toEqual([{ kind: 'close', session: 1, circuit: 1, code: 'ERR_WAN_NATS' }]);
+    r1.remote.open(a, 3, 'B');
+    expect(decodeCircuitFrame(r1.sent.at(-1)?.frame as Uint8Array)).toEqual({
+      type: 'close',
+      circuit: 3,
+      code: 'ERR_WAN_NATS',
+    });
+    // A circuit between two sessions of this relay is the book's alone.
+    expect(r1.book.open(1, 5, 'L', 0)).toContainEqual({ kind: 'incoming', session: 2, circuit: 2 });
+    // r2 asks whether r1 still holds A: it cannot be reached, so r2's end goes too.
+    r2.remote.tick(0);
+    await settle();
+    expect(r2.remote.size).toBe(0);
+    net.setConnected('r1', true);
+    r1.remote.open(a, 7, 'B');
+    await settle();
+    expect(decodeCircuitFrame(r1.sent.at(-1)?.frame as Uint8Array)).toEqual({
+      type: 'opened',
+      circuit: 7,
+    });
   });
 });
 
@@ -199,13 +297,14 @@ const search = (id: string, pattern: string, key: string) =>
   });
 
 /** A relay's directory of tenant `tenant`, sharing `store`; changes it sees are applied at once. */
-async function directoryOn(store: MemoryDirectoryStore, relay: string, tenant = 't') {
+async function directoryOn(store: MemoryDirectoryStore, relay: string, tenant = 't', url = '') {
   const book = new WanBook({ tenant, limits: () => ({ listings: 10, searches: 10 }), pass });
   const shared = new SharedDirectory({
     relay,
     book,
     state: await store.tenant(tenant),
     ttlMs: store.ttlMs,
+    url,
     warn: () => {},
   });
   const out: Delivery[] = [];
@@ -263,8 +362,43 @@ describe('a directory shared between relays', () => {
         stateKey('a', 'listing', 'l1'),
         stateKey('a', 'listing', 'l2'),
         stateKey('b', 'search', 's1'),
+        stateKey('a', 'site', ''),
+        stateKey('b', 'site', ''),
       ].sort(),
     );
+  });
+
+  it('tells every relay which relay a site is connected to, until it leaves or goes quiet', async () => {
+    const store = new MemoryDirectoryStore(1000);
+    const r1 = await directoryOn(store, 'r1', 't', 'ws://r1/');
+    const r2 = await directoryOn(store, 'r2', 't', 'ws://r2/');
+    const other = await directoryOn(store, 'r3', 'u', 'ws://r1/');
+    r1.join('la', 'a');
+    r2.join('lb', 'b');
+    await settle();
+    expect(r2.shared.elsewhere('a')).toMatchObject({ relay: 'ws://r1/' });
+    expect(r1.shared.elsewhere('b')).toMatchObject({ relay: 'ws://r2/' });
+    expect(r1.shared.elsewhere('a')).toBeUndefined();
+    expect(other.shared.elsewhere('a')).toBeUndefined();
+    // a moves to relay 2: relay 2 holds it now, and relay 1 hears where it went.
+    r2.join('la2', 'a');
+    r1.shared.localGone('a');
+    await settle();
+    expect(r2.shared.elsewhere('a')).toBeUndefined();
+    expect(r1.shared.elsewhere('a')).toMatchObject({ relay: 'ws://r2/' });
+    // b goes quiet (relay 2 stops writing): relay 1 forgets it after the lifetime.
+    r1.shared.tick(500);
+    expect(r1.shared.elsewhere('b')).toBeDefined();
+    r1.shared.tick(1500);
+    expect(r1.shared.elsewhere('b')).toBeUndefined();
+    // A presence that is not one is ignored.
+    const state = await store.tenant('t');
+    await state.put(
+      stateKey('z', 'site', ''),
+      Buffer.from(JSON.stringify({ relay: 'r9', site: 'z', kind: 'site', id: '', body: 'AA==' })),
+    );
+    await settle();
+    expect(r1.shared.elsewhere('z')).toBeUndefined();
   });
 
   it('forgets entries not written again within their lifetime; written again, they stay', async () => {
