@@ -14,17 +14,22 @@
  * half of what `--help` costs above Node's own start. A script compiled with
  * `cachedData` skips that.
  *
- * What stays outside: everything the front imports that is not the front
- * (src/, the modules a command loads when it runs) is the compiled dist/ that
- * tsc made, shared with every other module, so that there is one copy of
- * each (one CallsignError class, one registry).
- * - The few the front imports statically are listed in dist/callsign-front.json;
- *   the bin imports them first and gives them to the script's `require`.
- * - The ones a command imports when it runs stay `import()`s, which the bin's
- *   `frontImport` makes (a script's own `import()` needs a Node flag).
+ * What stays outside: the modules a command imports when it runs (src/, the
+ * rest of orchestrator/) are the compiled dist/ that tsc made, shared with
+ * every other module, so that there is one copy of each (one CallsignError
+ * class, one registry). They stay `import()`s, which the bin's `frontImport`
+ * makes (a script's own `import()` needs a Node flag).
+ *
+ * Of what the front imports statically, two stay outside, imported by the bin
+ * first and given to the script's `require` (dist/callsign-front.json lists
+ * them): src/errors.ts, whose class must be one, and
+ * orchestrator/package-files.ts, which finds the package from where it is.
+ * The rest are leaves of constants and pure functions (LEAVES below): their
+ * used parts are bundled in, each saving the start a module load.
  *
  * @module
  */
+
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -45,6 +50,35 @@ function isFront(path: string): boolean {
     path.startsWith(join(ROOT, 'orchestrator/commands/'))
   );
 }
+
+/** Modules the front imports statically that must be the compiled one all share. */
+const SHARED = new Set(
+  ['src/errors.ts', 'orchestrator/package-files.ts'].map((p) => join(ROOT, p)),
+);
+
+/**
+ * Modules of constants and pure functions (no state of their own, no class
+ * anyone tests with instanceof) that the front bundles, imported statically
+ * or not: the scopes, the log levels, the table formatter, and what
+ * `callsign status` and the home need, so that `status` (a start-time goal
+ * of bench:cli) loads no module of its own. A command that runs other
+ * compiled modules may load their dist/ copy as well: two copies of a
+ * stateless function are the same function.
+ */
+const LEAVES = new Set(
+  [
+    'src/directory/scope.ts',
+    'src/runtime/log.ts',
+    'orchestrator/table.ts',
+    'orchestrator/errno.ts',
+    'orchestrator/home.ts',
+    'orchestrator/files.ts',
+    'orchestrator/status.ts',
+    'orchestrator/state.ts',
+    'orchestrator/pids.ts',
+    'orchestrator/group-lock.ts',
+  ].map((p) => join(ROOT, p)),
+);
 
 /** Compiled modules the front imports statically, as `./path` from dist/. */
 const shared = new Set<string>();
@@ -67,10 +101,16 @@ await build({
         b.onResolve({ filter: /^\.\.?\// }, (args) => {
           if (args.importer.includes('/node_modules/')) return undefined; // yargs' own
           const source = resolve(args.resolveDir, args.path);
-          if (isFront(source)) return undefined;
+          const dynamic = args.kind === 'dynamic-import';
+          if (isFront(source) || LEAVES.has(source)) return undefined;
+          if (!dynamic && !SHARED.has(source)) {
+            throw new Error(
+              `the front imports ${relative(ROOT, source)} statically: import it when its command runs, or list it in SHARED or LEAVES`,
+            );
+          }
           const compiled = join(DIST, relative(ROOT, source)).replace(/\.ts$/, '.js');
           const path = `./${relative(DIST, compiled)}`;
-          if (args.kind !== 'dynamic-import') shared.add(path);
+          if (!dynamic) shared.add(path);
           return { path, external: true };
         });
       },
