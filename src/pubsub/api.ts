@@ -18,13 +18,16 @@ import { ClearRequest, PublishRequest, RetractRequest, SubscribeRequest } from '
 
 /**
  * Starts `node`'s directory now rather than at its first publish or
- * subscribe, so that it connects to the directory above in the background
- * and a first publish finds the connection open. Never waits and never
- * fails: while no directory answers, it retries as it always does.
- * `createNode` calls it once the node's identity is ready.
+ * subscribe: it listens for sessions on this host and connects to the
+ * directory above, so that a first publish finds both ready. Never fails:
+ * while no directory answers, it retries as it always does. Resolves once
+ * the listener runs and the first attempt above has been answered (either
+ * may have failed); it may take up to the connect timeout, so wait for it
+ * only with a bound. `createNode` calls it once the node's identity is
+ * ready and starts main when it resolves, or after `reachableMs`.
  */
-export function startDirectory(node: Node): void {
-  NodeDirectory.of(node);
+export function startDirectory(node: Node): Promise<void> {
+  return NodeDirectory.startEarly(node);
 }
 
 /**

@@ -60,6 +60,13 @@ export interface DirectoryActorSettings {
   where: string;
   /** Given the pure parts and the listeners' endpoints once the node's identity is known. */
   attach(core: ProcessDirectory, endpoints: () => string[]): void;
+  /**
+   * Listen for sessions from the start (on this host), not at the first
+   * publish, so the first session finds the accepting side ready.
+   */
+  listenAtStart?: boolean;
+  /** Called once the link above has had its first answer (or there is none) and, with `listenAtStart`, the listener runs or failed. */
+  ready?: () => void;
 }
 
 /** A publish waiting for the node's listeners. */
@@ -104,6 +111,7 @@ export async function directoryActor(
     reporter = new NodeReporter(self, { core, where: settings.where, nodeId });
   } catch (err) {
     link?.stop();
+    settings.ready?.();
     return unusable(self, err);
   }
   settings.attach(core, () => listeners.endpoints);
@@ -149,7 +157,19 @@ export async function directoryActor(
     }
   };
 
+  let parentSettled = !link;
+  let listenerSettled = !settings.listenAtStart;
+  let told = false;
+  const tellReady = () => {
+    if (told || !parentSettled || !listenerSettled) return;
+    told = true;
+    settings.ready?.();
+  };
   const onParent = (event: ParentEvent): Effect[] => {
+    if (event.kind === 'connected' || event.kind === 'failed' || event.kind === 'settled') {
+      parentSettled = true;
+      tellReady();
+    }
     if (event.kind === 'connected') {
       const { listings, searches } = core.table.snapshot();
       const sync = new Sync({
@@ -180,6 +200,8 @@ export async function directoryActor(
   };
 
   const onListen = (event: ListenEvent): Effect[] => {
+    listenerSettled = true;
+    tellReady();
     const out: Effect[] = [];
     for (const w of [...waiting]) {
       if (event.kind === 'failed' && w.kinds.includes(event.listener)) {
@@ -269,6 +291,8 @@ export async function directoryActor(
   };
 
   if (first) perform(onParent(first));
+  if (settings.listenAtStart) listeners.need(['unix']);
+  tellReady();
   for (;;) {
     const m = await self.select();
     if (m instanceof Stop) break;

@@ -37,6 +37,24 @@ export class NodeDirectory {
     return d;
   }
 
+  /**
+   * Starts the node directory of `node` listening for sessions at once;
+   * resolves when the link above has had its first answer and the listener
+   * runs (or either failed).
+   */
+  static startEarly(node: Node): Promise<void> {
+    const d = node.extension(NODE_DIRECTORY, () => new NodeDirectory(node));
+    d.#listenAtStart = true;
+    d.#start();
+    return d.#ready;
+  }
+
+  #listenAtStart = false;
+  #resolveReady: () => void = () => {};
+  readonly #ready = new Promise<void>((resolve) => {
+    this.#resolveReady = resolve;
+  });
+
   /** The node directory of `node` if its actor runs, without starting it. */
   static peek(node: Node): NodeDirectory | undefined {
     const d = node.extension<NodeDirectory | undefined>(NODE_DIRECTORY, () => undefined);
@@ -106,6 +124,8 @@ export class NodeDirectory {
     const settings: DirectoryActorSettings = {
       parent: this.#parentEndpoint,
       where: this.#where,
+      listenAtStart: this.#listenAtStart,
+      ready: () => this.#resolveReady(),
       attach: (core, endpoints) => {
         this.#core = core;
         this.#endpoints = endpoints;

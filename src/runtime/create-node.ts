@@ -29,7 +29,22 @@ export interface CreateNodeOptions<S extends Settings> {
    * its directory service's, and the directory above may be itself).
    */
   connectAtStart?: boolean;
+  /**
+   * With `connectAtStart`, how long main may wait for the node to be
+   * reachable, in ms: its session listener running and the link to the
+   * directory above up (or failed). Main starts at once when there is no
+   * directory to reach. Default 250; 0 starts main without waiting.
+   */
+  reachableMs?: number;
 }
+
+/**
+ * How long main waits at most for its node to be reachable (see
+ * {@link CreateNodeOptions.reachableMs}): a link to the host directory is made
+ * in 10-30 ms in a new process, so a first publish made at once otherwise
+ * waits for all of it.
+ */
+const REACHABLE_MS = 250;
 
 /**
  * What the environment says about a node's transport: its realm file
@@ -148,10 +163,13 @@ export async function runNode<S extends Settings>(
   configureTransport(node, transportFromEnvironment(proc.env ?? {}));
   if (proc.env?.CALLSIGN_NO_SODIUM === '1') useNodeCryptoForFrames();
   // Read the identity and warm the handshake now, not on the way of main's first publish;
-  // and connect to the directory above in the background, so the first publish finds it open.
+  // then listen for sessions and connect to the directory above, and let main wait (a
+  // bounded time) until both are done, so its first publish finds them ready.
   // Without a realm file there is no directory of this realm to reach: nothing is created.
   const ready = await prepareTransport(node);
-  if (ready && directory.parent !== null && options.connectAtStart !== false) startDirectory(node);
+  if (ready && directory.parent !== null && options.connectAtStart !== false) {
+    await within(startDirectory(node), options.reachableMs ?? REACHABLE_MS);
+  }
   const { address, result } = node.start(main, parsed.settings, { name: programName });
   let signals = 0;
   let forced: ((code: number) => void) | undefined;
@@ -187,6 +205,20 @@ export async function runNode<S extends Settings>(
     return exitCodeFor(outcome.value);
   } finally {
     unsubscribe();
+  }
+}
+
+/** Waits for `p`, at most `ms` (never rejects: `p` never does). */
+async function within(p: Promise<void>, ms: number): Promise<void> {
+  if (ms <= 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  try {
+    await Promise.race([p, bound]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -1,4 +1,5 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import {
   Node,
   runNode,
   transportFromEnvironment,
+  transportStatus,
 } from '../../../src/index.ts';
 import { directoryService } from '../../../src/internal.ts';
 import { localIdentity, prepareTransport } from '../../../src/transport/transport.ts';
@@ -114,7 +116,7 @@ function quietProcess(env: NodeJS.ProcessEnv) {
 }
 
 describe('createNode connects to the directory above at start', () => {
-  it('before main publishes anything, without waiting for it, and starts when none answers', async () => {
+  it('before main publishes anything, and starts when none answers', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'callsign-early-'));
     const host = new Node({ name: 'host' });
     try {
@@ -148,6 +150,68 @@ describe('createNode connects to the directory above at start', () => {
       );
       expect(await alone).toBe(0);
     } finally {
+      await host.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('createNode starts main once its node is reachable', () => {
+  it('main finds the node listening and connected above; a directory that never answers delays it only by reachableMs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'callsign-reachable-'));
+    const host = new Node({ name: 'host' });
+    const silent: Socket[] = [];
+    let given = false;
+    const mute = createServer((socket) => {
+      silent.push(socket);
+      socket.on('error', () => {});
+      socket.on('close', () => {
+        given = true;
+      });
+    });
+    try {
+      const realm = createRealm('reachable');
+      const realmFile = join(dir, 'realm.json');
+      writeFileSync(realmFile, serializeRealm(realm), { mode: 0o600 });
+      const endpoint = `unix:${join(dir, 'host.sock')}`;
+      configureTransport(host, { realm, keys: generateNodeKeys() });
+      await new Promise<string>((resolve) => {
+        host.spawn(directoryService, { level: 'host', endpoint, onListening: resolve });
+      });
+      const env = { CALLSIGN_REALM: realmFile, CALLSIGN_HOST: endpoint };
+      // Looked at in main's first turn, before it could publish anything.
+      let seen: { above: number; listeners: number } | undefined;
+      const code = await runNode(
+        async (self) => {
+          seen = {
+            above: connectionCount(host),
+            listeners: transportStatus(self.node).listeners.length,
+          };
+          return 'seen';
+        },
+        { name: 'reachable' },
+        quietProcess(env),
+      );
+      expect(code).toBe(0);
+      expect(seen).toEqual({ above: 1, listeners: 1 });
+      // A socket that accepts and never answers: main starts after the bound all the same.
+      const mutePath = join(dir, 'mute.sock');
+      await new Promise<void>((resolve) => mute.listen(mutePath, resolve));
+      let early: boolean | undefined;
+      const alone = await runNode(
+        async () => {
+          // The node has not given up on the silent directory yet (its handshake deadline is seconds).
+          early = silent.length === 1 && !given;
+          return 'ran';
+        },
+        { name: 'mute', reachableMs: 50 },
+        quietProcess({ ...env, CALLSIGN_HOST: `unix:${mutePath}` }),
+      );
+      expect(alone).toBe(0);
+      expect(early).toBe(true);
+    } finally {
+      for (const s of silent) s.destroy();
+      mute.close();
       await host.stop();
       rmSync(dir, { recursive: true, force: true });
     }
