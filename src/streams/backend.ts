@@ -86,7 +86,11 @@ export interface LogBackend {
   getRecordBytes(id: number, partition: number, sequence: number): Uint8Array | undefined;
   /** Records from `from` (inclusive) upward, in order. */
   records(id: number, partition: number, from: number): Iterable<[number, RecordData]>;
-  /** The same, as their stored bytes (record-codec.ts). */
+  /**
+   * The same, as their stored bytes (record-codec.ts). Each value may be a
+   * view that the next step of the iteration overwrites: copy it before
+   * going on.
+   */
   recordBytes(id: number, partition: number, from: number): Iterable<[number, Uint8Array]>;
   /** The stored sequences of a subject, ascending. */
   subjectSequences(id: number, partition: number, subject: string): Iterable<number>;

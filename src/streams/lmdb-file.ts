@@ -17,7 +17,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type Database, open, type RootDatabase } from 'lmdb';
+import { type Database, type DatabaseOptions, open, type RootDatabase } from 'lmdb';
 import { CallsignError, toError } from '../errors.ts';
 
 /** What the store writes first in a new file, and checks in every file it opens. */
@@ -31,9 +31,35 @@ export const WRITER_FILE = 'writer.json';
 
 /** The named databases of a store. */
 export type StoreTables = Record<
-  'meta' | 'streams' | 'partitions' | 'records' | 'subjects' | 'keys' | 'consumers' | 'duplicates',
+  | 'meta'
+  | 'streams'
+  | 'partitions'
+  | 'records'
+  | 'recordViews'
+  | 'subjects'
+  | 'keys'
+  | 'consumers'
+  | 'duplicates',
   Database
 >;
+
+/**
+ * How the `recordViews` handle of the records table gives values: a view of
+ * lmdb-js's read buffer (or of the map), not a copy. It is only valid until
+ * the next read, so only ranges whose values are copied at once (into a
+ * record batch) go through it: that copy was a third of a replay's CPU.
+ */
+const VIEW_OF_READ_BUFFER = {
+  encode: (value: Uint8Array): Uint8Array => value,
+  decode: (bytes: Uint8Array, end?: unknown): Uint8Array =>
+    typeof end === 'number' ? bytes.subarray(0, end) : bytes,
+};
+
+/** lmdb-js takes a custom `encoder` (its README); its types do not declare one. */
+const RECORD_VIEWS: DatabaseOptions & { name: string } = Object.assign(
+  { name: 'records' },
+  { encoder: VIEW_OF_READ_BUFFER },
+);
 
 export function corrupt(path: string, why: string, cause?: unknown): CallsignError {
   return new CallsignError(
@@ -122,6 +148,7 @@ export function openStoreFile(dir: string, readOnly: boolean): StoreFile {
       streams: named('streams'),
       partitions: named('partitions'),
       records: root.openDB({ name: 'records', encoding: 'binary' }),
+      recordViews: root.openDB(RECORD_VIEWS),
       subjects: named('subjects'),
       keys: named('keys'),
       consumers: named('consumers'),

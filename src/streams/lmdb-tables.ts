@@ -43,6 +43,7 @@ export interface LmdbTables extends JournalTarget {
   /** Removes a record and its index entries, given what it was. */
   removeRecord(id: number, partition: number, sequence: number, record: RecordData): void;
   records(id: number, partition: number, from: number): Iterable<[number, RecordData]>;
+  /** Stored bytes from `from` on; each value is valid only until the iteration goes on. */
   recordBytes(id: number, partition: number, from: number): Iterable<[number, Uint8Array]>;
   subjectSequences(id: number, partition: number, subject: string): Iterable<number>;
   subjectCount(id: number, partition: number, subject: string): number;
@@ -55,7 +56,8 @@ export interface LmdbTables extends JournalTarget {
 
 /** The tables of an open store file. */
 export function lmdbTables(t: StoreTables): LmdbTables {
-  const { meta, streams, partitions, records, subjects, keys, consumers, duplicates } = t;
+  const { meta, streams, partitions, records, recordViews, subjects, keys, consumers, duplicates } =
+    t;
 
   function* keysOf(db: Database, start: Key, end: Key): Iterable<Key> {
     for (const key of db.getKeys({ start, end })) yield key as Key;
@@ -122,7 +124,8 @@ export function lmdbTables(t: StoreTables): LmdbTables {
       }
     },
     *recordBytes(id, p, from) {
-      for (const { key, value } of records.getRange({ start: [id, p, from], end: [id, p, MAX] })) {
+      const range = recordViews.getRange({ start: [id, p, from], end: [id, p, MAX] });
+      for (const { key, value } of range) {
         yield [(key as Key)[2] as number, value as Uint8Array];
       }
     },
