@@ -4,7 +4,9 @@
  * there now), settled through the reply subjects of the deliveries. The
  * settlements of one event-loop turn go out together; the last of each
  * consumer asks JetStream to confirm, which confirms the earlier ones too
- * (a consumer handles its acknowledgements in order).
+ * (a consumer handles its acknowledgements in order). While a caller pulls
+ * steadily, the next batch of each partition is pulled ahead of it
+ * (prefetch.ts).
  *
  * @module
  */
@@ -26,14 +28,10 @@ import {
 } from './connection.ts';
 import { OpenDeliveries, parseAckSubject } from './deliveries.ts';
 import { jetStreamConsumer, parseConsumerDescription } from './mapping.ts';
+import { type Ahead, prefetchHoldMs } from './prefetch.ts';
+import { type PullAnswer, requestPull } from './pull-request.ts';
+import { PulledAhead } from './pulled-ahead.ts';
 import { delivery, millisOfNanos, storedRecord } from './records.ts';
-
-/**
- * How long a pull waits for JetStream's answer: a `no_wait` pull is answered
- * at once, but a consumer at its max ack pending (by pullers elsewhere) or
- * deleted meanwhile does not answer.
- */
-const PULL_TIMEOUT_MS = 2_000;
 
 /** A settlement waiting to go out. */
 interface Settlement {
@@ -58,6 +56,11 @@ export class NatsConsumers {
   readonly #fetches = new Set<Subscription>();
   readonly #inbox: string;
   readonly #configs = new Map<string, ConsumerConfig>();
+  readonly #ahead = new PulledAhead({
+    fetch: (jsName, consumer, batch, maxBytes) => this.#fetch(jsName, consumer, batch, maxBytes),
+    nak: (reply) => this.#ctx.nc.publish(reply, NAK),
+    nakConfirmed: (group, reply) => this.#queue(group, reply, NAK),
+  });
   #fetchId = 0;
   #queued = new Map<string, Settlement[]>();
   #flushing = false;
@@ -108,6 +111,7 @@ export class NatsConsumers {
     const s = await this.#ctx.require(stream);
     for (const open of this.#open.drain(stream, name)) void open;
     this.#configs.delete(`${stream}\u0000${name}`);
+    this.#ahead.drop(stream, name);
     let found = false;
     for (const jsName of s.names) {
       try {
@@ -140,14 +144,19 @@ export class NatsConsumers {
     let described: ReturnType<typeof parseConsumerDescription>;
     try {
       for (const [p, jsName] of s.names.entries()) {
+        // What this store pulled ahead is, to its callers, not delivered yet.
+        const slot = await this.#ahead.settled(stream, name, p);
+        const first = slot?.buffer.first;
+        const ahead = slot?.buffer.count ?? 0;
         const c = await this.#ctx.jsm.consumers.info(jsName, name);
         if (p === 0) described = parseConsumerDescription(c.config.description);
+        const firstAhead = first && parseAckSubject(first.reply)?.streamSequence;
         positions.push({
           partition: p,
           ackFloor: c.ack_floor.stream_seq,
-          nextSequence: c.delivered.stream_seq + 1,
-          pending: c.num_ack_pending,
-          waiting: c.num_pending,
+          nextSequence: firstAhead ?? c.delivered.stream_seq + 1,
+          pending: Math.max(0, c.num_ack_pending - ahead),
+          waiting: c.num_pending + ahead,
         });
       }
     } catch (error) {
@@ -160,42 +169,10 @@ export class NatsConsumers {
     return { stream, config: described.config, created: described.created, positions };
   }
 
-  /**
-   * One `no_wait` pull of up to `batch` messages from one partition's
-   * consumer, on an inbox of its own: the messages come with their own
-   * subjects, then (when fewer than `batch`) a status ends the pull.
-   */
-  #fetch(jsName: string, consumer: string, batch: number, maxBytes?: number): Promise<Msg[]> {
+  /** One `no_wait` pull of up to `batch` messages from one partition's consumer. */
+  #fetch(jsName: string, consumer: string, batch: number, maxBytes?: number): Promise<PullAnswer> {
     const reply = `${this.#inbox}.${++this.#fetchId}`;
-    return new Promise<Msg[]>((resolve) => {
-      const got: Msg[] = [];
-      const done = () => {
-        clearTimeout(timer);
-        sub.unsubscribe();
-        this.#fetches.delete(sub);
-        resolve(got);
-      };
-      const sub = this.#ctx.nc.subscribe(reply, {
-        callback: (_err, msg) => {
-          // 404 no messages, 408 request timeout, 409 max ack pending: the pull is over.
-          if ((msg.headers?.code ?? 0) >= 100 && !msg.reply) return done();
-          got.push(msg);
-          if (got.length >= batch) done();
-        },
-      });
-      // A consumer deleted meanwhile answers nothing: the pull ends empty.
-      const timer = setTimeout(done, PULL_TIMEOUT_MS);
-      this.#fetches.add(sub);
-      this.#ctx.nc.publish(
-        `$JS.API.CONSUMER.MSG.NEXT.${jsName}.${consumer}`,
-        encoder.encode(
-          JSON.stringify(
-            maxBytes ? { batch, no_wait: true, max_bytes: maxBytes } : { batch, no_wait: true },
-          ),
-        ),
-        { reply },
-      );
-    });
+    return requestPull(this.#ctx.nc, { jsName, consumer, batch, maxBytes, reply }, this.#fetches);
   }
 
   async pull(stream: string, consumer: string, options: PullOptions): Promise<Delivery[]> {
@@ -203,8 +180,12 @@ export class NatsConsumers {
     let s: KnownStream;
     if (this.#configs.has(key)) s = await this.#ctx.require(stream);
     else s = (await this.#require(stream, consumer)).s;
-    const { ackWaitMs: ackWait, maxAckPending } =
-      this.#configs.get(key) ?? (await this.info(stream, consumer)).config;
+    const {
+      ackWaitMs: ackWait,
+      maxAckPending,
+      maxDeliveries,
+    } = this.#configs.get(key) ?? (await this.info(stream, consumer)).config;
+    const holdMs = prefetchHoldMs(ackWait);
     const all = s.names.map((_, p) => p);
     const parts = options.partitions
       ? options.partitions.map((p) => this.#ctx.partition(s, p))
@@ -215,20 +196,29 @@ export class NatsConsumers {
     const start = this.#turn++;
     for (let i = 0; i < parts.length && out.length < options.max && bytes < maxBytes; i++) {
       const p = parts[(start + i) % parts.length] as number;
+      const jsName = s.names[p] as string;
       const place = { stream, partition: p, root: s.roots[p] as string, keyed: s.keyed };
-      // What this store holds open counts against maxAckPending: ask for no more.
+      const slot = this.#ahead.slot(stream, consumer, p);
+      const startedAt = Date.now();
+      // What this store holds open counts against maxAckPending: hand out no more.
       const room = Math.min(
         options.max - out.length,
         maxAckPending - this.#open.count(stream, consumer, p),
       );
       if (room <= 0) continue;
-      // JetStream stops at max_bytes; a first message larger than it comes alone.
       const budget = maxBytes - bytes;
-      let got = await this.#fetch(s.names[p] as string, consumer, room, Math.max(budget, 1));
-      if (got.length === 0 && out.length === 0)
-        got = await this.#fetch(s.names[p] as string, consumer, 1);
-      const now = Date.now();
-      for (const m of got) {
+      let got: Ahead<Msg>[] = await this.#ahead.take(slot, room, budget, holdMs);
+      if (got.length === 0) {
+        // JetStream stops at max_bytes; a first message larger than it comes alone.
+        const answer = await this.#fetch(jsName, consumer, room, Math.max(budget, 1));
+        slot.buffer.more = answer.full;
+        let messages = answer.messages;
+        if (messages.length === 0 && out.length === 0)
+          messages = (await this.#fetch(jsName, consumer, 1)).messages;
+        const at = Date.now();
+        got = messages.map((msg) => ({ msg, bytes: 0, at }));
+      }
+      for (const { msg: m, at } of got) {
         const info = parseAckSubject(m.reply);
         if (!info) continue;
         const record = storedRecord(
@@ -242,13 +232,23 @@ export class NatsConsumers {
           },
           options.metadataOnly,
         );
+        // JetStream's ack wait runs from when it sent the message, not from now.
         this.#open.add(stream, consumer, p, info.streamSequence, {
           reply: m.reply as string,
-          due: now + ackWait,
+          due: at + ackWait,
         });
         out.push(delivery(record, consumer, info.deliveryCount));
         bytes += record.size;
       }
+      this.#ahead.pullAhead(slot, jsName, consumer, {
+        limitedDeliveries: maxDeliveries > 0,
+        wanted: options.max,
+        ackPendingRoom: maxAckPending - this.#open.count(stream, consumer, p) - slot.buffer.count,
+        startedAt,
+        previousEndAt: slot.buffer.lastEndAt,
+        holdMs,
+      });
+      slot.buffer.lastEndAt = Date.now();
     }
     return out;
   }
@@ -344,6 +344,7 @@ export class NatsConsumers {
 
   /** Sends every open delivery of a consumer again at once (a failover, a restart). */
   async resetPending(stream: string, consumer: string): Promise<void> {
+    await this.#ahead.giveBack(stream, consumer);
     await Promise.all(
       this.#open
         .drain(stream, consumer)
@@ -354,12 +355,14 @@ export class NatsConsumers {
   /** Forgets what was open for a stream that is gone. */
   forgetStream(stream: string): void {
     this.#open.drain(stream);
+    this.#ahead.drop(stream);
     for (const key of this.#configs.keys())
       if (key.startsWith(`${stream}\u0000`)) this.#configs.delete(key);
   }
 
   /** Sends every open delivery back, so that the next puller has them at once. */
   async close(): Promise<void> {
+    await this.#ahead.giveBack();
     const open = this.#open.drainAll();
     await Promise.allSettled(open.map((o) => this.#queue(groupOf(o.reply), o.reply, NAK)));
     for (const sub of this.#fetches) sub.unsubscribe();
