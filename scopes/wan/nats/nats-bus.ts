@@ -14,7 +14,7 @@
  * @module
  */
 import { headers, type Msg, type NatsConnection } from '@nats-io/transport-node';
-import { encodeBare } from '../../../src/internal.ts';
+import { encodeBare, RELAY_FRAME } from '../../../src/internal.ts';
 import type { PeerAnswer, PeerBus, PeerFrameHandler } from './peer-bus.ts';
 
 /** The header naming the member that sent a frame. */
@@ -115,14 +115,24 @@ export class NatsPeerBus implements PeerBus {
     return answered;
   }
 
-  async holds(tenant: string, peer: string, member: string, timeoutMs: number): Promise<boolean> {
+  async holds(
+    tenant: string,
+    peer: string,
+    member: string,
+    timeoutMs: number,
+    circuit = 0,
+  ): Promise<boolean> {
     if (!this.#connected) return false;
     try {
-      await this.#nc.request(peerSubject(tenant, peer, member), encodeBare('ping'), {
-        timeout: timeoutMs,
-        headers: this.#from,
-      });
-      return true;
+      const m = await this.#nc.request(
+        peerSubject(tenant, peer, member),
+        encodeBare('ping', circuit),
+        {
+          timeout: timeoutMs,
+          headers: this.#from,
+        },
+      );
+      return m.data[0] === RELAY_FRAME.pong;
     } catch {
       return false;
     }

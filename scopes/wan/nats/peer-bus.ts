@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { encodeBare, RELAY_FRAME } from '../../../src/internal.ts';
 
 /**
  * What a relay does with a frame for one of its peers: `from` is the member
@@ -56,10 +57,18 @@ export interface PeerBus {
   ): Promise<PeerAnswer | undefined>;
   /**
    * Whether relay `member` still holds `peer` of `tenant`: it answers a PING
-   * within `timeoutMs`. False at once when no relay by that id holds the
-   * peer (the relay died, or the peer left it).
+   * with a PONG within `timeoutMs`. False at once when no relay by that id
+   * holds the peer (the relay died, or the peer left it). With `circuit`
+   * (that relay's token of a circuit), whether it also still holds that
+   * circuit's end.
    */
-  holds(tenant: string, peer: string, member: string, timeoutMs: number): Promise<boolean>;
+  holds(
+    tenant: string,
+    peer: string,
+    member: string,
+    timeoutMs: number,
+    circuit?: number,
+  ): Promise<boolean>;
 }
 
 /** Relays of one process joined without NATS (tests): {@link join} gives each its bus. */
@@ -161,8 +170,12 @@ export class MemoryPeerBus implements PeerBus {
     if (targets.length === 0) return Promise.resolve(undefined);
     return new Promise((resolve) => {
       let first = true;
+      let open = true;
+      let answers = 0;
+      // After `timeoutMs` answers are lost, as NATS drops them once its request is over.
       const timer = setTimeout(() => {
         first = false;
+        open = false;
         resolve(undefined);
       }, timeoutMs);
       for (const [from, handlers] of targets) {
@@ -170,9 +183,10 @@ export class MemoryPeerBus implements PeerBus {
         const copy = Uint8Array.prototype.slice.call(frame);
         queueMicrotask(() =>
           h?.(copy, this.member, (answer) => {
+            if (!open) return;
+            if (++answers === targets.length) clearTimeout(timer);
             if (!first) return late({ frame: answer, from });
             first = false;
-            clearTimeout(timer);
             resolve({ frame: answer, from });
           }),
         );
@@ -180,10 +194,25 @@ export class MemoryPeerBus implements PeerBus {
     });
   }
 
-  holds(tenant: string, peer: string, member: string): Promise<boolean> {
+  holds(
+    tenant: string,
+    peer: string,
+    member: string,
+    timeoutMs: number,
+    circuit?: number,
+  ): Promise<boolean> {
     const there = this.#net.handlers(tenant, peer).get(member);
-    return Promise.resolve(
-      this.#connected && this.#net.reachable(member) && there !== undefined && there.size > 0,
-    );
+    const h = there && [...there][0];
+    if (!this.#connected || !this.#net.reachable(member) || !h) return Promise.resolve(false);
+    if (circuit === undefined) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      queueMicrotask(() =>
+        h(encodeBare('ping', circuit), this.member, (answer) => {
+          clearTimeout(timer);
+          resolve(answer[0] === RELAY_FRAME.pong);
+        }),
+      );
+    });
   }
 }

@@ -13,7 +13,9 @@
  * lead to, whether that relay still holds that peer; a relay that died (or
  * a peer that left it) ends those circuits at once, long before the nodes'
  * keep-alive would. A peer with sessions at two relays answers an OPEN from
- * both: the first answer wins and the other relay's circuit is closed. While
+ * both: the first answer wins and the other relay's circuit is closed; an
+ * answer later than {@link ASK_MS} is lost at the asker, so the relay that
+ * gave it asks, until DATA came, whether the asker took it. While
  * the bus is down (the NATS connection lost) circuits to other relays end,
  * and OPENs to peers not here are refused, with `ERR_WAN_NATS`; circuits
  * between sessions here go on. docs/wan.md.
@@ -73,6 +75,14 @@ interface RemoteEnd {
   far: number;
   /** The other relay's member id; '' until it answered the OPEN. */
   member: string;
+  /**
+   * Whether the other relay is known to hold its end: at once for an OPEN
+   * this relay asked; for one it answered, once DATA came on it or the
+   * asker said so (an answer later than {@link ASK_MS} is lost there).
+   */
+  confirmed: boolean;
+  /** When this relay answered the OPEN (now() of the answer); 0 for ends it asked. */
+  readonly since: number;
 }
 
 /** The circuits between relays: see the module. */
@@ -158,6 +168,8 @@ export class RemoteCircuits {
       peer,
       far: 0,
       member: '',
+      confirmed: true,
+      since: 0,
     };
     this.#ends.set(token, end);
     void bus
@@ -211,6 +223,30 @@ export class RemoteCircuits {
           }
         });
     }
+    for (const [token, e] of this.#ends) {
+      if (!e.confirmed && now - e.since >= ASK_MS) this.#confirm(token, e);
+    }
+  }
+
+  /**
+   * Asks the relay that opened `e` whether it took this relay's answer: an
+   * answer that came after its {@link ASK_MS} was lost there (it took
+   * another relay's, or waits for the peer itself), and the end, which no
+   * frame would ever reach, ends here.
+   */
+  #confirm(token: number, e: RemoteEnd): void {
+    const key = `${token}\0${e.member}`;
+    if (this.#asking.has(key)) return;
+    this.#asking.add(key);
+    void this.#init.bus
+      .holds(e.tenant, e.peer, e.member, HOLDS_MS, e.far)
+      .catch(() => false)
+      .then((held) => {
+        this.#asking.delete(key);
+        if (this.#ends.get(token) !== e || !this.#init.bus.connected) return;
+        if (held) e.confirmed = true;
+        else this.#end(token, 'ERR_CONNECTION_LOST', false);
+      });
   }
 
   /** Ends circuit `token` here with `code`, telling the other relay when `tell`. */
@@ -282,6 +318,7 @@ export class RemoteCircuits {
     if (frame[0] === RELAY_FRAME.data && frame.length >= 5) {
       const e = this.#ends.get(circuitOf(frame));
       if (!e || e.tenant !== tenant || e.local !== peer || e.member !== from) return;
+      e.confirmed = true;
       setCircuit(frame, e.circuit);
       this.#init.toSession(e.session, frame);
       this.#init.forwarded(frame.length);
@@ -307,6 +344,8 @@ export class RemoteCircuits {
         peer: f.peer,
         far: f.circuit,
         member: from,
+        confirmed: false,
+        since: this.#init.now(),
       });
       this.#init.perform(r.outputs);
       reply(encodeBare('opened', token));
@@ -314,7 +353,20 @@ export class RemoteCircuits {
       const e = this.#ends.get(f.circuit);
       if (!e || e.tenant !== tenant || e.local !== peer || e.member !== from) return;
       this.#end(f.circuit, f.code, false);
-    } else if (f.type === 'ping' && reply) reply(encodeBare('pong'));
+    } else if (f.type === 'ping' && reply) reply(this.#pong(tenant, peer, from, circuitOf(frame)));
+  }
+
+  /**
+   * The answer to a PING from relay `from` for local `peer`: PONG, when it
+   * names no circuit (is the peer here?) or one of this relay's ends that
+   * leads to `from`; else CLOSE (that relay holds an end this one never took).
+   */
+  #pong(tenant: string, peer: string, from: string, circuit: number): Uint8Array {
+    if (circuit === 0) return encodeBare('pong');
+    const e = this.#ends.get(circuit);
+    return e && e.tenant === tenant && e.local === peer && e.member === from
+      ? encodeBare('pong')
+      : encodeClose(circuit, 'ERR_CONNECTION_LOST');
   }
 }
 

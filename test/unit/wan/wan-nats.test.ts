@@ -6,13 +6,13 @@
  * tenant's directory shared through a store (matching across relays, within
  * the tenant; stale entries expire; a site that moves takes its entries).
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   CircuitBook,
   type CircuitOutput,
   REMOTE_SESSION,
 } from '../../../scopes/wan/circuit-book.ts';
-import { MemoryPeerNetwork } from '../../../scopes/wan/nats/peer-bus.ts';
+import { MemoryPeerNetwork, type PeerBus } from '../../../scopes/wan/nats/peer-bus.ts';
 import { RemoteCircuits } from '../../../scopes/wan/nats/remote-circuits.ts';
 import { MemoryDirectoryStore } from '../../../scopes/wan/state/directory-store.ts';
 import { SharedDirectory, stateKey } from '../../../scopes/wan/state/shared-directory.ts';
@@ -73,8 +73,9 @@ describe('circuit ends at another relay', () => {
 /** A relay's circuits over a bus, with what it sent to each session. */
 type Relay = ReturnType<typeof relayOn>;
 
-function relayOn(net: MemoryPeerNetwork, member: string) {
-  const bus = net.join(member);
+function relayOn(net: MemoryPeerNetwork, member: string, answerDelayMs = 0) {
+  const bus = answerDelayMs > 0 ? slowToAnswer(net.join(member), answerDelayMs) : net.join(member);
+  const clock = { now: 0 };
   const book = new CircuitBook(() => limits, 3000);
   const sent: { session: number; frame: Uint8Array }[] = [];
   const told: CircuitOutput[] = [];
@@ -83,7 +84,7 @@ function relayOn(net: MemoryPeerNetwork, member: string) {
     book,
     toSession: (session, frame) => sent.push({ session, frame: Uint8Array.from(frame) }),
     perform: (outputs) => told.push(...outputs),
-    now: () => 0,
+    now: () => clock.now,
     forwarded: () => {},
     warn: () => {},
   });
@@ -93,7 +94,25 @@ function relayOn(net: MemoryPeerNetwork, member: string) {
     remote.attached(s);
     return s;
   };
-  return { book, remote, sent, told, admit, bus };
+  return { book, remote, sent, told, admit, bus, clock };
+}
+
+/** `bus`, whose answers to OPENs and PINGs leave `ms` late. */
+function slowToAnswer(bus: PeerBus, ms: number): PeerBus {
+  return {
+    member: bus.member,
+    get connected() {
+      return bus.connected;
+    },
+    onConnected: (l) => bus.onConnected(l),
+    attach: (tenant, peer, handler) =>
+      bus.attach(tenant, peer, (frame, from, reply) =>
+        handler(frame, from, reply && ((answer) => setTimeout(() => reply(answer), ms))),
+      ),
+    send: (...a) => bus.send(...a),
+    ask: (...a) => bus.ask(...a),
+    holds: (...a) => bus.holds(...a),
+  };
 }
 
 /** Relays r1, r2… on one memory network. */
@@ -239,6 +258,74 @@ describe('relays keeping liveness of each other', () => {
     await settle();
     expect(r1.remote.size + r2.remote.size + r3.remote.size).toBe(0);
     expect([r1, r2, r3].map((r) => r.book.counts('t').circuits)).toEqual([0, 0, 0]);
+  });
+
+  it('keep the circuit of the first answer when a second relay answers the OPEN after the ask is over, and end the end at the late relay, which nothing reaches', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const net = new MemoryPeerNetwork();
+      const r1 = relayOn(net, 'r1');
+      const r2 = relayOn(net, 'r2', 2500);
+      const r3 = relayOn(net, 'r3');
+      const a = r1.admit(1, 'A');
+      r2.admit(1, 'B');
+      r3.admit(1, 'B');
+      r1.remote.open(a, 1, 'B');
+      await settle();
+      expect(r1.sent.map((s) => decodeCircuitFrame(s.frame).type)).toEqual(['opened']);
+      // r2 answers 2.5 s late: the ask is over, so r1 never hears it.
+      vi.advanceTimersByTime(2500);
+      await settle();
+      expect(r2.remote.size).toBe(1);
+      for (const r of [r1, r2, r3]) r.clock.now = 2500;
+      for (const r of [r1, r2, r3]) r.remote.tick(2500);
+      await settle();
+      // r2's end is asked about, r1 says it never took it: it ends there alone.
+      expect(r2.remote.size).toBe(0);
+      expect(r2.book.counts('t').circuits).toBe(0);
+      expect(r2.told.filter((o) => o.kind === 'close')).toEqual([
+        { kind: 'close', session: 1, circuit: 2, code: 'ERR_CONNECTION_LOST' },
+      ]);
+      // The circuit through r3 is untouched, and still carries DATA.
+      expect(r1.told.filter((o) => o.kind === 'close')).toEqual([]);
+      expect(r1.remote.size).toBe(1);
+      expect(r3.remote.size).toBe(1);
+      const far = r1.book.route(1, 1);
+      r1.remote.data(far?.circuit as number, encodeData(1, Buffer.from('sealed')));
+      await settle();
+      expect(r3.sent.length).toBe(1);
+      // r3's end was confirmed by that DATA: no more questions about it.
+      for (const r of [r1, r2, r3]) r.remote.tick(5000);
+      await settle();
+      expect(r3.remote.size).toBe(1);
+      expect(r1.sent.map((s) => decodeCircuitFrame(s.frame).type)).toEqual(['opened']);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('end an answered end whose asker gave up waiting (the only answer came late)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const net = new MemoryPeerNetwork();
+      const r1 = relayOn(net, 'r1');
+      const r2 = relayOn(net, 'r2', 2500);
+      const a = r1.admit(1, 'A');
+      r2.admit(1, 'B');
+      r1.remote.open(a, 1, 'B');
+      vi.advanceTimersByTime(2500);
+      await settle();
+      // r1 waits for B here, as a single relay does; r2 answered into the void.
+      expect(r1.remote.size).toBe(0);
+      expect(r2.remote.size).toBe(1);
+      r2.clock.now = 2500;
+      r2.remote.tick(2500);
+      await settle();
+      expect(r2.remote.size).toBe(0);
+      expect(r2.book.counts('t').circuits).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('end circuits to other relays and refuse OPENs to peers not here, with ERR_WAN_NATS, while the bus is down; open again when it is back', async () => {
