@@ -27,7 +27,6 @@ import {
   rawSocket,
   rssOf,
   sampleRss,
-  until,
   upgraded,
   wsFrame,
 } from './attack-tools.ts';
@@ -90,10 +89,27 @@ async function served(l: Listener, ms = 30_000): Promise<void> {
   expect(await result).toBe('OK?');
 }
 
-/** Waits (bounded) for the listener's RSS to come back within SETTLED of idle. */
+/**
+ * Waits (bounded) for the listener's RSS to come back within SETTLED of idle.
+ * A legitimate peer is served meanwhile: an idle process may not collect what
+ * the attack left, and a listener that keeps serving must give it back.
+ */
 async function settles(l: Listener, idle: number): Promise<void> {
-  await until(() => rssOf(l.pid) - idle <= SETTLED, 60_000, 'RSS back near idle');
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const now = rssOf(l.pid);
+    if (now - idle <= SETTLED) return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `RSS back near idle not met within 60 s: ${mib(now)} MiB, idle ${mib(idle)} MiB`,
+      );
+    }
+    await served(l);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
+
+const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(0);
 
 async function idleRss(l: Listener): Promise<number> {
   await served(l);
