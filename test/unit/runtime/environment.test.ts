@@ -115,20 +115,32 @@ function quietProcess(env: NodeJS.ProcessEnv) {
   };
 }
 
+/**
+ * Writes a realm file in `dir`, runs a host directory on `host` at a unix
+ * socket there, and gives the environment a node needs to join it.
+ */
+async function startHostDirectory(
+  host: Node,
+  dir: string,
+  realmName: string,
+): Promise<{ CALLSIGN_REALM: string; CALLSIGN_HOST: string }> {
+  const realm = createRealm(realmName);
+  const realmFile = join(dir, 'realm.json');
+  writeFileSync(realmFile, serializeRealm(realm), { mode: 0o600 });
+  const endpoint = `unix:${join(dir, 'host.sock')}`;
+  configureTransport(host, { realm, keys: generateNodeKeys() });
+  await new Promise<string>((resolve) => {
+    host.spawn(directoryService, { level: 'host', endpoint, onListening: resolve });
+  });
+  return { CALLSIGN_REALM: realmFile, CALLSIGN_HOST: endpoint };
+}
+
 describe('createNode connects to the directory above at start', () => {
   it('before main publishes anything, and starts when none answers', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'callsign-early-'));
     const host = new Node({ name: 'host' });
     try {
-      const realm = createRealm('early');
-      const realmFile = join(dir, 'realm.json');
-      writeFileSync(realmFile, serializeRealm(realm), { mode: 0o600 });
-      const endpoint = `unix:${join(dir, 'host.sock')}`;
-      configureTransport(host, { realm, keys: generateNodeKeys() });
-      await new Promise<string>((resolve) => {
-        host.spawn(directoryService, { level: 'host', endpoint, onListening: resolve });
-      });
-      const env = { CALLSIGN_REALM: realmFile, CALLSIGN_HOST: endpoint };
+      const env = await startHostDirectory(host, dir, 'early');
       // Main publishes nothing: the host directory still sees this node connect.
       const connected = runNode(
         async () => {
@@ -170,15 +182,7 @@ describe('createNode starts main once its node is reachable', () => {
       });
     });
     try {
-      const realm = createRealm('reachable');
-      const realmFile = join(dir, 'realm.json');
-      writeFileSync(realmFile, serializeRealm(realm), { mode: 0o600 });
-      const endpoint = `unix:${join(dir, 'host.sock')}`;
-      configureTransport(host, { realm, keys: generateNodeKeys() });
-      await new Promise<string>((resolve) => {
-        host.spawn(directoryService, { level: 'host', endpoint, onListening: resolve });
-      });
-      const env = { CALLSIGN_REALM: realmFile, CALLSIGN_HOST: endpoint };
+      const env = await startHostDirectory(host, dir, 'reachable');
       // Looked at in main's first turn, before it could publish anything.
       let seen: { above: number; listeners: number } | undefined;
       const code = await runNode(
