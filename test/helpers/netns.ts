@@ -27,7 +27,7 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { onTestFinished } from 'vitest';
-import { atMost, type Program, ROOT, watchProgram } from './processes.ts';
+import { atMost, nodeArguments, type Program, ROOT, watchProgram } from './processes.ts';
 
 /** Every namespace of every lab starts with this, so a sweep finds leftovers. */
 export const LAN_PREFIX = 'csl';
@@ -130,7 +130,7 @@ export interface Lan extends AsyncDisposable {
    * Killed at the end of the test that started it, and at teardown.
    */
   spawn(host: string, argv: readonly string[], init?: LanSpawnInit): LanProgram;
-  /** Starts `file` (relative to the project root) with `node --import tsx` inside the host. */
+  /** Starts `file` (relative to the project root) inside the host, as a user would ({@link nodeArguments}). */
   startProgram(
     host: string,
     file: string,
@@ -433,9 +433,7 @@ class LabImpl implements Lan {
     args: readonly string[] = [],
     env: NodeJS.ProcessEnv = {},
   ): LanProgram {
-    return this.spawn(host, [process.execPath, '--import', 'tsx', join(ROOT, file), ...args], {
-      env,
-    });
+    return this.spawn(host, [process.execPath, ...nodeArguments(file, args)], { env });
   }
 
   async run(

@@ -28,16 +28,34 @@ export function tempDir(prefix = 'callsign-test-'): string {
   return dir;
 }
 
+/** The folders `npm run build` compiles into `dist/` (tsconfig.build.json). */
+const OWN_CODE = /^(?:src|scopes|orchestrator)\/.*\.ts$/;
+
 /**
- * Starts `file` (relative to the project root) with `node --import tsx`, as
- * the README tells users to. The program is killed when the test finishes.
+ * The arguments of `node` that run `file` (relative to the project root) as a
+ * user runs it. One of callsign's own programs (`scopes/host/directory.ts`,
+ * say) runs compiled from `dist/`, as `callsign` starts it and an installed
+ * package has it; the projects that spawn programs build `dist/` first
+ * (test/helpers/build.ts). Plain JavaScript (`bin/callsign.js`) runs as it
+ * is. Everything else, a user's TypeScript program, runs with
+ * `node --import tsx`, as the README tells users to.
+ */
+export function nodeArguments(file: string, args: readonly string[] = []): string[] {
+  if (OWN_CODE.test(file)) return [join(ROOT, 'dist', file.replace(/\.ts$/, '.js')), ...args];
+  if (file.endsWith('.js')) return [join(ROOT, file), ...args];
+  return ['--import', 'tsx', join(ROOT, file), ...args];
+}
+
+/**
+ * Starts `file` (relative to the project root) as a user would
+ * ({@link nodeArguments}). The program is killed when the test finishes.
  */
 export function startProgram(
   file: string,
   args: string[] = [],
   env: NodeJS.ProcessEnv = {},
 ): Program {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, file), ...args], {
+  const child = spawn(process.execPath, nodeArguments(file, args), {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -15,9 +15,8 @@
  * @module
  */
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { type Lan, type LanProgram, startLan } from './netns.ts';
-import { ROOT, watchProgram } from './processes.ts';
+import { nodeArguments, ROOT, watchProgram } from './processes.ts';
 
 /** The hosts of the simulated internet. */
 export const WAN_HOSTS = ['relay', 'pub', 'ra', 'rb', 'rc', 'a1', 'b1', 'c1'] as const;
@@ -44,9 +43,9 @@ export interface Wan extends AsyncDisposable {
   /** Cuts (`down`) or restores (`up`) the uplink of a site's router. */
   uplink(site: WanSite, state: 'down' | 'up'): Promise<void>;
   /**
-   * Starts `file` (`node --import tsx`) on `host`, living until the lab is
-   * torn down (not only to the end of the test that started it), or until
-   * killed.
+   * Starts `file` on `host` as a user would ({@link nodeArguments}), living
+   * until the lab is torn down (not only to the end of the test that started
+   * it), or until killed.
    */
   startLasting(
     host: string,
@@ -150,7 +149,7 @@ export async function startWan(): Promise<Wan> {
     // At the switch end, as a cable pulled out of the router's WAN port.
     uplink: (site, state) => lan.cable(`r${site}`, state),
     startLasting(host, file, args = [], env = {}) {
-      const argv = [process.execPath, '--import', 'tsx', join(ROOT, file), ...args];
+      const argv = [process.execPath, ...nodeArguments(file, args)];
       const child = spawn(
         'ip',
         [

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Realm } from '../../../src/index.ts';
 import { serializeRealm } from '../../../src/internal.ts';
-import { type Program, ROOT, watchProgram } from '../../helpers/processes.ts';
+import { nodeArguments, type Program, ROOT, watchProgram } from '../../helpers/processes.ts';
 import { type DirectorySetup, describeDirectory } from './describe-directory.ts';
 
 const PROGRAMS = {
@@ -38,23 +38,19 @@ function directoryProgram(level: keyof typeof PROGRAMS): () => DirectorySetup {
         }
         // Started for the whole suite (stop() and dispose() end it), not per test.
         const args = [`--endpoint=${endpoint}`, '--debug-level=CONSOLE'];
-        const child = spawn(
-          process.execPath,
-          ['--import', 'tsx', join(ROOT, PROGRAMS[level]), ...args],
-          {
-            cwd: ROOT,
-            env: {
-              ...process.env,
-              CALLSIGN_REALM: realmFile,
-              CALLSIGN_NO_HOST: '1',
-              CALLSIGN_NO_LAN: '1',
-              CALLSIGN_GROUP: '',
-              CALLSIGN_HOST: '',
-              CALLSIGN_LAN: '',
-            },
-            stdio: ['ignore', 'pipe', 'pipe'],
+        const child = spawn(process.execPath, nodeArguments(PROGRAMS[level], args), {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            CALLSIGN_REALM: realmFile,
+            CALLSIGN_NO_HOST: '1',
+            CALLSIGN_NO_LAN: '1',
+            CALLSIGN_GROUP: '',
+            CALLSIGN_HOST: '',
+            CALLSIGN_LAN: '',
           },
-        );
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         const started = watchProgram(child, PROGRAMS[level]);
         program = started;
         const [, listening] = await started.waitFor(
