@@ -39,12 +39,16 @@ async function world(
     lan.startProgram(host, file, ['--debug-level=CONSOLE', ...args], env(host, realmPath));
   const lanDirectory = start(lanHost, LAN_DIRECTORY);
   await lanDirectory.waitFor(/lan directory listening on/);
-  const hostDirectories = new Map<string, LanProgram>();
-  for (const host of lan.hosts) {
-    const d = start(host, HOST_DIRECTORY);
-    await d.waitFor(/host directory listening on/);
-    hostDirectories.set(host, d);
-  }
+  // Each host's directory is its own: they start side by side.
+  const hostDirectories = new Map(
+    await Promise.all(
+      lan.hosts.map(async (host) => {
+        const d = start(host, HOST_DIRECTORY);
+        await d.waitFor(/host directory listening on/);
+        return [host, d] as const;
+      }),
+    ),
+  );
   return { lan, env, start, lanDirectory, hostDirectories };
 }
 

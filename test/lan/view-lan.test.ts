@@ -47,9 +47,9 @@ describe('callsign view over a LAN', () => {
       lan.startProgram(host, file, ['--debug-level=CONSOLE', ...args], env(host));
 
     await start('h1', LAN_DIRECTORY).waitFor(/lan directory listening on/);
-    for (const h of ['h1', 'h2']) {
-      await start(h, HOST_DIRECTORY).waitFor(/host directory listening on/);
-    }
+    await Promise.all(
+      ['h1', 'h2'].map((h) => start(h, HOST_DIRECTORY).waitFor(/host directory listening on/)),
+    );
     await start('h1', PUBLISHER, ['--name=lab-service']).waitFor(/published lab-service/);
     const watch = start('h2', WATCH, ['--search=lab-service', '--hello']);
     await watch.waitFor(/welcome from h1/, 20_000);
