@@ -51,20 +51,23 @@ export interface FrameAead {
   open(frame: Uint8Array, nonce: Uint8Array, inPlace: boolean): Uint8Array | undefined;
 }
 
-/** The two calls of libsodium's binding that frames use (sodium-native 5's native signatures). */
+/**
+ * The two calls of libsodium's binding that frames use (sodium-native 5's
+ * native signatures): the combined forms, whose ciphertext is followed by
+ * its tag, as in a frame. Each returns the length of its output, or a
+ * failure status: compare it with the expected length, never with 0.
+ */
 interface SodiumAead {
-  crypto_aead_chacha20poly1305_ietf_encrypt_detached(
+  crypto_aead_chacha20poly1305_ietf_encrypt(
     c: Uint8Array,
-    mac: Uint8Array,
     m: Uint8Array,
     ad: Uint8Array | undefined,
     npub: Uint8Array,
     k: Uint8Array,
   ): number;
-  crypto_aead_chacha20poly1305_ietf_decrypt_detached(
+  crypto_aead_chacha20poly1305_ietf_decrypt(
     m: Uint8Array,
     c: Uint8Array,
-    mac: Uint8Array,
     ad: Uint8Array | undefined,
     npub: Uint8Array,
     k: Uint8Array,
@@ -109,8 +112,8 @@ function loadSodium(): SodiumAead | null {
     process.dlopen(addon, file);
     const b = addon.exports;
     if (
-      typeof b.crypto_aead_chacha20poly1305_ietf_encrypt_detached === 'function' &&
-      typeof b.crypto_aead_chacha20poly1305_ietf_decrypt_detached === 'function'
+      typeof b.crypto_aead_chacha20poly1305_ietf_encrypt === 'function' &&
+      typeof b.crypto_aead_chacha20poly1305_ietf_decrypt === 'function'
     ) {
       sodium = b as SodiumAead;
     }
@@ -142,39 +145,41 @@ export function nodeChachaAead(key: Uint8Array): FrameAead {
 
 function sodiumChacha(binding: SodiumAead, keyBytes: Uint8Array): FrameAead {
   const key = new Uint8Array(keyBytes);
-  // The counter and the tag pass through these (8 and 16 bytes copied), so that a
-  // frame costs one view (its ciphertext), not three.
+  // The counter passes through this (8 bytes copied) rather than as a view of the frame.
   const counter = new Uint8Array(COUNTER_LENGTH);
-  const tag = new Uint8Array(TAG_LENGTH);
   return {
     seal(frame, plaintext, nonce) {
-      const end = frame.byteLength - TAG_LENGTH;
       for (let i = 0; i < COUNTER_LENGTH; i++) counter[i] = frame[i]!;
-      binding.crypto_aead_chacha20poly1305_ietf_encrypt_detached(
-        frame.subarray(COUNTER_LENGTH, end),
-        tag,
-        plaintext,
-        counter,
-        nonce,
-        key,
+      // Ciphertext then tag, written straight after the counter: the frame's own layout.
+      const sealed = new Uint8Array(
+        frame.buffer,
+        frame.byteOffset + COUNTER_LENGTH,
+        frame.byteLength - COUNTER_LENGTH,
       );
-      frame.set(tag, end);
+      binding.crypto_aead_chacha20poly1305_ietf_encrypt(sealed, plaintext, counter, nonce, key);
     },
     open(frame, nonce, inPlace) {
-      const end = frame.byteLength - TAG_LENGTH;
-      const ciphertext = frame.subarray(COUNTER_LENGTH, end);
-      const plaintext = inPlace ? ciphertext : new Uint8Array(ciphertext.byteLength);
+      const sealed = new Uint8Array(
+        frame.buffer,
+        frame.byteOffset + COUNTER_LENGTH,
+        frame.byteLength - COUNTER_LENGTH,
+      );
+      const length = sealed.byteLength - TAG_LENGTH;
+      // In place, the plaintext starts where the ciphertext does: libsodium checks the
+      // tag before it decrypts, and the plaintext never reaches the tag's bytes.
+      // (A view of the frame's own kind: a Buffer read from a socket gives a Buffer.)
+      const plaintext = inPlace
+        ? frame.subarray(COUNTER_LENGTH, COUNTER_LENGTH + length)
+        : new Uint8Array(length);
       for (let i = 0; i < COUNTER_LENGTH; i++) counter[i] = frame[i]!;
-      for (let i = 0; i < TAG_LENGTH; i++) tag[i] = frame[end + i]!;
-      const status = binding.crypto_aead_chacha20poly1305_ietf_decrypt_detached(
+      const opened = binding.crypto_aead_chacha20poly1305_ietf_decrypt(
         plaintext,
-        ciphertext,
-        tag,
+        sealed,
         counter,
         nonce,
         key,
       );
-      return status === 0 ? plaintext : undefined;
+      return opened === length ? plaintext : undefined;
     },
   };
 }
