@@ -11,7 +11,7 @@
  */
 import { listingInfo, searchInfo } from '../directory/convert.ts';
 import { type ParentEvent, ParentLink } from '../directory/parent-link.ts';
-import { Sync } from '../directory/protocol.ts';
+import { Sync, SyncComplete } from '../directory/protocol.ts';
 import { isScope, scopeRank } from '../directory/scope.ts';
 import { codeOf, toError } from '../errors.ts';
 import type { Message } from '../messages/registry.ts';
@@ -166,7 +166,9 @@ export async function directoryActor(
     settings.ready?.();
   };
   const onParent = (event: ParentEvent): Effect[] => {
-    if (event.kind === 'connected' || event.kind === 'failed' || event.kind === 'settled') {
+    // Reachable once the directory above holds this node's tables (its SyncComplete), or
+    // once there is no directory above to wait for.
+    if (event.kind === 'lost' || event.kind === 'failed' || event.kind === 'settled') {
       parentSettled = true;
       tellReady();
     }
@@ -284,7 +286,13 @@ export async function directoryActor(
       return core.peers.peerLost(from, code, m.reason ?? '');
     }
     if (from?.isLocal) return fromActor(m, from);
-    if (from && link?.parent?.equals(from)) return core.upstream.fromParent(m);
+    if (from && link?.parent?.equals(from)) {
+      if (m instanceof SyncComplete) {
+        parentSettled = true;
+        tellReady();
+      }
+      return core.upstream.fromParent(m);
+    }
     // Liveness of this node's directory, for `callsign ping`.
     if (m instanceof Enquiry && from) return [send(new Ack(), from)];
     return from ? core.peers.fromPeer(m, from) : [];

@@ -4,6 +4,7 @@ import { isCallsignError, toError } from '../errors.ts';
 import { Stop } from '../messages/standard.ts';
 import { configureDirectory, startDirectory } from '../pubsub/api.ts';
 import type { NodeDirectoryInit } from '../pubsub/options.ts';
+import { warmSessionCodecs } from '../pubsub/warm-codecs.ts';
 import { configureTransport, prepareTransport } from '../transport/transport.ts';
 import { useNodeCryptoForFrames } from '../wire/frame-aead.ts';
 import { resolveRealmPath } from '../wire/realm.ts';
@@ -31,8 +32,9 @@ export interface CreateNodeOptions<S extends Settings> {
   connectAtStart?: boolean;
   /**
    * With `connectAtStart`, how long main may wait for the node to be
-   * reachable, in ms: its session listener running and the link to the
-   * directory above up (or failed). Main starts at once when there is no
+   * reachable, in ms: its session listener running, the link to the
+   * directory above up and that directory's SyncComplete in (or the link
+   * failed). Main starts at once when there is no
    * directory to reach. Default 250; 0 starts main without waiting.
    */
   reachableMs?: number;
@@ -168,7 +170,10 @@ export async function runNode<S extends Settings>(
   // Without a realm file there is no directory of this realm to reach: nothing is created.
   const ready = await prepareTransport(node);
   if (ready && directory.parent !== null && options.connectAtStart !== false) {
-    await within(startDirectory(node), options.reachableMs ?? REACHABLE_MS);
+    const reachable = startDirectory(node);
+    // While the link above is being made: its first session's messages need not compile on its way.
+    warmSessionCodecs();
+    await within(reachable, options.reachableMs ?? REACHABLE_MS);
   }
   const { address, result } = node.start(main, parsed.settings, { name: programName });
   let signals = 0;

@@ -4,17 +4,21 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  type ActorContext,
   configureTransport,
   connectionCount,
   createRealm,
   directoryFromEnvironment,
   generateNodeKeys,
+  Listening,
+  listen,
   Node,
   runNode,
+  Stop,
   transportFromEnvironment,
   transportStatus,
 } from '../../../src/index.ts';
-import { directoryService } from '../../../src/internal.ts';
+import { directoryService, Sync, SyncComplete } from '../../../src/internal.ts';
 import { localIdentity, prepareTransport } from '../../../src/transport/transport.ts';
 import { serializeRealm } from '../../../src/wire/realm.ts';
 import { until } from '../../helpers/until.ts';
@@ -217,6 +221,52 @@ describe('createNode starts main once its node is reachable', () => {
       for (const s of silent) s.destroy();
       mute.close();
       await host.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('createNode starts main once the directory above holds the node', () => {
+  it("waits for the directory's SyncComplete, not only for the connection", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'callsign-synced-'));
+    const above = new Node({ name: 'slow-directory' });
+    try {
+      const realm = createRealm('synced');
+      const realmFile = join(dir, 'realm.json');
+      writeFileSync(realmFile, serializeRealm(realm), { mode: 0o600 });
+      configureTransport(above, { realm, keys: generateNodeKeys() });
+      // A directory above that answers the node's Sync late; the flag is set as it answers.
+      let answered = false;
+      const endpoint = await new Promise<string>((resolve) => {
+        above.spawn(async (self: ActorContext) => {
+          listen(self, `unix:${join(dir, 'above.sock')}`);
+          for (;;) {
+            const m = await self.select();
+            if (m instanceof Stop) return;
+            if (m instanceof Listening) resolve(m.endpoint);
+            const from = self.returnAddress;
+            if (m instanceof Sync && from) {
+              self.node.clock.after(50, () => {
+                answered = true;
+                above.send(new SyncComplete({ level: 'host' }), from, self.address);
+              });
+            }
+          }
+        });
+      });
+      let seen: boolean | undefined;
+      const code = await runNode(
+        async () => {
+          seen = answered;
+          return 'seen';
+        },
+        { name: 'synced', reachableMs: 10_000 },
+        quietProcess({ CALLSIGN_REALM: realmFile, CALLSIGN_HOST: endpoint }),
+      );
+      expect(code).toBe(0);
+      expect(seen).toBe(true);
+    } finally {
+      await above.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   });
