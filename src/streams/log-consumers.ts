@@ -16,7 +16,7 @@ import {
 } from './consumer-config.ts';
 import { type SavedPosition, startingPosition } from './consumer-state.ts';
 import { MAX_BATCH_BYTES } from './log-reads.ts';
-import { deliveriesOf, RecordBatchWriter } from './record-batch.ts';
+import { batchSizeHint, deliveriesOf, RecordBatchWriter } from './record-batch.ts';
 import { recordSubject } from './record-codec.ts';
 import type { ConsumerInfo, Delivery, PullOptions, RecordBatch } from './store.ts';
 import { type ConsumerState, StreamState } from './stream-state.ts';
@@ -199,7 +199,7 @@ export class ConsumerBook {
     const max = Math.max(0, Math.min(options.max, 10_000));
     const maxBytes = options.maxBytes ?? MAX_BATCH_BYTES;
     const leaveOut = options.metadataOnly ?? false;
-    const out = new RecordBatchWriter(Math.min(maxBytes, 64 * 1024));
+    const out = new RecordBatchWriter(batchSizeHint(max, maxBytes));
     const full = () => out.count >= max || (out.count > 0 && out.size >= maxBytes);
     const n = s.parts.length;
     const order = (options.partitions ?? s.parts.map((_, i) => i)).filter((p) => p >= 0 && p < n);

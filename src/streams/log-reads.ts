@@ -7,7 +7,7 @@
 import { compileSubjectPattern, subjectTokens } from '../directory/subject-pattern.ts';
 import { CallsignError } from '../errors.ts';
 import type { LogBackend } from './backend.ts';
-import { RecordBatchWriter, storedRecordsOf } from './record-batch.ts';
+import { batchSizeHint, RecordBatchWriter, storedRecordsOf } from './record-batch.ts';
 import { recordSubject } from './record-codec.ts';
 import type { ByteRange, ReadOptions, RecordBatch, StoredRecord } from './store.ts';
 import { type StreamState, storedRecord } from './stream-state.ts';
@@ -33,7 +33,7 @@ export function readBatch(
   const maxBytes = options.maxBytes ?? MAX_BATCH_BYTES;
   const matches = options.filter ? compileSubjectPattern(options.filter) : undefined;
   const from = Math.max(options.from ?? part.meta.first, 1);
-  const out = new RecordBatchWriter(Math.min(maxBytes, 64 * 1024));
+  const out = new RecordBatchWriter(batchSizeHint(max, maxBytes));
   let last = 0;
   let passed = 0;
   if (max > 0) {
