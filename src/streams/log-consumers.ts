@@ -225,24 +225,24 @@ export class ConsumerBook {
       if (pos.next > part.visible || pos.pendingCount >= c.config.maxAckPending) continue;
       let scanned = 0;
       let reachedEnd = true;
-      for (const [seq, bytes] of backend.recordBytes(s.meta.id, p, pos.next)) {
-        if (seq > part.visible) break;
+      backend.forRecordBytes(s.meta.id, p, pos.next, (seq, bytes, length) => {
+        if (seq > part.visible) return false;
         if (full() || pos.pendingCount >= c.config.maxAckPending) {
           reachedEnd = false;
-          break;
+          return false;
         }
-        if ((!everything && !c.matches(recordSubject(bytes))) || !pos.wants(seq)) {
+        changed = true;
+        if ((!everything && !c.matches(recordSubject(bytes, length))) || !pos.wants(seq)) {
           pos.skip(seq);
-          changed = true;
           if (++scanned >= PULL_SCAN_LIMIT) {
             reachedEnd = false;
-            break;
+            return false;
           }
-          continue;
+          return true;
         }
-        out.add(p, seq, pos.delivered(seq, now, c.config.ackWaitMs), bytes, leaveOut);
-        changed = true;
-      }
+        out.add(p, seq, pos.delivered(seq, now, c.config.ackWaitMs), bytes, leaveOut, length);
+        return true;
+      });
       if (reachedEnd && pos.next <= part.visible) {
         pos.skip(part.visible);
         changed = true;

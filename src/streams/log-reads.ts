@@ -37,16 +37,14 @@ export function readBatch(
   let last = 0;
   let passed = 0;
   if (max > 0) {
-    for (const [seq, bytes] of backend.recordBytes(s.meta.id, p, from)) {
-      if (seq > part.visible) break;
-      if (out.count >= max || (out.count > 0 && out.size >= maxBytes)) break;
+    backend.forRecordBytes(s.meta.id, p, from, (seq, bytes, length) => {
+      if (seq > part.visible) return false;
+      if (out.count >= max || (out.count > 0 && out.size >= maxBytes)) return false;
       last = seq;
-      if (matches && !matches(recordSubject(bytes))) {
-        if (++passed >= READ_SCAN_LIMIT) break;
-        continue;
-      }
-      out.add(p, seq, 0, bytes, options.metadataOnly);
-    }
+      if (matches && !matches(recordSubject(bytes, length))) return ++passed < READ_SCAN_LIMIT;
+      out.add(p, seq, 0, bytes, options.metadataOnly, length);
+      return true;
+    });
   }
   return out.finish(last > 0 ? last + 1 : Math.max(from, part.meta.first)) as RecordBatch & {
     next: number;

@@ -193,13 +193,13 @@ function bad(): CallsignError {
 }
 
 /**
- * Where the data of the record in `bytes` begins (its header's length), so
+ * Where the data of the record in `bytes` (its first `length`) begins (its header's length), so
  * that a record can be sent without its data.
  *
  * @throws CallsignError `ERR_STORAGE_CORRUPT` for bytes that are not a record
  */
-export function recordDataOffset(bytes: Uint8Array): number {
-  const r = fieldsOf(bytes);
+export function recordDataOffset(bytes: Uint8Array, length = bytes.byteLength): number {
+  const r = fieldsOf(bytes, 0, length);
   const flags = r.buf[0] as number;
   r.skip(); // subject
   if (flags & KEY) r.skip();
@@ -215,7 +215,7 @@ export function recordDataOffset(bytes: Uint8Array): number {
   return r.at;
 }
 
-/** The subject of the record in `bytes`, without decoding the rest. */
-export function recordSubject(bytes: Uint8Array): string {
-  return subjectText(fieldsOf(bytes));
+/** The subject of the record in `bytes` (its first `length`), without decoding the rest. */
+export function recordSubject(bytes: Uint8Array, length = bytes.byteLength): string {
+  return subjectText(fieldsOf(bytes, 0, length));
 }
