@@ -191,8 +191,15 @@ export class ConsumerBook {
     };
   }
 
-  /** The next deliveries of a consumer, packed (see `StreamStore.pull`). */
-  pullBatch(s: StreamState, name: string, options: PullOptions): RecordBatch {
+  /**
+   * The next deliveries of a consumer, packed (see `StreamStore.pull`).
+   *
+   * `inWrite`: called inside a write transaction, which stores the new
+   * position itself; it reads up to the partitions' last messages (stored
+   * in that transaction, not yet visible), so what it gives must not leave
+   * before the transaction is durable.
+   */
+  pullBatch(s: StreamState, name: string, options: PullOptions, inWrite = false): RecordBatch {
     const c = this.#require(s, name);
     const { backend } = this.#init;
     const now = this.#init.now();
@@ -211,6 +218,7 @@ export class ConsumerBook {
       const pos = c.positions[p];
       const part = s.parts[p];
       if (!pos || !part) continue;
+      const end = inWrite ? part.meta.last : part.visible;
       for (const [seq, count] of pos.due(now)) {
         if (full()) break;
         const bytes = backend.getRecordBytes(s.meta.id, p, seq);
@@ -222,11 +230,11 @@ export class ConsumerBook {
         out.add(p, seq, pos.delivered(seq, now, c.config.ackWaitMs), bytes, leaveOut);
         changed = true;
       }
-      if (pos.next > part.visible || pos.pendingCount >= c.config.maxAckPending) continue;
+      if (pos.next > end || pos.pendingCount >= c.config.maxAckPending) continue;
       let scanned = 0;
       let reachedEnd = true;
       backend.forRecordBytes(s.meta.id, p, pos.next, (seq, bytes, length) => {
-        if (seq > part.visible) return false;
+        if (seq > end) return false;
         if (full() || pos.pendingCount >= c.config.maxAckPending) {
           reachedEnd = false;
           return false;
@@ -243,12 +251,14 @@ export class ConsumerBook {
         out.add(p, seq, pos.delivered(seq, now, c.config.ackWaitMs), bytes, leaveOut, length);
         return true;
       });
-      if (reachedEnd && pos.next <= part.visible) {
-        pos.skip(part.visible);
+      if (reachedEnd && pos.next <= end) {
+        pos.skip(end);
         changed = true;
       }
     }
-    if (changed) void this.#save(s, c).catch(() => {});
+    if (changed && inWrite) {
+      this.#init.backend.putConsumer(s.meta.id, c.config.name, StreamState.consumerMeta(c));
+    } else if (changed) void this.#save(s, c).catch(() => {});
     return out.finish();
   }
 
