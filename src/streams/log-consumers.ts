@@ -24,6 +24,12 @@ import { type ConsumerState, StreamState } from './stream-state.ts';
 /** How many filtered-out messages one pull passes over, per partition, before it returns. */
 export const PULL_SCAN_LIMIT = 10_000;
 
+/**
+ * Up to how many sequences a pull looks up one by one instead of opening a
+ * range (a cursor costs more than a few look-ups).
+ */
+export const SHORT_SPAN = 4;
+
 /** What a consumer book needs of its store. */
 export interface ConsumerBookInit {
   readonly backend: LogBackend;
@@ -233,7 +239,7 @@ export class ConsumerBook {
       if (pos.next > end || pos.pendingCount >= c.config.maxAckPending) continue;
       let scanned = 0;
       let reachedEnd = true;
-      backend.forRecordBytes(s.meta.id, p, pos.next, (seq, bytes, length) => {
+      const visit = (seq: number, bytes: Uint8Array, length: number): boolean => {
         if (seq > end) return false;
         if (full() || pos.pendingCount >= c.config.maxAckPending) {
           reachedEnd = false;
@@ -250,7 +256,14 @@ export class ConsumerBook {
         }
         out.add(p, seq, pos.delivered(seq, now, c.config.ackWaitMs), bytes, leaveOut, length);
         return true;
-      });
+      };
+      if (end - pos.next < SHORT_SPAN) {
+        // A few new messages (a consumer that keeps up): one look-up each, no cursor.
+        for (let seq = pos.next; seq <= end; seq++) {
+          const bytes = backend.getRecordBytes(s.meta.id, p, seq);
+          if (bytes && !visit(seq, bytes, bytes.byteLength)) break;
+        }
+      } else backend.forRecordBytes(s.meta.id, p, pos.next, visit);
       if (reachedEnd && pos.next <= end) {
         pos.skip(end);
         changed = true;
