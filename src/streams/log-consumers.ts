@@ -212,10 +212,19 @@ export class ConsumerBook {
     const max = Math.max(0, Math.min(options.max, 10_000));
     const maxBytes = options.maxBytes ?? MAX_BATCH_BYTES;
     const leaveOut = options.metadataOnly ?? false;
-    const out = new RecordBatchWriter(batchSizeHint(max, maxBytes));
-    const full = () => out.count >= max || (out.count > 0 && out.size >= maxBytes);
     const n = s.parts.length;
     const order = (options.partitions ?? s.parts.map((_, i) => i)).filter((p) => p >= 0 && p < n);
+    // At most what is pending (due again) and what is new: a page sized for that.
+    let upTo = 0;
+    for (const p of order) {
+      const pos = c.positions[p];
+      const part = s.parts[p];
+      if (!pos || !part) continue;
+      const end = inWrite ? part.meta.last : part.visible;
+      upTo += pos.pendingCount + Math.max(0, end - pos.next + 1);
+    }
+    const out = new RecordBatchWriter(batchSizeHint(Math.min(max, upTo), maxBytes));
+    const full = () => out.count >= max || (out.count > 0 && out.size >= maxBytes);
     const turn = s.pullTurn++;
     const everything = c.config.filter === '>';
     let changed = false;

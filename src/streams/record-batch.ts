@@ -28,15 +28,19 @@ export function batchSizeHint(max: number, maxBytes: number): number {
   return Math.min(maxBytes + 64 * 1024, Math.max(1, max) * 1024);
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /** Builds one {@link RecordBatch}. */
 export class RecordBatchWriter {
-  #buf: Buffer;
+  /** Empty until the first record: a pull that finds nothing allocates nothing. */
+  #buf: Buffer = EMPTY;
+  readonly #hint: number;
   #at = 0;
   #count = 0;
   readonly #positions: number[] = [];
 
   constructor(sizeHint = 16 * 1024) {
-    this.#buf = Buffer.allocUnsafe(Math.max(64, sizeHint));
+    this.#hint = Math.max(64, sizeHint);
   }
 
   /** Entries so far. */
@@ -51,6 +55,10 @@ export class RecordBatchWriter {
 
   #room(n: number): void {
     if (this.#at + n <= this.#buf.length) return;
+    if (this.#buf === EMPTY) {
+      this.#buf = Buffer.allocUnsafe(Math.max(this.#hint, n));
+      return;
+    }
     const bigger = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#at + n));
     this.#buf.copy(bigger, 0, 0, this.#at);
     this.#buf = bigger;

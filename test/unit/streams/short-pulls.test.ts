@@ -48,4 +48,19 @@ describe('pulls of a consumer that keeps up', () => {
       await store.close();
     }
   });
+
+  it('size their page to what can come, so a small delivery or none holds no large buffer', async () => {
+    for (const [driver, store] of await stores()) {
+      await store.createStream({ name: 's' });
+      await store.createConsumer('s', { name: 'c', start: 'new' });
+      const none = await store.pullBatch('s', 'c', { max: 1024 });
+      expect(none.count, driver).toBe(0);
+      expect(none.bytes.buffer.byteLength, driver).toBeLessThanOrEqual(8192);
+      await store.append('s', { data: new Uint8Array(256) });
+      const one = await store.pullBatch('s', 'c', { max: 1024 });
+      expect(one.count, driver).toBe(1);
+      expect(one.bytes.buffer.byteLength, driver).toBeLessThanOrEqual(8192);
+      await store.close();
+    }
+  });
 });
