@@ -87,11 +87,19 @@ export interface LogBackend {
   /** Records from `from` (inclusive) upward, in order. */
   records(id: number, partition: number, from: number): Iterable<[number, RecordData]>;
   /**
-   * The same, as their stored bytes (record-codec.ts). Each value may be a
-   * view that the next step of the iteration overwrites: copy it before
-   * going on.
+   * The same, as their stored bytes (record-codec.ts): `fn` is called with
+   * each sequence, a buffer and the record's length (the record is its first
+   * `length` bytes), until it returns false or the records end. The buffer
+   * may be one that the next step overwrites: copy what is needed before
+   * returning. (A callback, not an iterable: a page of records is read with
+   * no object made per record beyond LMDB's own.)
    */
-  recordBytes(id: number, partition: number, from: number): Iterable<[number, Uint8Array]>;
+  forRecordBytes(
+    id: number,
+    partition: number,
+    from: number,
+    fn: (sequence: number, bytes: Uint8Array, length: number) => boolean,
+  ): void;
   /** The stored sequences of a subject, ascending. */
   subjectSequences(id: number, partition: number, subject: string): Iterable<number>;
   subjectCount(id: number, partition: number, subject: string): number;

@@ -22,7 +22,7 @@ import {
   StreamDeliveryPack,
   StreamRefused,
 } from './protocol.ts';
-import type { StreamStore } from './store.ts';
+import type { RecordBatch, StreamStore } from './store.ts';
 
 /** The most deliveries one client may have in flight per consumer. */
 export const MAX_WINDOW = 10_000;
@@ -45,6 +45,10 @@ interface Bound {
   scheduled: Promise<void> | undefined;
   /** The pump at a microtask (an append was stored). */
   soon: Promise<void> | undefined;
+  /** Cancels the wait for the next append (see `StreamStore.pullOnAppend`). */
+  waiting: (() => void) | undefined;
+  /** The wait was answered in the append's write: its `appended` event needs no pump. */
+  fed: boolean;
 }
 
 /** The most acknowledgement ranges in one settlement message. */
@@ -101,6 +105,8 @@ export class HostConsumers {
           again: false,
           scheduled: undefined,
           soon: undefined,
+          waiting: undefined,
+          fed: false,
         };
         this.#bound.set(key, bound);
       }
@@ -159,41 +165,35 @@ export class HostConsumers {
     }
     bound.pumping = true;
     try {
+      let caughtUp: Attachment<ConsumerClient> | undefined;
       do {
         bound.again = false;
+        caughtUp = undefined;
+        this.#stopWaiting(bound);
         for (const a of bound.clients.ready()) {
           const room = a.window - a.count;
-          if (room <= 0 || (a.count > 0 && room < Math.ceil(a.window / 4))) continue;
+          if (!this.#hasRoom(a)) continue;
           const batch = await this.#store.pullBatch(stream, name, {
             max: room,
             metadataOnly: a.metadataOnly,
           });
-          if (batch.count === 0) break;
-          const at = batch.positions;
-          if (!bound.clients.attachments.includes(a)) {
+          if (batch.count === 0) {
+            caughtUp = a;
+            break;
+          }
+          if (!this.#deliver(bound, a, batch)) {
             // It went while we pulled: these go out again at once.
-            for (let i = 0; i + 1 < at.length; i += 2) {
-              await this.#store.nak(stream, name, at[i] as number, at[i + 1] as number, 0);
-            }
+            await this.#giveBack(bound, batch);
             bound.again = true;
             continue;
           }
-          for (let i = 0; i + 1 < at.length; i += 2) {
-            bound.clients.sent(a, at[i] as number, at[i + 1] as number);
-          }
-          this.#self.send(
-            new StreamDeliveryPack({
-              stream,
-              consumer: name,
-              count: batch.count,
-              deliveries: batch.bytes,
-            }),
-            a.client.address,
-          );
           // Full (by count or by bytes): there may be more.
           if (batch.count === room || batch.bytes.byteLength >= MAX_BATCH_BYTES) bound.again = true;
+          else caughtUp = a;
         }
       } while (bound.again);
+      // Caught up: the next append's write decides what this client gets.
+      if (caughtUp) this.#waitForAppend(bound, caughtUp);
     } catch (err) {
       this.#self.warning(`stream ${stream} consumer ${name}: ${toError(err).message}`);
     } finally {
@@ -201,10 +201,86 @@ export class HostConsumers {
     }
   }
 
+  /** A client is sent deliveries once a quarter of its window is free (so they go in batches). */
+  #hasRoom(a: Attachment<ConsumerClient>): boolean {
+    const room = a.window - a.count;
+    return room > 0 && (a.count === 0 || room >= Math.ceil(a.window / 4));
+  }
+
+  /** Sends `batch` to `a`, unless it is no longer attached (then false). */
+  #deliver(bound: Bound, a: Attachment<ConsumerClient>, batch: RecordBatch): boolean {
+    if (this.#bound.get(`${bound.stream}\n${bound.name}`) !== bound) return false;
+    if (!bound.clients.attachments.includes(a)) return false;
+    const at = batch.positions;
+    for (let i = 0; i + 1 < at.length; i += 2) {
+      bound.clients.sent(a, at[i] as number, at[i + 1] as number);
+    }
+    this.#self.send(
+      new StreamDeliveryPack({
+        stream: bound.stream,
+        consumer: bound.name,
+        count: batch.count,
+        deliveries: batch.bytes,
+      }),
+      a.client.address,
+    );
+    return true;
+  }
+
+  /** What was pulled for a client that went: it goes out again at once. */
+  async #giveBack(bound: Bound, batch: RecordBatch): Promise<void> {
+    const at = batch.positions;
+    for (let i = 0; i + 1 < at.length; i += 2) {
+      await this.#store.nak(bound.stream, bound.name, at[i] as number, at[i + 1] as number, 0);
+    }
+  }
+
+  /**
+   * Has the store pull for `a` in the write of the next append, so that
+   * its delivery is stored with the message (one write, not two) and sent
+   * once that write is durable. Stores that cannot do that are pumped after
+   * the append as before.
+   */
+  #waitForAppend(bound: Bound, a: Attachment<ConsumerClient>): void {
+    this.#stopWaiting(bound);
+    if (!this.#store.pullOnAppend || !this.#hasRoom(a)) return;
+    const { stream, name } = bound;
+    const max = a.window - a.count;
+    const cancel = this.#store.pullOnAppend(
+      stream,
+      name,
+      { max, metadataOnly: a.metadataOnly },
+      (batch) => {
+        if (bound.waiting === cancel) bound.waiting = undefined;
+        if (this.#deliver(bound, a, batch)) {
+          bound.fed = true;
+          // Full: there may be more; else it waits for the next append again.
+          if (batch.count === max || batch.bytes.byteLength >= MAX_BATCH_BYTES) {
+            void this.pump(stream, name, true);
+          } else this.#waitForAppend(bound, a);
+          return;
+        }
+        this.#giveBack(bound, batch).then(
+          () => this.pump(stream, name),
+          (err: unknown) =>
+            this.#self.warning(`stream ${stream} consumer ${name}: ${toError(err).message}`),
+        );
+      },
+    );
+    bound.waiting = cancel;
+  }
+
+  #stopWaiting(bound: Bound): void {
+    bound.waiting?.();
+    bound.waiting = undefined;
+  }
+
   /** Pumps every consumer of `stream` (something was appended). */
   pumpStream(stream: string): void {
     for (const b of this.#bound.values()) {
-      if (b.stream === stream) void this.pump(b.stream, b.name, true);
+      if (b.stream !== stream) continue;
+      if (b.fed) b.fed = false;
+      else void this.pump(b.stream, b.name, true);
     }
   }
 
@@ -309,14 +385,20 @@ export class HostConsumers {
         const [p, s] = [orphaned[i] as number, orphaned[i + 1] as number];
         await this.#store.nak(bound.stream, bound.name, p, s, 0).catch(() => false);
       }
-      if (bound.clients.size === 0) this.#bound.delete(key);
-      else void this.pump(bound.stream, bound.name);
+      if (bound.clients.size === 0) {
+        this.#stopWaiting(bound);
+        this.#bound.delete(key);
+      } else void this.pump(bound.stream, bound.name);
     }
   }
 
   /** Forgets every consumer of a deleted stream (their clients get Dropped with the listing). */
   forgetStream(stream: string): void {
-    for (const [key, b] of this.#bound) if (b.stream === stream) this.#bound.delete(key);
+    for (const [key, b] of this.#bound) {
+      if (b.stream !== stream) continue;
+      this.#stopWaiting(b);
+      this.#bound.delete(key);
+    }
   }
 
   /** What is attached, for reports. */

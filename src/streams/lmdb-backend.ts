@@ -134,7 +134,7 @@ export function lmdbBackend(init: LmdbBackendInit): LmdbBackend {
     getRecord: (id, p, seq) => tables.getRecord(id, p, seq),
     getRecordBytes: (id, p, seq) => tables.getRecordBytes(id, p, seq),
     records: (id, p, from) => tables.records(id, p, from),
-    recordBytes: (id, p, from) => tables.recordBytes(id, p, from),
+    forRecordBytes: (id, p, from, fn) => tables.forRecordBytes(id, p, from, fn),
     subjectSequences: (id, p, subject) => tables.subjectSequences(id, p, subject),
     subjectCount: (id, p, subject) => tables.subjectCount(id, p, subject),
     lastPerSubject: (id, p) => tables.lastPerSubject(id, p),

@@ -43,16 +43,23 @@ export type StoreTables = Record<
   Database
 >;
 
+/** The length of the value the `recordViews` handle gave last (its buffer may be longer). */
+export const lastView = { length: 0 };
+
 /**
- * How the `recordViews` handle of the records table gives values: a view of
- * lmdb-js's read buffer (or of the map), not a copy. It is only valid until
+ * How the `recordViews` handle of the records table gives values: lmdb-js's
+ * read buffer itself (or the map's), not a copy, and not even a view: the
+ * value is its first {@link lastView}`.length` bytes. It is only valid until
  * the next read, so only ranges whose values are copied at once (into a
- * record batch) go through it: that copy was a third of a replay's CPU.
+ * record batch) go through it: that copy was a third of a replay's CPU, and
+ * a view per record still a few per cent.
  */
 const VIEW_OF_READ_BUFFER = {
   encode: (value: Uint8Array): Uint8Array => value,
-  decode: (bytes: Uint8Array, end?: unknown): Uint8Array =>
-    typeof end === 'number' ? bytes.subarray(0, end) : bytes,
+  decode: (bytes: Uint8Array, end?: unknown): Uint8Array => {
+    lastView.length = typeof end === 'number' ? end : bytes.byteLength;
+    return bytes;
+  },
 };
 
 /** lmdb-js takes a custom `encoder` (its README); its types do not declare one. */

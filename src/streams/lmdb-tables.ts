@@ -17,7 +17,7 @@ import type {
   StreamMeta,
 } from './backend.ts';
 import type { JournalTarget } from './journal-ops.ts';
-import type { StoreTables } from './lmdb-file.ts';
+import { lastView, type StoreTables } from './lmdb-file.ts';
 import { decodeRecord } from './record-codec.ts';
 
 const MAX = Number.MAX_SAFE_INTEGER;
@@ -43,8 +43,13 @@ export interface LmdbTables extends JournalTarget {
   /** Removes a record and its index entries, given what it was. */
   removeRecord(id: number, partition: number, sequence: number, record: RecordData): void;
   records(id: number, partition: number, from: number): Iterable<[number, RecordData]>;
-  /** Stored bytes from `from` on; each value is valid only until the iteration goes on. */
-  recordBytes(id: number, partition: number, from: number): Iterable<[number, Uint8Array]>;
+  /** Stored bytes from `from` on (see `LogBackend.forRecordBytes`: valid only during `fn`). */
+  forRecordBytes(
+    id: number,
+    partition: number,
+    from: number,
+    fn: (sequence: number, bytes: Uint8Array, length: number) => boolean,
+  ): void;
   subjectSequences(id: number, partition: number, subject: string): Iterable<number>;
   subjectCount(id: number, partition: number, subject: string): number;
   lastPerSubject(id: number, partition: number): Iterable<[string, number]>;
@@ -123,10 +128,10 @@ export function lmdbTables(t: StoreTables): LmdbTables {
         yield [(key as Key)[2] as number, decodeRecord(value as Uint8Array)];
       }
     },
-    *recordBytes(id, p, from) {
+    forRecordBytes(id, p, from, fn) {
       const range = recordViews.getRange({ start: [id, p, from], end: [id, p, MAX] });
       for (const { key, value } of range) {
-        yield [(key as Key)[2] as number, value as Uint8Array];
+        if (!fn((key as Key)[2] as number, value as Uint8Array, lastView.length)) break;
       }
     },
     *subjectSequences(id, p, subject) {

@@ -16,13 +16,19 @@ import {
 } from './consumer-config.ts';
 import { type SavedPosition, startingPosition } from './consumer-state.ts';
 import { MAX_BATCH_BYTES } from './log-reads.ts';
-import { deliveriesOf, RecordBatchWriter } from './record-batch.ts';
+import { batchSizeHint, deliveriesOf, RecordBatchWriter } from './record-batch.ts';
 import { recordSubject } from './record-codec.ts';
 import type { ConsumerInfo, Delivery, PullOptions, RecordBatch } from './store.ts';
 import { type ConsumerState, StreamState } from './stream-state.ts';
 
 /** How many filtered-out messages one pull passes over, per partition, before it returns. */
 export const PULL_SCAN_LIMIT = 10_000;
+
+/**
+ * Up to how many sequences a pull looks up one by one instead of opening a
+ * range (a cursor costs more than a few look-ups).
+ */
+export const SHORT_SPAN = 4;
 
 /** What a consumer book needs of its store. */
 export interface ConsumerBookInit {
@@ -191,18 +197,34 @@ export class ConsumerBook {
     };
   }
 
-  /** The next deliveries of a consumer, packed (see `StreamStore.pull`). */
-  pullBatch(s: StreamState, name: string, options: PullOptions): RecordBatch {
+  /**
+   * The next deliveries of a consumer, packed (see `StreamStore.pull`).
+   *
+   * `inWrite`: called inside a write transaction, which stores the new
+   * position itself; it reads up to the partitions' last messages (stored
+   * in that transaction, not yet visible), so what it gives must not leave
+   * before the transaction is durable.
+   */
+  pullBatch(s: StreamState, name: string, options: PullOptions, inWrite = false): RecordBatch {
     const c = this.#require(s, name);
     const { backend } = this.#init;
     const now = this.#init.now();
     const max = Math.max(0, Math.min(options.max, 10_000));
     const maxBytes = options.maxBytes ?? MAX_BATCH_BYTES;
     const leaveOut = options.metadataOnly ?? false;
-    const out = new RecordBatchWriter(Math.min(maxBytes, 64 * 1024));
-    const full = () => out.count >= max || (out.count > 0 && out.size >= maxBytes);
     const n = s.parts.length;
     const order = (options.partitions ?? s.parts.map((_, i) => i)).filter((p) => p >= 0 && p < n);
+    // At most what is pending (due again) and what is new: a page sized for that.
+    let upTo = 0;
+    for (const p of order) {
+      const pos = c.positions[p];
+      const part = s.parts[p];
+      if (!pos || !part) continue;
+      const end = inWrite ? part.meta.last : part.visible;
+      upTo += pos.pendingCount + Math.max(0, end - pos.next + 1);
+    }
+    const out = new RecordBatchWriter(batchSizeHint(Math.min(max, upTo), maxBytes));
+    const full = () => out.count >= max || (out.count > 0 && out.size >= maxBytes);
     const turn = s.pullTurn++;
     const everything = c.config.filter === '>';
     let changed = false;
@@ -211,6 +233,7 @@ export class ConsumerBook {
       const pos = c.positions[p];
       const part = s.parts[p];
       if (!pos || !part) continue;
+      const end = inWrite ? part.meta.last : part.visible;
       for (const [seq, count] of pos.due(now)) {
         if (full()) break;
         const bytes = backend.getRecordBytes(s.meta.id, p, seq);
@@ -222,33 +245,42 @@ export class ConsumerBook {
         out.add(p, seq, pos.delivered(seq, now, c.config.ackWaitMs), bytes, leaveOut);
         changed = true;
       }
-      if (pos.next > part.visible || pos.pendingCount >= c.config.maxAckPending) continue;
+      if (pos.next > end || pos.pendingCount >= c.config.maxAckPending) continue;
       let scanned = 0;
       let reachedEnd = true;
-      for (const [seq, bytes] of backend.recordBytes(s.meta.id, p, pos.next)) {
-        if (seq > part.visible) break;
+      const visit = (seq: number, bytes: Uint8Array, length: number): boolean => {
+        if (seq > end) return false;
         if (full() || pos.pendingCount >= c.config.maxAckPending) {
           reachedEnd = false;
-          break;
+          return false;
         }
-        if ((!everything && !c.matches(recordSubject(bytes))) || !pos.wants(seq)) {
+        changed = true;
+        if ((!everything && !c.matches(recordSubject(bytes, length))) || !pos.wants(seq)) {
           pos.skip(seq);
-          changed = true;
           if (++scanned >= PULL_SCAN_LIMIT) {
             reachedEnd = false;
-            break;
+            return false;
           }
-          continue;
+          return true;
         }
-        out.add(p, seq, pos.delivered(seq, now, c.config.ackWaitMs), bytes, leaveOut);
-        changed = true;
-      }
-      if (reachedEnd && pos.next <= part.visible) {
-        pos.skip(part.visible);
+        out.add(p, seq, pos.delivered(seq, now, c.config.ackWaitMs), bytes, leaveOut, length);
+        return true;
+      };
+      if (end - pos.next < SHORT_SPAN) {
+        // A few new messages (a consumer that keeps up): one look-up each, no cursor.
+        for (let seq = pos.next; seq <= end; seq++) {
+          const bytes = backend.getRecordBytes(s.meta.id, p, seq);
+          if (bytes && !visit(seq, bytes, bytes.byteLength)) break;
+        }
+      } else backend.forRecordBytes(s.meta.id, p, pos.next, visit);
+      if (reachedEnd && pos.next <= end) {
+        pos.skip(end);
         changed = true;
       }
     }
-    if (changed) void this.#save(s, c).catch(() => {});
+    if (changed && inWrite) {
+      this.#init.backend.putConsumer(s.meta.id, c.config.name, StreamState.consumerMeta(c));
+    } else if (changed) void this.#save(s, c).catch(() => {});
     return out.finish();
   }
 

@@ -7,7 +7,7 @@
 import { compileSubjectPattern, subjectTokens } from '../directory/subject-pattern.ts';
 import { CallsignError } from '../errors.ts';
 import type { LogBackend } from './backend.ts';
-import { RecordBatchWriter, storedRecordsOf } from './record-batch.ts';
+import { batchSizeHint, RecordBatchWriter, storedRecordsOf } from './record-batch.ts';
 import { recordSubject } from './record-codec.ts';
 import type { ByteRange, ReadOptions, RecordBatch, StoredRecord } from './store.ts';
 import { type StreamState, storedRecord } from './stream-state.ts';
@@ -33,20 +33,18 @@ export function readBatch(
   const maxBytes = options.maxBytes ?? MAX_BATCH_BYTES;
   const matches = options.filter ? compileSubjectPattern(options.filter) : undefined;
   const from = Math.max(options.from ?? part.meta.first, 1);
-  const out = new RecordBatchWriter(Math.min(maxBytes, 64 * 1024));
+  const out = new RecordBatchWriter(batchSizeHint(max, maxBytes));
   let last = 0;
   let passed = 0;
   if (max > 0) {
-    for (const [seq, bytes] of backend.recordBytes(s.meta.id, p, from)) {
-      if (seq > part.visible) break;
-      if (out.count >= max || (out.count > 0 && out.size >= maxBytes)) break;
+    backend.forRecordBytes(s.meta.id, p, from, (seq, bytes, length) => {
+      if (seq > part.visible) return false;
+      if (out.count >= max || (out.count > 0 && out.size >= maxBytes)) return false;
       last = seq;
-      if (matches && !matches(recordSubject(bytes))) {
-        if (++passed >= READ_SCAN_LIMIT) break;
-        continue;
-      }
-      out.add(p, seq, 0, bytes, options.metadataOnly);
-    }
+      if (matches && !matches(recordSubject(bytes, length))) return ++passed < READ_SCAN_LIMIT;
+      out.add(p, seq, 0, bytes, options.metadataOnly, length);
+      return true;
+    });
   }
   return out.finish(last > 0 ? last + 1 : Math.max(from, part.meta.first)) as RecordBatch & {
     next: number;

@@ -42,6 +42,12 @@ import { StreamCache } from './stream-cache.ts';
 import { emptyPartition, StreamState, streamInfoOf } from './stream-state.ts';
 import { WriteBatches } from './write-batches.ts';
 
+interface AppendWaiter {
+  readonly name: string;
+  readonly options: PullOptions;
+  readonly deliver: (batch: RecordBatch) => void;
+}
+
 /** A {@link StreamStore} over a {@link LogBackend}. */
 export class LogStore implements StreamStore {
   readonly driver: string;
@@ -54,6 +60,8 @@ export class LogStore implements StreamStore {
   /** @internal */
   readonly consumers: ConsumerBook;
   readonly #writer: PartitionWriter;
+  /** Consumers waiting for the next append, by stream name (see `pullOnAppend`). */
+  readonly #waiting = new Map<string, Set<AppendWaiter>>();
 
   constructor(backend: LogBackend, init: StreamStoreInit = {}) {
     this.#backend = backend;
@@ -66,6 +74,7 @@ export class LogStore implements StreamStore {
         this.#emit({ kind: 'appended', stream: s.name, partition, sequence }),
       // Memory may now be ahead of what is stored: load again from the backend.
       failed: () => this.#cache.clear(),
+      decide: (touched) => this.#deliverAppended(touched),
     });
     this.#cache = new StreamCache(backend, this.#now, (s) => this.#batches.touched.has(s));
     this.#writer = new PartitionWriter({
@@ -304,6 +313,55 @@ export class LogStore implements StreamStore {
 
   async pullBatch(stream: string, consumer: string, options: PullOptions): Promise<RecordBatch> {
     return this.consumers.pullBatch(this.require(stream), consumer, options);
+  }
+
+  pullOnAppend(
+    stream: string,
+    consumer: string,
+    options: PullOptions,
+    deliver: (batch: RecordBatch) => void,
+  ): (() => void) | undefined {
+    if (this.#closing || !this.load(stream)?.consumers.has(consumer)) return undefined;
+    const waiter: AppendWaiter = { name: consumer, options, deliver };
+    let set = this.#waiting.get(stream);
+    if (!set) {
+      set = new Set();
+      this.#waiting.set(stream, set);
+    }
+    set.add(waiter);
+    return () => {
+      const now = this.#waiting.get(stream);
+      if (!now?.delete(waiter)) return;
+      if (now.size === 0) this.#waiting.delete(stream);
+    };
+  }
+
+  /**
+   * Inside a write transaction: the pulls of the consumers waiting on the
+   * streams it appended to, stored in it; they are delivered once it is durable.
+   */
+  #deliverAppended(touched: ReadonlySet<StreamState>): (() => void)[] | undefined {
+    if (this.#waiting.size === 0) return undefined;
+    const after: (() => void)[] = [];
+    for (const s of touched) {
+      const waiters = this.#waiting.get(s.name);
+      if (!waiters || !this.#cache.has(s)) continue;
+      if (!s.parts.some((part) => part.meta.last > part.visible)) continue;
+      for (const w of waiters) {
+        let batch: RecordBatch;
+        try {
+          batch = this.consumers.pullBatch(s, w.name, w.options, true);
+        } catch {
+          waiters.delete(w); // the consumer is gone: its host hears of it otherwise
+          continue;
+        }
+        if (batch.count === 0) continue;
+        waiters.delete(w);
+        after.push(() => w.deliver(batch));
+      }
+      if (waiters.size === 0) this.#waiting.delete(s.name);
+    }
+    return after.length > 0 ? after : undefined;
   }
 
   async ackRange(

@@ -124,8 +124,11 @@ export function memoryBackend(): LogBackend {
       const r = partition(id, p)?.records.get(seq);
       return r === undefined ? undefined : encodeRecord(r);
     },
-    *recordBytes(id, p, from) {
-      for (const [seq, r] of this.records(id, p, from)) yield [seq, encodeRecord(r)];
+    forRecordBytes(id, p, from, fn) {
+      for (const [seq, r] of this.records(id, p, from)) {
+        const bytes = encodeRecord(r);
+        if (!fn(seq, bytes, bytes.byteLength)) return;
+      }
     },
     *records(id, p, from) {
       const part = partition(id, p);

@@ -381,6 +381,16 @@ class PlacedStore implements StreamStore {
     return this.#on(stream, (s) => s.pullBatch(stream, consumer, options));
   }
 
+  pullOnAppend(
+    stream: string,
+    consumer: string,
+    options: PullOptions,
+    deliver: (batch: RecordBatch) => void,
+  ): (() => void) | undefined {
+    // Only where the stream is known to be: a look-up would come after the append.
+    return this.#places.get(stream)?.store.pullOnAppend?.(stream, consumer, options, deliver);
+  }
+
   nextRedelivery(stream: string, consumer: string): Promise<number | undefined> {
     return this.#on(stream, (s) => s.nextRedelivery(stream, consumer));
   }

@@ -48,11 +48,41 @@ function writeText(out: Buffer, s: string, length: number): void {
 // One reader for every record read (this runs once per record), reset for each.
 const reader = new ByteReader(undefined, bad, 2 ** 35);
 
-/** A reader at the first field after the flags and the publish time. */
-function fieldsOf(bytes: Uint8Array): ByteReader {
-  const r = reader.reset(bytes, 9);
-  if (r.buf.length < 10 || (r.buf[0] as number) > 63) throw bad();
+/** A reader at the first field after the flags and the publish time of the record at `start`. */
+function fieldsOf(bytes: Uint8Array, start = 0, end = bytes.byteLength): ByteReader {
+  const r = reader.reset(bytes, start + 9, end);
+  if (r.end - start < 10 || (r.buf[start] as number) > 63) throw bad();
   return r;
+}
+
+/** The longest subject kept by {@link subjectText}'s one-entry cache. */
+const CACHED_SUBJECT = 256;
+const lastSubject = { bytes: Buffer.allocUnsafe(CACHED_SUBJECT), length: -1, text: '' };
+
+/**
+ * A varuint length and that much UTF-8: the subject. Records read in a row
+ * mostly share it, so the last one is kept and given again for the same
+ * bytes (a compare of a few bytes instead of a decode and a new string).
+ */
+function subjectText(r: ByteReader): string {
+  const n = r.uint();
+  const at = r.at;
+  if (at + n > r.end) throw bad();
+  r.at = at + n;
+  const buf = r.buf;
+  const last = lastSubject;
+  if (n === last.length) {
+    let i = 0;
+    while (i < n && buf[at + i] === last.bytes[i]) i++;
+    if (i === n) return last.text;
+  }
+  const text = buf.toString('utf8', at, at + n);
+  if (n <= CACHED_SUBJECT) {
+    buf.copy(last.bytes, 0, at, at + n);
+    last.length = n;
+    last.text = text;
+  }
+  return text;
 }
 
 /** The bytes of `r`. */
@@ -120,17 +150,33 @@ export function encodeRecord(r: RecordData): Buffer {
  * @throws CallsignError `ERR_STORAGE_CORRUPT` for bytes that are not a record
  */
 export function decodeRecord(bytes: Uint8Array): RecordData {
-  const r = fieldsOf(bytes);
+  const out = {} as { -readonly [K in keyof RecordData]: RecordData[K] };
+  decodeRecordInto(bytes, 0, bytes.byteLength, out);
+  return out;
+}
+
+/**
+ * Sets the fields of the record in `bytes` from `start` to `end` on `out`
+ * (the optional ones only when they are there), so that a reader of a batch
+ * builds one object per record and takes no view of it but its data's.
+ *
+ * @throws CallsignError `ERR_STORAGE_CORRUPT` for bytes that are not a record
+ */
+export function decodeRecordInto(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  out: { -readonly [K in keyof RecordData]?: RecordData[K] },
+): void {
+  const r = fieldsOf(bytes, start, end);
   const buf = r.buf;
-  const flags = buf[0] as number;
-  const out: { -readonly [K in keyof RecordData]?: RecordData[K] } = {
-    publishTime: buf.readDoubleLE(1),
-    subject: r.text(),
-  };
+  const flags = buf[start] as number;
+  out.publishTime = buf.readDoubleLE(start + 1);
+  out.subject = subjectText(r);
   if (flags & KEY) out.key = r.text();
   if (flags & PROPERTIES) {
     const n = r.uint();
-    if (n > buf.length) throw bad();
+    if (n > end - start) throw bad();
     const props: Record<string, string> = {};
     for (let k = 0; k < n; k++) props[r.text()] = r.text();
     out.properties = props;
@@ -139,8 +185,7 @@ export function decodeRecord(bytes: Uint8Array): RecordData {
   if (flags & PRODUCER) out.producer = r.text();
   if (flags & TYPE) out.type = r.text();
   if (flags & MESSAGE_ID) out.messageId = r.text();
-  out.data = buf.subarray(r.at);
-  return out as RecordData;
+  out.data = buf.subarray(r.at, end);
 }
 
 function bad(): CallsignError {
@@ -148,19 +193,19 @@ function bad(): CallsignError {
 }
 
 /**
- * Where the data of the record in `bytes` begins (its header's length), so
+ * Where the data of the record in `bytes` (its first `length`) begins (its header's length), so
  * that a record can be sent without its data.
  *
  * @throws CallsignError `ERR_STORAGE_CORRUPT` for bytes that are not a record
  */
-export function recordDataOffset(bytes: Uint8Array): number {
-  const r = fieldsOf(bytes);
+export function recordDataOffset(bytes: Uint8Array, length = bytes.byteLength): number {
+  const r = fieldsOf(bytes, 0, length);
   const flags = r.buf[0] as number;
   r.skip(); // subject
   if (flags & KEY) r.skip();
   if (flags & PROPERTIES) {
     const n = r.uint();
-    if (n > r.buf.length) throw bad();
+    if (n > r.end) throw bad();
     for (let k = 0; k < n * 2; k++) r.skip();
   }
   if (flags & EVENT_TIME) r.skip(8);
@@ -170,7 +215,7 @@ export function recordDataOffset(bytes: Uint8Array): number {
   return r.at;
 }
 
-/** The subject of the record in `bytes`, without decoding the rest. */
-export function recordSubject(bytes: Uint8Array): string {
-  return fieldsOf(bytes).text();
+/** The subject of the record in `bytes` (its first `length`), without decoding the rest. */
+export function recordSubject(bytes: Uint8Array, length = bytes.byteLength): string {
+  return subjectText(fieldsOf(bytes, 0, length));
 }

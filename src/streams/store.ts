@@ -288,6 +288,23 @@ export interface StreamStore extends AsyncDisposable {
   pull(stream: string, consumer: string, options: PullOptions): Promise<Delivery[]>;
   /** The same as {@link StreamStore.pull}, packed (what a host sends to a consumer). */
   pullBatch(stream: string, consumer: string, options: PullOptions): Promise<RecordBatch>;
+  /**
+   * Optional: the next deliveries of a consumer that has caught up, decided
+   * in the write transaction of the next append to `stream`, so that what
+   * the consumer was given is stored with the message, in the same write
+   * (its delivery counts are as durable as the append). `deliver` runs once
+   * that transaction is durable, with what was pulled (never empty), before
+   * the `appended` event; nothing is delivered if the write fails.
+   *
+   * Gives back a function that cancels the wait, or `undefined` when the
+   * store cannot wait so (the caller then pulls after the `appended` event).
+   */
+  pullOnAppend?(
+    stream: string,
+    consumer: string,
+    options: PullOptions,
+    deliver: (batch: RecordBatch) => void,
+  ): (() => void) | undefined;
   /** When the next delivery awaiting acknowledgement is due again (ms since the epoch), if any. */
   nextRedelivery(stream: string, consumer: string): Promise<number | undefined>;
   /**

@@ -27,6 +27,12 @@ export interface WriteBatchesInit {
   readonly appended: (s: StreamState, partition: number, sequence: number) => void;
   /** The backend failed to write: memory may be ahead of what is stored. */
   readonly failed: () => void;
+  /**
+   * Inside the transaction, after its operations: what else it should
+   * write, decided from them (deliveries to waiting consumers). Gives back
+   * what to do once it is durable (before `appended`), if anything.
+   */
+  readonly decide?: (touched: ReadonlySet<StreamState>) => readonly (() => void)[] | undefined;
 }
 
 /** The write queue of one log store. */
@@ -72,6 +78,7 @@ export class WriteBatches {
     this.#scheduled = false;
     const touched = new Set<StreamState>();
     const { backend } = this.#init;
+    let after: readonly (() => void)[] | undefined;
     const committed = backend.transact(() => {
       this.touched = touched;
       for (const op of ops) {
@@ -90,9 +97,18 @@ export class WriteBatches {
           part.dirty = false;
         }
       }
+      // After the counters: the backend's reads go as far as they say.
+      after = this.#init.decide?.(touched);
     });
     committed.then(
       () => {
+        for (const then of after ?? []) {
+          try {
+            then();
+          } catch {
+            // the waiter's fault is its own
+          }
+        }
         for (const s of touched) {
           for (let p = 0; p < s.parts.length; p++) {
             const part = s.parts[p];

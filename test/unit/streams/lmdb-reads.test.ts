@@ -54,4 +54,29 @@ describe('reading many records of the lmdb driver at once', () => {
     await expectAll(again.store, count); // committed
     await again.store.close();
   });
+
+  it('gives sizes and subjects right in filtered and metadata-only pages', async () => {
+    const { store } = await lmdbStore();
+    await store.createStream({ name: 's', subjects: ['s.>'] });
+    const subjects = ['s.a', 's.bbbb', 's.a', 's.cc'];
+    const count = 3 * SIZES.length;
+    await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        store.append('s', { data: dataOf(i), subject: subjects[i % subjects.length] as string }),
+      ),
+    );
+    const want = Array.from({ length: count }, (_, i) => i).filter((i) => i % 2 === 0);
+    const page = await store.read('s', { from: 1, max: count, filter: 's.a', metadataOnly: true });
+    expect(page.map((r) => [r.sequence, r.subject, r.size, r.data.byteLength])).toEqual(
+      want.map((i) => [i + 1, 's.a', SIZES[i % SIZES.length], 0]),
+    );
+    await store.createConsumer('s', { name: 'cc', start: 'earliest', filter: 's.cc' });
+    const delivered = await store.pull('s', 'cc', { max: count });
+    expect(delivered.map((d) => [d.sequence, d.subject, d.size])).toEqual(
+      Array.from({ length: count }, (_, i) => i)
+        .filter((i) => i % 4 === 3)
+        .map((i) => [i + 1, 's.cc', SIZES[i % SIZES.length]]),
+    );
+    await store.close();
+  });
 });
