@@ -1,5 +1,5 @@
-// Subscribes to `--search` (a name, or /regex/) at `--scope` and logs at
-// CONSOLE every `available <name> <scope>` and `dropped <name> <code>`; with
+// Subscribes to `--search` (a name, or /regex/) at `--scope`, logs at CONSOLE
+// `searching <search> <scope>` once it has, and then every `available <name> <scope>` and `dropped <name> <code>`; with
 // `--hello`, says Hello to every publisher every `--interval` s and logs each
 // `welcome from <host>`.
 
@@ -24,6 +24,7 @@ async function main(self: ActorContext, settings: typeof factorySettings) {
   subscribe(self, regex ? new RegExp(regex[1] as string) : settings.search, {
     scope: settings.scope as Scope,
   });
+  self.console(`searching ${settings.search} ${settings.scope}`);
   const publishers = new Set<ActorAddress>();
   for (;;) {
     const m = await self.select(Available, Dropped, NotAvailable, Welcome, Stop, {
