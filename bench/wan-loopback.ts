@@ -25,26 +25,12 @@ import { RelayFolder } from '../scopes/wan/registry.ts';
 import { createRealm, serializeRealm } from '../src/wire/realm.ts';
 import { freePort } from './lib/free-port.ts';
 import { startNatsServer } from './lib/nats-server.ts';
-import type { ClientPlan, RoundTripMessage, ThroughputMessage } from './lib/protocol.ts';
+import { type Measured, measuredFrom, relayedVsNats, wanPlan } from './wan/figures.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
 
-/** The plan of bench/wan.ts. */
-const PLAN: ClientPlan = {
-  sizes: [100, 16 * 1024],
-  roundTrip: quick
-    ? { warmup: 200, iterations: 1_000, maxSeconds: 2 }
-    : { warmup: 500, iterations: 5_000, maxSeconds: 5 },
-  throughput: {
-    warmupBytes: quick ? 1e6 : 4e6,
-    targetSeconds: quick ? 0.7 : 2,
-    minCount: 500,
-    maxBytes: quick ? 96e6 : 512e6,
-    timeoutSeconds: 60,
-  },
-  variants: ['actor-send'],
-};
+const PLAN = wanPlan(quick);
 
 interface Program {
   readonly child: ChildProcess;
@@ -90,11 +76,6 @@ function start(file: string, args: string[], env: NodeJS.ProcessEnv = {}): Progr
       }
     },
   };
-}
-
-interface Measured {
-  rtt: RoundTripMessage[];
-  throughput: ThroughputMessage[];
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'callsign-bench-wan-loopback-'));
@@ -148,41 +129,15 @@ try {
     await client.exited;
     server.child.kill('SIGTERM');
     await server.exited;
-    const lines = client
-      .output()
-      .stdout.split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as { type: string; message?: string });
-    const error = lines.find((l) => l.type === 'error');
-    if (error || !lines.some((l) => l.type === 'done')) {
-      const why = error?.message ?? `no result\n${client.output().stderr.slice(-2000)}`;
-      throw new Error(`${file}: ${why}`);
-    }
-    return {
-      rtt: lines.filter((l) => l.type === 'rtt') as unknown as RoundTripMessage[],
-      throughput: lines.filter((l) => l.type === 'throughput') as unknown as ThroughputMessage[],
-    };
+    return measuredFrom(file, client.output().stdout, client.output().stderr);
   };
 
   const relayed = await pair('bench/wan/callsign-wan.ts', {});
   const viaNats = await pair('bench/stacks/nats.ts', { url: nats.url });
 
-  const rtt = (m: Measured, size: number) => m.rtt.find((r) => r.size === size) as RoundTripMessage;
-  const tp = (m: Measured, size: number) =>
-    m.throughput.find((r) => r.size === size) as ThroughputMessage;
-  const ratio = (a: number, b: number) => Number((a / b).toFixed(2));
   const result = {
     profile: quick ? 'quick' : 'full',
-    relay_rtt_p50_us: Math.round(rtt(relayed, 100).p50_us),
-    nats_rtt_p50_us: Math.round(rtt(viaNats, 100).p50_us),
-    relay_rtt_vs_nats: ratio(rtt(relayed, 100).p50_us, rtt(viaNats, 100).p50_us),
-    relay_rtt_16KiB_vs_nats: ratio(rtt(relayed, 16384).p50_us, rtt(viaNats, 16384).p50_us),
-    relay_msgs_100B_per_s: Math.round(tp(relayed, 100).msgs_per_s),
-    nats_msgs_100B_per_s: Math.round(tp(viaNats, 100).msgs_per_s),
-    relay_msgs_100B_vs_nats: ratio(tp(relayed, 100).msgs_per_s, tp(viaNats, 100).msgs_per_s),
-    relay_mb_16KiB_per_s: Number(tp(relayed, 16384).mb_per_s.toFixed(1)),
-    nats_mb_16KiB_per_s: Number(tp(viaNats, 16384).mb_per_s.toFixed(1)),
-    relay_mb_16KiB_vs_nats: ratio(tp(relayed, 16384).mb_per_s, tp(viaNats, 16384).mb_per_s),
+    ...relayedVsNats(relayed, viaNats),
   };
   console.log('\ncallsign relayed on loopback (no namespaces), against NATS on loopback\n');
   console.log('| measure | relay | NATS | ratio |');

@@ -28,7 +28,15 @@ import { RelayFolder } from '../scopes/wan/registry.ts';
 import { createRealm, serializeRealm } from '../src/wire/realm.ts';
 import type { LanProgram } from '../test/helpers/netns.ts';
 import { PUBLIC_ADDRESS, startWan } from '../test/helpers/wan-netns.ts';
-import type { ClientPlan, RoundTripMessage, ThroughputMessage } from './lib/protocol.ts';
+import type { ClientPlan } from './lib/protocol.ts';
+import {
+  type Measured,
+  measuredFrom,
+  ratio,
+  relayedVsNats,
+  rttOf,
+  wanPlan,
+} from './wan/figures.ts';
 
 const quick = process.argv.includes('--quick');
 const RUNS = quick ? 2 : 5;
@@ -36,20 +44,7 @@ const RELAY_PORT = 7600;
 const NATS_PORT = 4222;
 const RELAY_URL = `ws://${PUBLIC_ADDRESS.relay}:${RELAY_PORT}/`;
 
-const PLAN: ClientPlan = {
-  sizes: [100, 16 * 1024],
-  roundTrip: quick
-    ? { warmup: 200, iterations: 1_000, maxSeconds: 2 }
-    : { warmup: 500, iterations: 5_000, maxSeconds: 5 },
-  throughput: {
-    warmupBytes: quick ? 1e6 : 4e6,
-    targetSeconds: quick ? 0.7 : 2,
-    minCount: 500,
-    maxBytes: quick ? 96e6 : 512e6,
-    timeoutSeconds: 60,
-  },
-  variants: ['actor-send'],
-};
+const PLAN = wanPlan(quick);
 
 const dir = mkdtempSync(join(tmpdir(), 'callsign-bench-wan-'));
 const realm = join(dir, 'realm.json');
@@ -87,11 +82,6 @@ async function loggedAt(p: LanProgram, pattern: RegExp, n = 1, ms = 30_000): Pro
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] as number;
-}
-
-interface Measured {
-  rtt: RoundTripMessage[];
-  throughput: ThroughputMessage[];
 }
 
 const wan = await startWan();
@@ -153,18 +143,7 @@ try {
     await client.exited;
     server.child.kill('SIGTERM');
     await server.exited;
-    const lines = client.stdout
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as { type: string; message?: string });
-    const error = lines.find((l) => l.type === 'error');
-    if (error || !lines.some((l) => l.type === 'done')) {
-      throw new Error(`${file}: ${error?.message ?? `no result\n${client.stderr.slice(-2000)}`}`);
-    }
-    return {
-      rtt: lines.filter((l) => l.type === 'rtt') as unknown as RoundTripMessage[],
-      throughput: lines.filter((l) => l.type === 'throughput') as unknown as ThroughputMessage[],
-    };
+    return measuredFrom(file, client.stdout, client.stderr);
   };
 
   let relay = await startRelay();
@@ -263,23 +242,11 @@ try {
   const direct = await pair('bench/wan/callsign-wan.ts', {}, { ...PLAN, sizes: [100] });
   clearInterval(sampler);
 
-  const rtt = (m: Measured, size: number) => m.rtt.find((r) => r.size === size) as RoundTripMessage;
-  const tp = (m: Measured, size: number) =>
-    m.throughput.find((r) => r.size === size) as ThroughputMessage;
-  const ratio = (a: number, b: number) => Number((a / b).toFixed(2));
+  const rtt = rttOf;
   const result = {
     profile: quick ? 'quick' : 'full',
     runs: RUNS,
-    relay_rtt_p50_us: Math.round(rtt(relayed, 100).p50_us),
-    nats_rtt_p50_us: Math.round(rtt(nats, 100).p50_us),
-    relay_rtt_vs_nats: ratio(rtt(relayed, 100).p50_us, rtt(nats, 100).p50_us),
-    relay_rtt_16KiB_vs_nats: ratio(rtt(relayed, 16384).p50_us, rtt(nats, 16384).p50_us),
-    relay_msgs_100B_per_s: Math.round(tp(relayed, 100).msgs_per_s),
-    nats_msgs_100B_per_s: Math.round(tp(nats, 100).msgs_per_s),
-    relay_msgs_100B_vs_nats: ratio(tp(relayed, 100).msgs_per_s, tp(nats, 100).msgs_per_s),
-    relay_mb_16KiB_per_s: Number(tp(relayed, 16384).mb_per_s.toFixed(1)),
-    nats_mb_16KiB_per_s: Number(tp(nats, 16384).mb_per_s.toFixed(1)),
-    relay_mb_16KiB_vs_nats: ratio(tp(relayed, 16384).mb_per_s, tp(nats, 16384).mb_per_s),
+    ...relayedVsNats(relayed, nats),
     direct_rtt_p50_us: Math.round(rtt(direct, 100).p50_us),
     direct_rtt_vs_relay: ratio(rtt(direct, 100).p50_us, rtt(relayed, 100).p50_us),
     direct_relay_circuits: circuitsSeen,
