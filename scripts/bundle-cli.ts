@@ -31,7 +31,7 @@
  */
 
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -83,9 +83,10 @@ const LEAVES = new Set(
 /** Compiled modules the front imports statically, as `./path` from dist/. */
 const shared = new Set<string>();
 
-await build({
+const result = await build({
   entryPoints: [join(ROOT, 'orchestrator/cli.ts')],
   outfile: FRONT,
+  write: false,
   bundle: true,
   platform: 'node',
   format: 'cjs',
@@ -119,16 +120,36 @@ await build({
 });
 
 // Every import() of the front goes through the bin's frontImport.
-const bundled = readFileSync(FRONT, 'utf8');
+const bundled = result.outputFiles[0]?.text ?? '';
 const front = bundled.replace(/\bimport\((?=["'])/g, '__frontImport(');
 if (/\bimport\(/.test(front.replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, ''))) {
   throw new Error(
     'the front has an import() whose argument is not a string: frontImport cannot take it',
   );
 }
-writeFileSync(FRONT, front);
-writeFileSync(MANIFEST, `${JSON.stringify({ shared: [...shared].sort() }, null, 2)}\n`);
+// A build that changes nothing writes nothing, and a changed file is written
+// whole (renamed over the old one): the tests build at their start, and a
+// `callsign` run by another test project meanwhile must never read half a
+// front, or a front with another build's manifest.
+const changedFront = replaceIfChanged(FRONT, front);
+const changedManifest = replaceIfChanged(
+  MANIFEST,
+  `${JSON.stringify({ shared: [...shared].sort() }, null, 2)}\n`,
+);
 
 // The code cache: made by the bin when there is none, on a run of --help.
-rmSync(CACHE, { force: true });
-execFileSync(process.execPath, [join(ROOT, 'bin/callsign.js'), '--help'], { stdio: 'ignore' });
+if (changedFront || changedManifest) {
+  rmSync(CACHE, { force: true });
+  execFileSync(process.execPath, [join(ROOT, 'bin/callsign.js'), '--help'], { stdio: 'ignore' });
+}
+
+/** Writes `text` to `file` (a new file renamed over it) unless it holds that already; says whether it wrote. */
+function replaceIfChanged(file: string, text: string): boolean {
+  try {
+    if (readFileSync(file, 'utf8') === text) return false;
+  } catch {}
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, text);
+  renameSync(temporary, file);
+  return true;
+}
