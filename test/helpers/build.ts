@@ -2,14 +2,16 @@
  * Global setup of the test projects that run callsign as users do (the
  * `callsign` command, examples importing `callsign`): builds the package
  * (`npm run build`: tsc, incremental, then the command line's bundle) so
- * that they never run stale compiled code. Projects may set up at the same
- * time: one build at a time.
+ * that they never run stale compiled code, then compiles the tests' own
+ * programs beside it (test/helpers/test-programs.ts). Projects may set up at
+ * the same time: one build at a time.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT } from './processes.ts';
+import { compileTestPrograms } from './test-programs.ts';
 
 const LOCK = join(ROOT, 'dist.build-lock');
 
@@ -24,6 +26,7 @@ export default async function setup(): Promise<void> {
       const { stdout = '', stderr = '' } = err as { stdout?: string; stderr?: string };
       throw new Error(`npm run build failed:\n${stdout}${stderr}`);
     }
+    await compileTestPrograms();
   });
 }
 

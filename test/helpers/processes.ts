@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,18 +31,28 @@ export function tempDir(prefix = 'callsign-test-'): string {
 /** The folders `npm run build` compiles into `dist/` (tsconfig.build.json). */
 const OWN_CODE = /^(?:src|scopes|orchestrator)\/.*\.ts$/;
 
+/** The tests' own programs, which the projects' global setup compiles (test/helpers/test-programs.ts). */
+const TEST_PROGRAM = /^test\/(?:integration|lan)\/programs\/[^/]+\.ts$/;
+
 /**
  * The arguments of `node` that run `file` (relative to the project root) as a
  * user runs it. One of callsign's own programs (`scopes/host/directory.ts`,
  * say) runs compiled from `dist/`, as `callsign` starts it and an installed
  * package has it; the projects that spawn programs build `dist/` first
- * (test/helpers/build.ts). Plain JavaScript (`bin/callsign.js`) runs as it
- * is. Everything else, a user's TypeScript program, runs with
- * `node --import tsx`, as the README tells users to.
+ * (test/helpers/build.ts). Inside a test run, a program of the tests'
+ * own (`test/lan/programs/lan-watch.ts`, say) runs compiled too, from
+ * `dist/test/`, when the global setup compiled it. Plain JavaScript
+ * (`bin/callsign.js`) runs as it is. Everything else, a user's TypeScript
+ * program (the examples), runs with `node --import tsx`, as the README tells
+ * users to.
  */
 export function nodeArguments(file: string, args: readonly string[] = []): string[] {
   if (OWN_CODE.test(file)) return [join(ROOT, 'dist', file.replace(/\.ts$/, '.js')), ...args];
   if (file.endsWith('.js')) return [join(ROOT, file), ...args];
+  if (TEST_PROGRAM.test(file) && process.env.VITEST) {
+    const compiled = join(ROOT, 'dist', file.replace(/\.ts$/, '.js'));
+    if (existsSync(compiled)) return [compiled, ...args];
+  }
   return ['--import', 'tsx', join(ROOT, file), ...args];
 }
 
