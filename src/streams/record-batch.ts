@@ -181,8 +181,8 @@ export interface BatchEntry {
   readonly record: RecordData;
 }
 
-/** What {@link walk} passes on of each entry: the record is `buf` from `start` to `end`. */
-type EntryFn = (
+/** What {@link walkEntries} passes on of each entry: the record is `buf` from `start` to `end`. */
+export type EntryFn = (
   partition: number,
   sequence: number,
   deliveryCount: number,
@@ -192,8 +192,13 @@ type EntryFn = (
   end: number,
 ) => void;
 
-/** Goes through the entries of packed `bytes` (at most `max`), without a view of any. */
-function walk(bytes: Uint8Array, fn: EntryFn, max: number): number {
+/**
+ * Goes through the entries of packed `bytes` (at most `max`), without a
+ * view of any; `leftOut` is the size of data left out, or -1.
+ *
+ * @throws CallsignError `ERR_INVALID_MESSAGE` for bytes that are not a batch
+ */
+export function walkEntries(bytes: Uint8Array, fn: EntryFn, max: number): number {
   const r = new ByteReader(bytes, damaged);
   let n = 0;
   while (r.more && n < max) {
@@ -236,7 +241,7 @@ export function forEachRecord(
   fn: (entry: BatchEntry) => void,
   max = Number.MAX_SAFE_INTEGER,
 ): number {
-  return walk(
+  return walkEntries(
     bytes,
     (partition, sequence, deliveryCount, leftOut, buf, start, end) => {
       const record = {} as RecordData;
@@ -254,7 +259,7 @@ export function forEachRecord(
  */
 export function storedRecordsOf(stream: string, batch: RecordBatch): StoredRecord[] {
   const out: StoredRecord[] = [];
-  walk(
+  walkEntries(
     batch.bytes,
     (partition, sequence, _count, leftOut, buf, start, end) => {
       const r: Record<string, unknown> = { stream, partition, sequence };
@@ -270,7 +275,7 @@ export function storedRecordsOf(stream: string, batch: RecordBatch): StoredRecor
 /** The deliveries of a batch as the contract's objects. */
 export function deliveriesOf(stream: string, consumer: string, batch: RecordBatch): Delivery[] {
   const out: Delivery[] = [];
-  walk(
+  walkEntries(
     batch.bytes,
     (partition, sequence, deliveryCount, leftOut, buf, start, end) => {
       const r: Record<string, unknown> = { stream, partition, sequence };

@@ -168,6 +168,22 @@ export function decodeRecordInto(
   end: number,
   out: { -readonly [K in keyof RecordData]?: RecordData[K] },
 ): void {
+  const at = decodeRecordFields(bytes, start, end, out);
+  out.data = reader.buf.subarray(at, end);
+}
+
+/**
+ * The same without the data: every field but `data` set on `out`, and
+ * where the data begins in `bytes` given back (it runs to `end`).
+ *
+ * @throws CallsignError `ERR_STORAGE_CORRUPT` for bytes that are not a record
+ */
+export function decodeRecordFields(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  out: { -readonly [K in keyof RecordData]?: RecordData[K] },
+): number {
   const r = fieldsOf(bytes, start, end);
   const buf = r.buf;
   const flags = buf[start] as number;
@@ -185,7 +201,7 @@ export function decodeRecordInto(
   if (flags & PRODUCER) out.producer = r.text();
   if (flags & TYPE) out.type = r.text();
   if (flags & MESSAGE_ID) out.messageId = r.text();
-  out.data = buf.subarray(r.at, end);
+  return r.at;
 }
 
 function bad(): CallsignError {
