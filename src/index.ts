@@ -128,6 +128,7 @@ export {
   type ReadPage,
   StreamReader,
 } from './streams/reader.ts';
+export { RecordPage, type RecordView } from './streams/record-page.ts';
 export {
   newStreamKey,
   SEALED_TYPE,

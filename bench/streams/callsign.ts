@@ -76,11 +76,15 @@ export async function measureCallsign(
     const clock = cpuClock(hostPid);
     let n = 0;
     let bytes = 0;
+    const add = (r: { data: Uint8Array }) => {
+      bytes += r.data.byteLength;
+    };
+    // Pages read in place (readPage): one moving view per page, no object per record.
     while (n < total) {
-      const { records } = await reader.read();
-      if (records.length === 0) break;
-      n += records.length;
-      for (const r of records) bytes += r.data.byteLength;
+      const page = await reader.readPage();
+      if (page.count === 0) break;
+      n += page.count;
+      page.forEach(add);
     }
     const r = rate(n, started);
     cpu.replay = clock(n);

@@ -55,6 +55,24 @@ export interface DuplicateEntry {
   readonly publishTime: number;
 }
 
+/** What `LogBackend.forRecordBytes` calls with each record. */
+export type RecordBytesFn = (
+  sequence: number,
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+) => boolean;
+
+/** What `LogBackend.forRecordBytes` offers a block of records (record-block.ts) to. */
+export type BlockFn = (
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  count: number,
+  first: number,
+  last: number,
+) => 'taken' | 'each' | 'stop';
+
 /**
  * A storage engine. Reads are synchronous and see what is committed, and
  * inside {@link LogBackend.transact} also what that transaction wrote; writes
@@ -88,17 +106,25 @@ export interface LogBackend {
   records(id: number, partition: number, from: number): Iterable<[number, RecordData]>;
   /**
    * The same, as their stored bytes (record-codec.ts): `fn` is called with
-   * each sequence, a buffer and the record's length (the record is its first
-   * `length` bytes), until it returns false or the records end. The buffer
-   * may be one that the next step overwrites: copy what is needed before
-   * returning. (A callback, not an iterable: a page of records is read with
-   * no object made per record beyond LMDB's own.)
+   * each sequence, a buffer and where in it the record is (from `start` to
+   * `end`), until it returns false or the records end. The buffer may be one
+   * that the next step overwrites: copy what is needed before returning. (A
+   * callback, not an iterable: a page of records is read with no object made
+   * per record beyond LMDB's own.)
+   *
+   * A driver that stores records many to a value (record-block.ts) first
+   * offers each such value whose records all come at or after `from` to
+   * `block`, when given: its entries as a record batch's, from `start` to
+   * `end` of `bytes`. `block` takes them all (`'taken'`: `fn` is not called
+   * for them), stops the read (`'stop'`), or asks for them one by one
+   * (`'each'`).
    */
   forRecordBytes(
     id: number,
     partition: number,
     from: number,
-    fn: (sequence: number, bytes: Uint8Array, length: number) => boolean,
+    fn: RecordBytesFn,
+    block?: BlockFn,
   ): void;
   /** The stored sequences of a subject, ascending. */
   subjectSequences(id: number, partition: number, subject: string): Iterable<number>;

@@ -87,7 +87,16 @@ export function lmdbBackend(init: LmdbBackendInit): LmdbBackend {
   return {
     driver: 'lmdb',
     recovered: commits?.recovered ?? { frames: 0, torn: false },
-    transact: (fn) => (commits ? commits.transact(fn) : Promise.reject(readOnlyError())),
+    transact: (fn) =>
+      commits
+        ? commits.transact(() => {
+            try {
+              fn();
+            } finally {
+              tables.packPending();
+            }
+          })
+        : Promise.reject(readOnlyError()),
     flushed: () => (commits ? commits.flushed() : Promise.resolve()),
     close() {
       closing ??= (commits ? commits.close() : Promise.resolve()).finally(async () => {
@@ -134,7 +143,7 @@ export function lmdbBackend(init: LmdbBackendInit): LmdbBackend {
     getRecord: (id, p, seq) => tables.getRecord(id, p, seq),
     getRecordBytes: (id, p, seq) => tables.getRecordBytes(id, p, seq),
     records: (id, p, from) => tables.records(id, p, from),
-    forRecordBytes: (id, p, from, fn) => tables.forRecordBytes(id, p, from, fn),
+    forRecordBytes: (id, p, from, fn, block) => tables.forRecordBytes(id, p, from, fn, block),
     subjectSequences: (id, p, subject) => tables.subjectSequences(id, p, subject),
     subjectCount: (id, p, subject) => tables.subjectCount(id, p, subject),
     lastPerSubject: (id, p) => tables.lastPerSubject(id, p),

@@ -37,7 +37,7 @@ export interface LmdbCommitsInit {
   /** Where the number of the last journal frame LMDB has is kept (key `journal`). */
   readonly meta: Database;
   /** The direct writes, which journal frames are applied through. */
-  readonly tables: JournalTarget;
+  readonly tables: JournalTarget & { packPending(): void };
   /** Where the backend records what each transaction writes. */
   readonly recorder: JournalRecorder;
   readonly checkpointMs?: number;
@@ -87,6 +87,7 @@ function recover(init: LmdbCommitsInit): Recovery & { last: number } {
   if (todo.length > 0) {
     init.root.transactionSync(() => {
       for (const f of todo) replayOperations(f.payload, init.tables);
+      init.tables.packPending();
       init.meta.putSync('journal', last);
     });
   }

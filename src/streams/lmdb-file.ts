@@ -20,8 +20,16 @@ import { join, resolve } from 'node:path';
 import { type Database, type DatabaseOptions, open, type RootDatabase } from 'lmdb';
 import { CallsignError, toError } from '../errors.ts';
 
-/** What the store writes first in a new file, and checks in every file it opens. */
-export const STORAGE_FORMAT = { format: 'callsign-streams', version: 1 } as const;
+/**
+ * What the store writes first in a new file, and checks in every file it
+ * opens. Version 2 stores records many to a value (record-block.ts) beside
+ * records alone; a version 1 store (records alone) is read as it is, and
+ * marked version 2 when it is opened for writing.
+ */
+export const STORAGE_FORMAT = { format: 'callsign-streams', version: 2 } as const;
+
+/** The earlier versions this one opens. */
+const OPENS_VERSIONS: readonly number[] = [1, 2];
 
 /** The file of the environment inside the store's folder. */
 export const STORAGE_FILE = 'streams.mdb';
@@ -174,12 +182,14 @@ export function openStoreFile(dir: string, readOnly: boolean): StoreFile {
       tables.meta.putSync('nextId', 1);
     } else if (
       format.format !== STORAGE_FORMAT.format ||
-      format.version !== STORAGE_FORMAT.version
+      !OPENS_VERSIONS.includes(format.version)
     ) {
       throw corrupt(
         file,
         `its format is ${JSON.stringify(format)}, not ${JSON.stringify(STORAGE_FORMAT)}`,
       );
+    } else if (format.version !== STORAGE_FORMAT.version && !readOnly) {
+      tables.meta.putSync('format', STORAGE_FORMAT);
     }
     return { root, tables, file };
   } catch (err) {

@@ -10,19 +10,38 @@
  */
 import type { Database } from 'lmdb';
 import type {
+  BlockFn,
   ConsumerMeta,
   DuplicateEntry,
   PartitionMeta,
+  RecordBytesFn,
   RecordData,
   StreamMeta,
 } from './backend.ts';
 import type { JournalTarget } from './journal-ops.ts';
 import { lastView, type StoreTables } from './lmdb-file.ts';
+import {
+  BLOCK_BYTES,
+  BLOCK_RECORDS,
+  blockEntries,
+  blockHeader,
+  encodeBlock,
+  forBlockEntries,
+  isBlock,
+} from './record-block.ts';
 import { decodeRecord } from './record-codec.ts';
 
 const MAX = Number.MAX_SAFE_INTEGER;
 
 type Key = (string | number)[];
+
+/** Records put in the open transaction and not yet written: one partition's, in order. */
+interface Pending {
+  readonly id: number;
+  readonly partition: number;
+  readonly sequences: number[];
+  readonly records: Uint8Array[];
+}
 
 /** Reads and direct writes of a store's databases. */
 export interface LmdbTables extends JournalTarget {
@@ -48,8 +67,15 @@ export interface LmdbTables extends JournalTarget {
     id: number,
     partition: number,
     from: number,
-    fn: (sequence: number, bytes: Uint8Array, length: number) => boolean,
+    fn: RecordBytesFn,
+    block?: BlockFn,
   ): void;
+  /**
+   * Writes the records put since the last call, many to a value
+   * (record-block.ts). Called at the end of each write transaction's work
+   * (and of a journal's replay), inside it.
+   */
+  packPending(): void;
   subjectSequences(id: number, partition: number, subject: string): Iterable<number>;
   subjectCount(id: number, partition: number, subject: string): number;
   lastPerSubject(id: number, partition: number): Iterable<[string, number]>;
@@ -72,6 +98,54 @@ export function lmdbTables(t: StoreTables): LmdbTables {
     for (const key of [...keysOf(db, start, end)]) db.removeSync(key);
   }
 
+  const pending = new Map<string, Pending>();
+
+  /**
+   * The stored value that holds `seq` if any (a record under its own
+   * sequence, or a block under its first): the key's sequence and the value.
+   */
+  function storedAt(
+    id: number,
+    p: number,
+    seq: number,
+  ): { key: number; value: Uint8Array } | undefined {
+    const own = records.get([id, p, seq]) as Uint8Array | undefined;
+    if (own !== undefined) return { key: seq, value: own };
+    for (const { key, value } of records.getRange({
+      start: [id, p, seq],
+      end: [id, p, 0],
+      reverse: true,
+      limit: 1,
+    })) {
+      const v = value as Uint8Array;
+      if (isBlock(v) && blockHeader(v).last >= seq)
+        return { key: (key as Key)[2] as number, value: v };
+    }
+    return undefined;
+  }
+
+  /** Writes one partition's pending records: one alone as it is, more as blocks. */
+  function writePacked(q: Pending): void {
+    const { id, partition: p, sequences, records: recs } = q;
+    let i = 0;
+    while (i < sequences.length) {
+      let j = i;
+      let bytes = 0;
+      while (j < sequences.length && j - i < BLOCK_RECORDS && bytes < BLOCK_BYTES) {
+        bytes += (recs[j] as Uint8Array).byteLength;
+        j++;
+      }
+      const first = sequences[i] as number;
+      records.putSync(
+        [id, p, first],
+        j - i === 1
+          ? (recs[i] as Uint8Array)
+          : encodeBlock(p, sequences.slice(i, j), recs.slice(i, j)),
+      );
+      i = j;
+    }
+  }
+
   const tables: LmdbTables = {
     nextId: () => (meta.get('nextId') as number | undefined) ?? 1,
     setNextId(next) {
@@ -83,6 +157,7 @@ export function lmdbTables(t: StoreTables): LmdbTables {
     },
     deleteStream(m) {
       const id = m.id;
+      for (const [k, q] of pending) if (q.id === id) pending.delete(k);
       for (const db of [partitions, records, subjects, keys, consumers, duplicates]) {
         removeRange(db, [id], [id, MAX]);
       }
@@ -105,12 +180,43 @@ export function lmdbTables(t: StoreTables): LmdbTables {
 
     putRecordBytes(id, p, seq, bytes, record) {
       const r = record ?? decodeRecord(bytes);
-      records.putSync([id, p, seq], bytes);
+      const k = `${id}/${p}`;
+      let q = pending.get(k);
+      if (!q) {
+        q = { id, partition: p, sequences: [], records: [] };
+        pending.set(k, q);
+      }
+      q.sequences.push(seq);
+      q.records.push(bytes);
       subjects.putSync([id, p, r.subject, seq], true);
       if (r.key !== undefined) keys.putSync([id, p, r.key, seq], true);
     },
+    packPending() {
+      for (const q of pending.values()) writePacked(q);
+      pending.clear();
+    },
     removeRecord(id, p, seq, r) {
-      records.removeSync([id, p, seq]);
+      const q = pending.get(`${id}/${p}`);
+      const i = q ? q.sequences.indexOf(seq) : -1;
+      if (q && i >= 0) {
+        q.sequences.splice(i, 1);
+        q.records.splice(i, 1);
+      } else {
+        const at = storedAt(id, p, seq);
+        if (at && isBlock(at.value)) {
+          const { sequences, records: rest } = blockEntries(at.value, seq);
+          if (rest.length > 0 && sequences.length === rest.length) {
+            const first = sequences[0] as number;
+            if (first !== at.key) records.removeSync([id, p, at.key]);
+            records.putSync(
+              [id, p, first],
+              rest.length === 1
+                ? Buffer.from(rest[0] as Uint8Array)
+                : encodeBlock(p, sequences, rest),
+            );
+          } else records.removeSync([id, p, at.key]);
+        } else if (at) records.removeSync([id, p, seq]);
+      }
       subjects.removeSync([id, p, r.subject, seq]);
       if (r.key !== undefined) keys.removeSync([id, p, r.key, seq]);
     },
@@ -118,20 +224,77 @@ export function lmdbTables(t: StoreTables): LmdbTables {
       const r = tables.getRecord(id, p, seq);
       if (r) tables.removeRecord(id, p, seq, r);
     },
-    getRecordBytes: (id, p, seq) => records.get([id, p, seq]) as Uint8Array | undefined,
+    getRecordBytes(id, p, seq) {
+      const q = pending.get(`${id}/${p}`);
+      if (q && seq >= (q.sequences[0] ?? MAX)) {
+        const i = q.sequences.indexOf(seq);
+        return i >= 0 ? q.records[i] : undefined;
+      }
+      const at = storedAt(id, p, seq);
+      if (!at) return undefined;
+      if (!isBlock(at.value)) return at.value;
+      let found: Uint8Array | undefined;
+      forBlockEntries(at.value, at.value.byteLength, seq, (s, start, end) => {
+        if (s === seq) found = at.value.subarray(start, end);
+        return false;
+      });
+      return found;
+    },
     getRecord(id, p, seq) {
-      const bytes = records.get([id, p, seq]) as Uint8Array | undefined;
+      const bytes = tables.getRecordBytes(id, p, seq);
       return bytes === undefined ? undefined : decodeRecord(bytes);
     },
     *records(id, p, from) {
-      for (const { key, value } of records.getRange({ start: [id, p, from], end: [id, p, MAX] })) {
-        yield [(key as Key)[2] as number, decodeRecord(value as Uint8Array)];
+      const begin = storedAt(id, p, from)?.key ?? from;
+      for (const { key, value } of records.getRange({ start: [id, p, begin], end: [id, p, MAX] })) {
+        const v = value as Uint8Array;
+        if (!isBlock(v)) {
+          yield [(key as Key)[2] as number, decodeRecord(v)];
+          continue;
+        }
+        const out: [number, RecordData][] = [];
+        forBlockEntries(v, v.byteLength, from, (seq, start, end) => {
+          out.push([seq, decodeRecord(v.subarray(start, end))]);
+          return true;
+        });
+        yield* out;
+      }
+      const q = pending.get(`${id}/${p}`);
+      if (!q) return;
+      // A copy: the caller may remove what it is given.
+      const seqs = [...q.sequences];
+      const recs = [...q.records];
+      for (let i = 0; i < seqs.length; i++) {
+        if ((seqs[i] as number) >= from)
+          yield [seqs[i] as number, decodeRecord(recs[i] as Uint8Array)];
       }
     },
-    forRecordBytes(id, p, from, fn) {
-      const range = recordViews.getRange({ start: [id, p, from], end: [id, p, MAX] });
+    forRecordBytes(id, p, from, fn, block) {
+      const begin = storedAt(id, p, from)?.key ?? from;
+      const range = recordViews.getRange({ start: [id, p, begin], end: [id, p, MAX] });
       for (const { key, value } of range) {
-        if (!fn((key as Key)[2] as number, value as Uint8Array, lastView.length)) break;
+        const v = value as Uint8Array;
+        const length = lastView.length;
+        if (!isBlock(v)) {
+          const seq = (key as Key)[2] as number;
+          if (seq >= from && !fn(seq, v, 0, length)) return;
+          continue;
+        }
+        const first = (key as Key)[2] as number;
+        if (block && first >= from) {
+          const h = blockHeader(v, length);
+          const taken = block(v, h.entries, length, h.count, first, h.last);
+          if (taken === 'stop') return;
+          if (taken === 'taken') continue;
+        }
+        if (!forBlockEntries(v, length, from, (seq, start, end) => fn(seq, v, start, end))) return;
+      }
+      const q = pending.get(`${id}/${p}`);
+      if (!q) return;
+      for (let i = 0; i < q.sequences.length; i++) {
+        const seq = q.sequences[i] as number;
+        const r = q.records[i] as Uint8Array;
+        if (seq >= from && !fn(seq, r, 0, r.byteLength)) return;
       }
     },
     *subjectSequences(id, p, subject) {

@@ -248,14 +248,14 @@ export class ConsumerBook {
       if (pos.next > end || pos.pendingCount >= c.config.maxAckPending) continue;
       let scanned = 0;
       let reachedEnd = true;
-      const visit = (seq: number, bytes: Uint8Array, length: number): boolean => {
+      const visit = (seq: number, bytes: Uint8Array, start: number, stop: number): boolean => {
         if (seq > end) return false;
         if (full() || pos.pendingCount >= c.config.maxAckPending) {
           reachedEnd = false;
           return false;
         }
         changed = true;
-        if ((!everything && !c.matches(recordSubject(bytes, length))) || !pos.wants(seq)) {
+        if ((!everything && !c.matches(recordSubject(bytes, start, stop))) || !pos.wants(seq)) {
           pos.skip(seq);
           if (++scanned >= PULL_SCAN_LIMIT) {
             reachedEnd = false;
@@ -263,14 +263,14 @@ export class ConsumerBook {
           }
           return true;
         }
-        out.add(p, seq, pos.delivered(seq, now, c.config.ackWaitMs), bytes, leaveOut, length);
+        out.add(p, seq, pos.delivered(seq, now, c.config.ackWaitMs), bytes, leaveOut, start, stop);
         return true;
       };
       if (end - pos.next < SHORT_SPAN) {
         // A few new messages (a consumer that keeps up): one look-up each, no cursor.
         for (let seq = pos.next; seq <= end; seq++) {
           const bytes = backend.getRecordBytes(s.meta.id, p, seq);
-          if (bytes && !visit(seq, bytes, bytes.byteLength)) break;
+          if (bytes && !visit(seq, bytes, 0, bytes.byteLength)) break;
         }
       } else backend.forRecordBytes(s.meta.id, p, pos.next, visit);
       if (reachedEnd && pos.next <= end) {

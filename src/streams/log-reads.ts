@@ -36,15 +36,41 @@ export function readBatch(
   const out = new RecordBatchWriter(batchSizeHint(max, maxBytes));
   let last = 0;
   let passed = 0;
+  // A stored block taken whole when all of it fits: one copy for its records.
+  const whole = matches || options.metadataOnly ? undefined : wholeBlocks;
+  function wholeBlocks(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    count: number,
+    _first: number,
+    blockLast: number,
+  ): 'taken' | 'each' | 'stop' {
+    if (blockLast > part.visible || out.count + count > max) return 'each';
+    if (out.count > 0 && out.size + (end - start) > maxBytes) {
+      return out.size >= maxBytes ? 'stop' : 'each';
+    }
+    out.addEntries(bytes, start, end, count);
+    last = blockLast;
+    return 'taken';
+  }
   if (max > 0) {
-    backend.forRecordBytes(s.meta.id, p, from, (seq, bytes, length) => {
-      if (seq > part.visible) return false;
-      if (out.count >= max || (out.count > 0 && out.size >= maxBytes)) return false;
-      last = seq;
-      if (matches && !matches(recordSubject(bytes, length))) return ++passed < READ_SCAN_LIMIT;
-      out.add(p, seq, 0, bytes, options.metadataOnly, length);
-      return true;
-    });
+    backend.forRecordBytes(
+      s.meta.id,
+      p,
+      from,
+      (seq, bytes, start, end) => {
+        if (seq > part.visible) return false;
+        if (out.count >= max || (out.count > 0 && out.size >= maxBytes)) return false;
+        last = seq;
+        if (matches && !matches(recordSubject(bytes, start, end))) {
+          return ++passed < READ_SCAN_LIMIT;
+        }
+        out.add(p, seq, 0, bytes, options.metadataOnly, start, end);
+        return true;
+      },
+      whole,
+    );
   }
   return out.finish(last > 0 ? last + 1 : Math.max(from, part.meta.first)) as RecordBatch & {
     next: number;

@@ -17,6 +17,12 @@ import { encodeRecord } from './record-codec.ts';
 interface MemoryPartition {
   meta?: PartitionMeta;
   readonly records: Map<number, RecordData>;
+  /**
+   * The highest sequence put: `meta` is written once per transaction, so
+   * inside one (several appends of a batch, and removals between them) it
+   * is behind.
+   */
+  top: number;
   readonly bySubject: Map<string, Set<number>>;
   readonly byKey: Map<string, Set<number>>;
 }
@@ -57,7 +63,7 @@ export function memoryBackend(): LogBackend {
     if (!s) return undefined;
     let part = s.partitions.get(p);
     if (!part) {
-      part = { records: new Map(), bySubject: new Map(), byKey: new Map() };
+      part = { records: new Map(), top: 0, bySubject: new Map(), byKey: new Map() };
       s.partitions.set(p, part);
     }
     return part;
@@ -109,6 +115,7 @@ export function memoryBackend(): LogBackend {
       const part = partition(id, p);
       if (!part) return;
       part.records.set(seq, record);
+      if (seq > part.top) part.top = seq;
       file(part.bySubject, record.subject, seq);
       if (record.key !== undefined) file(part.byKey, record.key, seq);
     },
@@ -127,13 +134,13 @@ export function memoryBackend(): LogBackend {
     forRecordBytes(id, p, from, fn) {
       for (const [seq, r] of this.records(id, p, from)) {
         const bytes = encodeRecord(r);
-        if (!fn(seq, bytes, bytes.byteLength)) return;
+        if (!fn(seq, bytes, 0, bytes.byteLength)) return;
       }
     },
     *records(id, p, from) {
       const part = partition(id, p);
-      const last = part?.meta?.last ?? 0;
       if (!part) return;
+      const last = Math.max(part.meta?.last ?? 0, part.top);
       for (let seq = Math.max(from, part.meta?.first ?? 1); seq <= last; seq++) {
         const r = part.records.get(seq);
         if (r) yield [seq, r];

@@ -11,8 +11,8 @@ import { CallsignError } from '../errors.ts';
 import type { ActorBase } from '../runtime/context.ts';
 import { StreamLink, type StreamLinkOptions } from './link.ts';
 import { StreamRead, type StreamRecordsPack } from './protocol.ts';
-import { storedRecordsOf } from './record-batch.ts';
-import { type OpenedRecord, openDelivered } from './sealed-delivery.ts';
+import { RecordPage } from './record-page.ts';
+import type { OpenedRecord } from './sealed-delivery.ts';
 import { type StreamKeyInput, type StreamSeal, sealOf } from './sealed-payload.ts';
 import type { StoredRecord } from './store.ts';
 
@@ -131,6 +131,25 @@ export class StreamReader {
    * once `waitMs` passed without a new one). Rejects with the host's code.
    */
   async read(options: { waitMs?: number } = {}): Promise<ReadPage> {
+    const page = await this.readPage(options);
+    return { records: page.records(), next: page.next, last: page.last };
+  }
+
+  /**
+   * The same as {@link StreamReader.read}, as the page came: its records are
+   * read in place with `forEach` (one view moved over them), with no object
+   * made per record. The quicker way to replay a stream.
+   *
+   * @example
+   * ```ts
+   * for (;;) {
+   *   const page = await reader.readPage();
+   *   if (page.count === 0) break;
+   *   page.forEach((r) => total += r.size);
+   * }
+   * ```
+   */
+  async readPage(options: { waitMs?: number } = {}): Promise<RecordPage> {
     for (;;) {
       const page = this.#pages.shift();
       if (page) {
@@ -139,15 +158,12 @@ export class StreamReader {
         this.#next = page.next;
         // A filtered page may hold nothing and still not be the end: read on.
         if (page.count === 0 && page.next <= page.last) continue;
-        return {
-          records: storedRecordsOf(this.stream, {
-            count: page.count,
-            bytes: page.records,
-            positions: [],
-          }).map((r) => openDelivered(r, this.#seal, this.#options.metadataOnly ?? false)),
-          next: page.next,
-          last: page.last,
-        };
+        return new RecordPage(
+          this.stream,
+          { count: page.count, bytes: page.records, next: page.next, last: page.last },
+          this.#seal,
+          this.#options.metadataOnly ?? false,
+        );
       }
       if (this.#error) {
         const err = this.#error;

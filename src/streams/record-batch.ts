@@ -30,6 +30,12 @@ export function batchSizeHint(max: number, maxBytes: number): number {
 
 const EMPTY = Buffer.alloc(0);
 
+function storedDamaged(): CallsignError {
+  return new CallsignError('ERR_STORAGE_CORRUPT', 'a stored block of records is damaged');
+}
+
+const entryReader = new ByteReader(undefined, storedDamaged);
+
 /** Builds one {@link RecordBatch}. */
 export class RecordBatchWriter {
   /** Empty until the first record: a pull that finds nothing allocates nothing. */
@@ -74,7 +80,7 @@ export class RecordBatchWriter {
 
   /**
    * Adds a stored record (its bytes as record-codec.ts writes them, checked
-   * here: the first `length` of `record`), without its data when `leaveOutData`.
+   * here: `record` from `start` to `stop`), without its data when `leaveOutData`.
    *
    * @throws CallsignError `ERR_STORAGE_CORRUPT` for bytes that are not a record
    */
@@ -84,9 +90,11 @@ export class RecordBatchWriter {
     deliveryCount: number,
     record: Uint8Array,
     leaveOutData = false,
-    length = record.byteLength,
+    start = 0,
+    stop = record.byteLength,
   ): void {
-    const header = recordDataOffset(record, length);
+    const length = stop - start;
+    const header = recordDataOffset(record, start, stop);
     const end = leaveOutData ? header : length;
     this.#room(40 + end);
     this.#uint(partition);
@@ -101,12 +109,39 @@ export class RecordBatchWriter {
     this.#uint(end);
     // A plain view for the part (a Buffer's subarray looks up its species: slower).
     this.#buf.set(
-      end === record.byteLength ? record : new Uint8Array(record.buffer, record.byteOffset, end),
+      start === 0 && end === record.byteLength
+        ? record
+        : new Uint8Array(record.buffer, record.byteOffset + start, end),
       this.#at,
     );
     this.#at += end;
     this.#count++;
     this.#positions.push(partition, sequence);
+  }
+
+  /**
+   * Adds `count` entries already in this form (a stored block's,
+   * record-block.ts, checked when it was written): `bytes` from `start` to
+   * `end`, copied as they are; only their framing is read here, for the
+   * positions.
+   *
+   * @throws CallsignError `ERR_STORAGE_CORRUPT` when they are not `count` entries
+   */
+  addEntries(bytes: Uint8Array, start: number, end: number, count: number): void {
+    const r = entryReader.reset(bytes, start, end);
+    const positions = this.#positions;
+    for (let i = 0; i < count; i++) {
+      const partition = r.uint();
+      positions.push(partition, r.uint());
+      r.uint();
+      r.byte();
+      r.skip();
+    }
+    if (r.at !== end) throw storedDamaged();
+    this.#room(end - start);
+    this.#buf.set(new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start), this.#at);
+    this.#at += end - start;
+    this.#count += count;
   }
 
   /** Adds a record given as fields (drivers that do not store record-codec bytes). */
@@ -146,8 +181,8 @@ export interface BatchEntry {
   readonly record: RecordData;
 }
 
-/** What {@link walk} passes on of each entry: the record is `buf` from `start` to `end`. */
-type EntryFn = (
+/** What {@link walkEntries} passes on of each entry: the record is `buf` from `start` to `end`. */
+export type EntryFn = (
   partition: number,
   sequence: number,
   deliveryCount: number,
@@ -157,8 +192,13 @@ type EntryFn = (
   end: number,
 ) => void;
 
-/** Goes through the entries of packed `bytes` (at most `max`), without a view of any. */
-function walk(bytes: Uint8Array, fn: EntryFn, max: number): number {
+/**
+ * Goes through the entries of packed `bytes` (at most `max`), without a
+ * view of any; `leftOut` is the size of data left out, or -1.
+ *
+ * @throws CallsignError `ERR_INVALID_MESSAGE` for bytes that are not a batch
+ */
+export function walkEntries(bytes: Uint8Array, fn: EntryFn, max: number): number {
   const r = new ByteReader(bytes, damaged);
   let n = 0;
   while (r.more && n < max) {
@@ -201,7 +241,7 @@ export function forEachRecord(
   fn: (entry: BatchEntry) => void,
   max = Number.MAX_SAFE_INTEGER,
 ): number {
-  return walk(
+  return walkEntries(
     bytes,
     (partition, sequence, deliveryCount, leftOut, buf, start, end) => {
       const record = {} as RecordData;
@@ -219,7 +259,7 @@ export function forEachRecord(
  */
 export function storedRecordsOf(stream: string, batch: RecordBatch): StoredRecord[] {
   const out: StoredRecord[] = [];
-  walk(
+  walkEntries(
     batch.bytes,
     (partition, sequence, _count, leftOut, buf, start, end) => {
       const r: Record<string, unknown> = { stream, partition, sequence };
@@ -235,7 +275,7 @@ export function storedRecordsOf(stream: string, batch: RecordBatch): StoredRecor
 /** The deliveries of a batch as the contract's objects. */
 export function deliveriesOf(stream: string, consumer: string, batch: RecordBatch): Delivery[] {
   const out: Delivery[] = [];
-  walk(
+  walkEntries(
     batch.bytes,
     (partition, sequence, deliveryCount, leftOut, buf, start, end) => {
       const r: Record<string, unknown> = { stream, partition, sequence };

@@ -168,6 +168,22 @@ export function decodeRecordInto(
   end: number,
   out: { -readonly [K in keyof RecordData]?: RecordData[K] },
 ): void {
+  const at = decodeRecordFields(bytes, start, end, out);
+  out.data = reader.buf.subarray(at, end);
+}
+
+/**
+ * The same without the data: every field but `data` set on `out`, and
+ * where the data begins in `bytes` given back (it runs to `end`).
+ *
+ * @throws CallsignError `ERR_STORAGE_CORRUPT` for bytes that are not a record
+ */
+export function decodeRecordFields(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  out: { -readonly [K in keyof RecordData]?: RecordData[K] },
+): number {
   const r = fieldsOf(bytes, start, end);
   const buf = r.buf;
   const flags = buf[start] as number;
@@ -185,7 +201,7 @@ export function decodeRecordInto(
   if (flags & PRODUCER) out.producer = r.text();
   if (flags & TYPE) out.type = r.text();
   if (flags & MESSAGE_ID) out.messageId = r.text();
-  out.data = buf.subarray(r.at, end);
+  return r.at;
 }
 
 function bad(): CallsignError {
@@ -193,14 +209,15 @@ function bad(): CallsignError {
 }
 
 /**
- * Where the data of the record in `bytes` (its first `length`) begins (its header's length), so
- * that a record can be sent without its data.
+ * Where the data of the record in `bytes` from `start` to `end` begins
+ * (counted from `start`: its header's length), so that a record can be
+ * sent without its data.
  *
  * @throws CallsignError `ERR_STORAGE_CORRUPT` for bytes that are not a record
  */
-export function recordDataOffset(bytes: Uint8Array, length = bytes.byteLength): number {
-  const r = fieldsOf(bytes, 0, length);
-  const flags = r.buf[0] as number;
+export function recordDataOffset(bytes: Uint8Array, start = 0, end = bytes.byteLength): number {
+  const r = fieldsOf(bytes, start, end);
+  const flags = r.buf[start] as number;
   r.skip(); // subject
   if (flags & KEY) r.skip();
   if (flags & PROPERTIES) {
@@ -212,10 +229,10 @@ export function recordDataOffset(bytes: Uint8Array, length = bytes.byteLength): 
   if (flags & PRODUCER) r.skip();
   if (flags & TYPE) r.skip();
   if (flags & MESSAGE_ID) r.skip();
-  return r.at;
+  return r.at - start;
 }
 
-/** The subject of the record in `bytes` (its first `length`), without decoding the rest. */
-export function recordSubject(bytes: Uint8Array, length = bytes.byteLength): string {
-  return subjectText(fieldsOf(bytes, 0, length));
+/** The subject of the record in `bytes` from `start` to `end`, without decoding the rest. */
+export function recordSubject(bytes: Uint8Array, start = 0, end = bytes.byteLength): string {
+  return subjectText(fieldsOf(bytes, start, end));
 }

@@ -5,8 +5,11 @@
 // over an lmdb store, and a program that appends and consumes through it.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { open } from 'lmdb';
 import { describe, expect, it } from 'vitest';
 import { openStreamStore } from '../../src/streams/drivers.ts';
+import { STORAGE_FILE } from '../../src/streams/lmdb-backend.ts';
+import { BLOCK } from '../../src/streams/record-block.ts';
 import { cliProject, eventually } from '../helpers/cli.ts';
 import { startProgram } from '../helpers/processes.ts';
 import { hostFixture } from './programs/host-fixture.ts';
@@ -104,6 +107,16 @@ describe('streams survive kill -9 of their host', () => {
       15_000,
     );
 
+    // The layout under test: records of one write many to a value (record-block.ts).
+    {
+      const env = open({ path: join(data, STORAGE_FILE), maxDbs: 16, readOnly: true });
+      let blocks = 0;
+      for (const { value } of env.openDB({ name: 'records', encoding: 'binary' }).getRange({})) {
+        if ((value as Uint8Array)[0] === BLOCK) blocks++;
+      }
+      await env.close();
+      expect(blocks).toBeGreaterThan(0);
+    }
     await using store = await openStreamStore({ driver: 'lmdb', options: { path: data } });
     const decode = (d: Uint8Array) => Number(new TextDecoder().decode(d));
     for (const partition of [0, 1]) {
