@@ -11,6 +11,13 @@ import type { ErrorCode } from '../errors.ts';
 /** The upgrade request's header that carries the hello (lowercase, as Node gives headers). */
 export const HELLO_HEADER = 'x-callsign-hello';
 
+/**
+ * The value of {@link HELLO_HEADER} in a `101` whose listener took the hello.
+ * A listener that says nothing (one of an earlier version) did not: the
+ * dialler then sends M1 as the link's first frame, as before.
+ */
+export const HELLO_TAKEN = 'taken';
+
 /** The largest hello a listener takes from a header: no handshake message is larger. */
 export const MAX_HELLO_BYTES = 256;
 

@@ -7,7 +7,7 @@ import { AcceptGate } from './accept-gate.ts';
 import { formatEndpoint, parseEndpoint } from './endpoint.ts';
 import type { Link, LinkListener, ListenInit } from './link.ts';
 import { removeStaleSocket, unlinkSocket } from './unix-socket.ts';
-import { HELLO_HEADER, readHelloHeader } from './ws-hello.ts';
+import { HELLO_HEADER, HELLO_TAKEN, readHelloHeader } from './ws-hello.ts';
 import { guardSocket, wsLink } from './ws-link.ts';
 
 /** The most header bytes an upgrade request may have (Node's default is 16 KiB). */
@@ -67,6 +67,12 @@ export async function wsListen(text: string, init: ListenInit): Promise<LinkList
     (socket, reason) => refuse(socket, 'ERR_BAD_UPGRADE', reason),
   );
 
+  // Upgrades whose hello the link takes: their 101 says so, or the dialler would send M1 again.
+  const carried = new WeakSet<IncomingMessage>();
+  wss.on('headers', (headers: string[], req: IncomingMessage) => {
+    if (carried.has(req)) headers.push(`${HELLO_HEADER}: ${HELLO_TAKEN}`);
+  });
+
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const entry = gate.entry(socket as Socket);
     if (!entry) {
@@ -79,6 +85,7 @@ export async function wsListen(text: string, init: ListenInit): Promise<LinkList
       refuse(socket, hello.code, hello.reason);
       return;
     }
+    if (hello.kind === 'hello') carried.add(req);
     wss.handleUpgrade(req, socket, head, (ws) => {
       // Before the ws library reads anything: nothing large may come before the handshake ends.
       const guard = guardSocket(socket, context, `connection from ${remote ?? 'a local peer'}`);

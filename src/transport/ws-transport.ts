@@ -5,7 +5,7 @@ import { WebSocket } from 'ws';
 import { CallsignError } from '../errors.ts';
 import { formatEndpoint, parseEndpoint, wsUrl } from './endpoint.ts';
 import type { DialInit, Link, LinkTransport } from './link.ts';
-import { HELLO_HEADER, helloHeaderValue } from './ws-hello.ts';
+import { HELLO_HEADER, HELLO_TAKEN, helloHeaderValue } from './ws-hello.ts';
 import { guardSocket, wsLink } from './ws-link.ts';
 import { wsListen } from './ws-server.ts';
 
@@ -61,6 +61,7 @@ function dial(text: string, init: DialInit): Promise<Link> {
     });
     let guard: ReturnType<typeof guardSocket> | undefined;
     let socket: Duplex | undefined;
+    let helloTaken = false;
     const fail = (err: Error) =>
       reject(
         new CallsignError('ERR_CONNECT_FAILED', `cannot reach ${text}: ${err.message}`, {
@@ -72,6 +73,7 @@ function dial(text: string, init: DialInit): Promise<Link> {
     ws.on('upgrade', (res: IncomingMessage) => {
       socket = res.socket;
       socket.on('error', () => {});
+      helloTaken = res.headers[HELLO_HEADER] === HELLO_TAKEN;
     });
     ws.once('open', () => {
       ws.off('error', fail);
@@ -79,6 +81,8 @@ function dial(text: string, init: DialInit): Promise<Link> {
       // Before the ws library reads it: the listener's first message must be a handshake one.
       guard = guardSocket(raw, init.context, label);
       raw.setNoDelay(true);
+      // A listener of an earlier version ignored the header: M1 goes as the first frame.
+      if (init.hello && !helloTaken) ws.send(init.hello);
       resolve(wsLink(ws, { context: init.context, socket: raw, remote: undefined, guard }));
     });
     ws.once('close', () => fail(new Error('closed before the upgrade completed')));

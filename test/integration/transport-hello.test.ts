@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import {
   Accepted,
   type ActorAddress,
@@ -23,8 +24,10 @@ import {
   t,
 } from '../../src/index.ts';
 import { FramePacker } from '../../src/internal.ts';
+import { systemClock } from '../../src/runtime/clock.ts';
 import { DEFAULT_WINDOWS } from '../../src/transport/options.ts';
-import { HELLO_HEADER } from '../../src/transport/ws-hello.ts';
+import { HELLO_HEADER, HELLO_TAKEN } from '../../src/transport/ws-hello.ts';
+import { wsTransport } from '../../src/transport/ws-transport.ts';
 import { CONTROL, encodeOpen } from '../../src/wire/control.ts';
 import { InitiatorHandshake } from '../../src/wire/handshake.ts';
 import { tempDir } from '../helpers/processes.ts';
@@ -107,6 +110,10 @@ describe.each(['tcp', 'unix'] as const)('a hello in the upgrade request, over %s
     const raw = new WebSocket(urlOf(endpoint), { headers: { [HELLO_HEADER]: hello } });
     raw.on('error', () => {});
     onTestFinished(() => raw.terminate());
+    let said: string | string[] | undefined;
+    raw.once('upgrade', (res) => {
+      said = res.headers[HELLO_HEADER];
+    });
     // Nothing is sent on the WebSocket: the listener's first frame answers the header.
     const m2 = await new Promise<Buffer>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('no M2 within 5 s')), 5000);
@@ -115,6 +122,7 @@ describe.each(['tcp', 'unix'] as const)('a hello in the upgrade request, over %s
         resolve(data);
       });
     });
+    expect(said, 'the 101 says the hello was taken').toBe(HELLO_TAKEN);
     const step = hs.receive(m2);
     raw.send(step.send as Uint8Array);
     const frames: Uint8Array[] = [];
@@ -173,4 +181,37 @@ describe.each(['tcp', 'unix'] as const)('a hello in the upgrade request, over %s
       expect(logged(), code).toContain(code);
     }
   }, 60_000);
+});
+
+describe('a dialler whose hello a listener of an earlier version ignores', () => {
+  it('sends M1 as the first frame instead, once', async () => {
+    const path = join(tempDir(), 'old.sock');
+    const frames: Buffer[] = [];
+    await new Promise<void>((resolve) => {
+      const http = createServer();
+      const old = new WebSocketServer({ server: http });
+      old.on('connection', (ws) => ws.on('message', (d: Buffer) => frames.push(d)));
+      http.listen(path, () => resolve());
+      onTestFinished(() => {
+        old.close();
+        http.close();
+      });
+    });
+    const hello = new InitiatorHandshake({
+      realm: createRealm('old'),
+      keys: generateNodeKeys(),
+    }).start();
+    const link = await wsTransport().dial(`unix:${path}`, {
+      context: { clock: systemClock, log: () => {} },
+      timeoutMs: 5000,
+      maxFrameBytes: 1 << 20,
+      hello,
+    });
+    onTestFinished(() => link.sever());
+    await until(() => frames.length > 0);
+    link.send(Uint8Array.of(1, 2, 3));
+    await until(() => frames.length > 1);
+    expect(Buffer.from(frames[0] as Buffer).equals(Buffer.from(hello))).toBe(true);
+    expect([...(frames[1] as Buffer)]).toEqual([1, 2, 3]);
+  });
 });
