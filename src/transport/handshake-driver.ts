@@ -15,6 +15,11 @@ export interface HandshakeDriverInit {
   /** The initiator dials and speaks first; the responder was accepted. */
   readonly role: 'initiator' | 'responder';
   readonly handshake: HandshakeInit;
+  /**
+   * An initiator whose M1 went already, with the opening of the link
+   * (`DialInit.hello`); the driver then only waits for M2.
+   */
+  readonly started?: InitiatorHandshake;
   readonly clock: Clock;
   /** The whole handshake must be done within this, in ms. */
   readonly deadlineMs: number;
@@ -35,9 +40,9 @@ export interface HandshakeDriverInit {
 export function runHandshake(init: HandshakeDriverInit): void {
   const { link, clock } = init;
   const handshake =
-    init.role === 'initiator'
-      ? new InitiatorHandshake(init.handshake)
-      : new ResponderHandshake(init.handshake);
+    init.role === 'responder'
+      ? new ResponderHandshake(init.handshake)
+      : (init.started ?? new InitiatorHandshake(init.handshake));
   let over = false;
   const finish = () => {
     over = true;
@@ -88,7 +93,7 @@ export function runHandshake(init: HandshakeDriverInit): void {
       );
     },
   });
-  if (handshake instanceof InitiatorHandshake) {
+  if (handshake instanceof InitiatorHandshake && !init.started) {
     try {
       link.send(handshake.start());
     } catch (err) {

@@ -137,12 +137,24 @@ export interface DialInit {
   readonly timeoutMs: number;
   /** The largest frame accepted after the handshake (sealed frame bytes). */
   readonly maxFrameBytes: number;
+  /**
+   * The dialler's first frame (the handshake's M1), given only to a
+   * transport that says {@link LinkTransport.carriesHello}: it goes with the
+   * opening of the link (the ws carrier puts it in its upgrade request), and
+   * the listener's side of the link gives it as the link's first frame, so
+   * the listener answers it without another round trip. The link that dial
+   * resolves to must not ask for other credentials ({@link Link.handshake}):
+   * the hello was made with the node's realm.
+   */
+  readonly hello?: Uint8Array;
 }
 
 /** Listens for and dials links of one kind. */
 export interface LinkTransport {
   /** A short name for logs, e.g. `ws`. */
   readonly name: string;
+  /** True when {@link LinkTransport.dial} carries {@link DialInit.hello} with the link's opening. */
+  readonly carriesHello?: boolean;
   /** Starts listening at `endpoint` (its text form, see endpoint.ts). */
   listen(endpoint: string, init: ListenInit): Promise<LinkListener>;
   /** Opens a link to `endpoint`; rejects with ERR_CONNECT_FAILED when nobody answers. */

@@ -4,7 +4,12 @@ import type { Address } from '../messages/address.ts';
 import { Abandoned, Accepted, Closed, Connected } from '../messages/standard.ts';
 import { ActorAddress } from '../runtime/address.ts';
 import type { Node } from '../runtime/node.ts';
-import { type HandshakeInit, type HandshakeResult, warmHandshake } from '../wire/handshake.ts';
+import {
+  type HandshakeInit,
+  type HandshakeResult,
+  InitiatorHandshake,
+  warmHandshake,
+} from '../wire/handshake.ts';
 import { generateNodeKeys, loadOrCreateNodeKeys, type NodeKeys } from '../wire/keys.ts';
 import { loadOrCreateRealm, type Realm, resolveRealmPath } from '../wire/realm.ts';
 import { Connection, type Ending } from './connection.ts';
@@ -169,17 +174,30 @@ export class NodeTransport {
     const endpoint = formatEndpointText(text);
     const init = await this.handshakeInit(options.expectedPeerKey);
     const timeoutMs = (options.seconds ?? 5) * 1000;
-    const link = await this.#linksFor(text).dial(text, {
+    const transport = this.#linksFor(text);
+    // Where the carrier can, M1 goes with the link's opening: one round trip less.
+    const started = transport.carriesHello ? new InitiatorHandshake(init) : undefined;
+    const link = await transport.dial(text, {
       context: this.#context,
       timeoutMs,
       maxFrameBytes: maxFrameBytes(this.#options),
+      ...(started ? { hello: started.start() } : {}),
     });
+    if (started && link.handshake) {
+      const err = new CallsignError(
+        'ERR_INTERNAL',
+        `${transport.name}: a link that carried the node's hello asks for other credentials`,
+      );
+      link.close(err);
+      throw err;
+    }
     this.#pending.add(link);
     await new Promise<void>((resolve, reject) => {
       runHandshake({
         link,
         role: 'initiator',
         handshake: overLink(init, link),
+        ...(started ? { started } : {}),
         clock: this.#node.clock,
         deadlineMs: Math.min(timeoutMs, this.#options.handshakeMs),
         // Synchronous: frames that follow the handshake in the same read must find the connection.

@@ -28,6 +28,8 @@ export interface WsLinkInit {
   readonly onAuthenticated?: () => void;
   /** Credentials the handshake over this link uses instead of the node's (see {@link Link.handshake}). */
   readonly handshake?: LinkHandshake;
+  /** The peer's first frame, carried in its upgrade request (see `ws-hello.ts`): given before any other. */
+  readonly hello?: Uint8Array;
 }
 
 /** A {@link HandshakeGuard} attached to a socket; see {@link guardSocket}. */
@@ -41,8 +43,12 @@ export interface SocketGuard {
 /**
  * Watches what a stranger sends on `socket` during the handshake: the first
  * frame announcing more than a handshake message needs destroys the socket.
- * Attach it before the ws library attaches its own reader, so that it sees
- * every chunk first.
+ * Attach it right after the ws library took the socket (in the upgrade's
+ * callback, or at `'open'`): its reader goes before the library's, so it
+ * sees every chunk first, and the bytes that came with the upgrade (put
+ * back into the socket by the library) reach both. Attached earlier, its
+ * reader would set the socket flowing, and those bytes would pass before
+ * the library listens.
  */
 export function guardSocket(socket: Duplex, context: LinkContext, label: string): SocketGuard {
   const guard = new HandshakeGuard({ maxPayload: HANDSHAKE_MAX_PAYLOAD });
@@ -55,7 +61,7 @@ export function guardSocket(socket: Duplex, context: LinkContext, label: string)
     context.log('WARNING', `${label} refused: ${verdict.reason} (ERR_HANDSHAKE_TOO_LARGE)`);
     socket.destroy();
   };
-  socket.on('data', onData);
+  socket.prependListener('data', onData);
   return {
     get refusal() {
       return refusal;
@@ -105,6 +111,7 @@ class WsLink implements Link {
     this.remote = init.remote;
     this.handshake = init.handshake;
     this.#guard = init.guard;
+    if (init.hello) this.#early.push(init.hello);
     this.#closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });

@@ -7,6 +7,7 @@ import { AcceptGate } from './accept-gate.ts';
 import { formatEndpoint, parseEndpoint } from './endpoint.ts';
 import type { Link, LinkListener, ListenInit } from './link.ts';
 import { removeStaleSocket, unlinkSocket } from './unix-socket.ts';
+import { HELLO_HEADER, HELLO_TAKEN, readHelloHeader } from './ws-hello.ts';
 import { guardSocket, wsLink } from './ws-link.ts';
 
 /** The most header bytes an upgrade request may have (Node's default is 16 KiB). */
@@ -20,7 +21,8 @@ const CLOSE_DEADLINE_MS = 1500;
  * handshake completes, and one deadline from accept to completed handshake;
  * the excess is cut at accept with a logged code. Bytes that are not a
  * WebSocket upgrade (garbage, a TLS ClientHello, a plain HTTP request) end
- * only their own socket.
+ * only their own socket. An upgrade request may carry the dialler's first
+ * handshake message (`ws-hello.ts`): the link gives it as its first frame.
  */
 export async function wsListen(text: string, init: ListenInit): Promise<LinkListener> {
   const endpoint = parseEndpoint(text);
@@ -65,6 +67,12 @@ export async function wsListen(text: string, init: ListenInit): Promise<LinkList
     (socket, reason) => refuse(socket, 'ERR_BAD_UPGRADE', reason),
   );
 
+  // Upgrades whose hello the link takes: their 101 says so, or the dialler would send M1 again.
+  const carried = new WeakSet<IncomingMessage>();
+  wss.on('headers', (headers: string[], req: IncomingMessage) => {
+    if (carried.has(req)) headers.push(`${HELLO_HEADER}: ${HELLO_TAKEN}`);
+  });
+
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const entry = gate.entry(socket as Socket);
     if (!entry) {
@@ -72,15 +80,22 @@ export async function wsListen(text: string, init: ListenInit): Promise<LinkList
       return;
     }
     const remote = remoteOf(socket as Socket);
-    // Before the ws library reads anything: nothing large may come before the handshake ends.
-    const guard = guardSocket(socket, context, `connection from ${remote ?? 'a local peer'}`);
+    const hello = readHelloHeader(req.headers[HELLO_HEADER]);
+    if (hello.kind === 'refused') {
+      refuse(socket, hello.code, hello.reason);
+      return;
+    }
+    if (hello.kind === 'hello') carried.add(req);
     wss.handleUpgrade(req, socket, head, (ws) => {
+      // Before the ws library reads anything: nothing large may come before the handshake ends.
+      const guard = guardSocket(socket, context, `connection from ${remote ?? 'a local peer'}`);
       const link = wsLink(ws, {
         context,
         socket,
         remote,
         guard,
         onAuthenticated: () => gate.settle(entry),
+        ...(hello.kind === 'hello' ? { hello: hello.bytes } : {}),
       });
       entry.upgraded = link;
       init.onLink(link);

@@ -5,6 +5,7 @@ import { WebSocket } from 'ws';
 import { CallsignError } from '../errors.ts';
 import { formatEndpoint, parseEndpoint, wsUrl } from './endpoint.ts';
 import type { DialInit, Link, LinkTransport } from './link.ts';
+import { HELLO_HEADER, HELLO_TAKEN, helloHeaderValue } from './ws-hello.ts';
 import { guardSocket, wsLink } from './ws-link.ts';
 import { wsListen } from './ws-server.ts';
 
@@ -27,7 +28,7 @@ export interface WsTransportInit {
  * ```
  */
 export function wsTransport(_init: WsTransportInit = {}): LinkTransport {
-  return { name: 'ws', listen: wsListen, dial };
+  return { name: 'ws', carriesHello: true, listen: wsListen, dial };
 }
 
 /**
@@ -55,9 +56,12 @@ function dial(text: string, init: DialInit): Promise<Link> {
       handshakeTimeout: init.timeoutMs,
       skipUTF8Validation: true,
       generateMask: zeroMask,
+      // The handshake's M1 rides in the upgrade: the listener answers it right behind its 101.
+      ...(init.hello ? { headers: { [HELLO_HEADER]: helloHeaderValue(init.hello) } } : {}),
     });
     let guard: ReturnType<typeof guardSocket> | undefined;
     let socket: Duplex | undefined;
+    let helloTaken = false;
     const fail = (err: Error) =>
       reject(
         new CallsignError('ERR_CONNECT_FAILED', `cannot reach ${text}: ${err.message}`, {
@@ -69,13 +73,16 @@ function dial(text: string, init: DialInit): Promise<Link> {
     ws.on('upgrade', (res: IncomingMessage) => {
       socket = res.socket;
       socket.on('error', () => {});
-      // Before the ws library reads it: the listener's first message must be a handshake one.
-      guard = guardSocket(socket, init.context, label);
+      helloTaken = res.headers[HELLO_HEADER] === HELLO_TAKEN;
     });
     ws.once('open', () => {
       ws.off('error', fail);
       const raw = socket as Socket;
+      // Before the ws library reads it: the listener's first message must be a handshake one.
+      guard = guardSocket(raw, init.context, label);
       raw.setNoDelay(true);
+      // A listener of an earlier version ignored the header: M1 goes as the first frame.
+      if (init.hello && !helloTaken) ws.send(init.hello);
       resolve(wsLink(ws, { context: init.context, socket: raw, remote: undefined, guard }));
     });
     ws.once('close', () => fail(new Error('closed before the upgrade completed')));
