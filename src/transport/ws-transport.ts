@@ -76,7 +76,9 @@ function dial(text: string, init: DialInit): Promise<Link> {
       ws.off('error', fail);
       const raw = socket as Socket;
       raw.setNoDelay(true);
-      resolve(wsLink(ws, { context: init.context, socket: raw, remote: undefined, guard }));
+      resolve(
+        wsLink(ws, { context: init.context, socket: raw, remote: undefined, guard, masked: true }),
+      );
     });
     ws.once('close', () => fail(new Error('closed before the upgrade completed')));
   });
