@@ -1,14 +1,16 @@
 /**
  * The sending half of a {@link Connection}: records go into a
  * {@link FramePacker}, each frame it ends is sealed (into a kept buffer when
- * it is large, see frame-buffers.ts) and handed to the link, and the credit
- * owed to the peer rides in the frame that goes out.
+ * it is large, see frame-buffers.ts; as the pieces node:crypto returns, for
+ * a link that writes pieces, when it is sealed with AES-256-GCM) and handed
+ * to the link, and the credit owed to the peer rides in the frame that goes
+ * out.
  *
  * @module
  */
 import { CONTROL, writeCredit } from '../wire/control.ts';
 import { FramePacker, MAX_CONTROL_PAYLOAD } from '../wire/records.ts';
-import { FRAME_OVERHEAD, type FrameSealer } from '../wire/seal.ts';
+import { CHACHA_MAX_PLAINTEXT, FRAME_OVERHEAD, type FrameSealer } from '../wire/seal.ts';
 import type { ReceiveFlow } from './flow.ts';
 import { FrameBuffers } from './frame-buffers.ts';
 import type { Link } from './link.ts';
@@ -61,12 +63,18 @@ export class FrameSender {
       targetFrameSize: Math.min(init.maxFrameSize, BATCH_FRAME_SIZE),
       onFrame: (plaintext) => {
         counters.framesSent++;
-        const buffer = buffers.take(plaintext.length + FRAME_OVERHEAD);
-        if (buffer === undefined) {
-          this.#link.send(sealer.seal(plaintext));
+        const link = this.#link;
+        if (link.sendParts !== undefined && plaintext.length > CHACHA_MAX_PLAINTEXT) {
+          // node:crypto gives the ciphertext in a buffer of its own: written as it is, not copied.
+          link.sendParts(sealer.sealParts(plaintext));
           return;
         }
-        this.#link.send(sealer.seal(plaintext, buffer), () => buffers.giveBack(buffer));
+        const buffer = buffers.take(plaintext.length + FRAME_OVERHEAD);
+        if (buffer === undefined) {
+          link.send(sealer.seal(plaintext));
+          return;
+        }
+        link.send(sealer.seal(plaintext, buffer), () => buffers.giveBack(buffer));
       },
     });
   }

@@ -75,6 +75,13 @@ export interface Link {
    */
   send(frame: Uint8Array, written?: () => void): void;
   /**
+   * Sends one frame given as the pieces that make it, in order (see
+   * `FrameSealer.sealParts`), as {@link Link.send} would send them joined;
+   * the link owns them from now on. Optional: a link that can write pieces
+   * without joining them first (a socket's writev) offers it.
+   */
+  sendParts?(parts: readonly Uint8Array[]): void;
+  /**
    * The handshake has completed: lift the limits that hold for strangers
    * (pending count, handshake deadline, handshake frame size).
    */

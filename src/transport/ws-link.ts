@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws';
 import { CallsignError, ERROR_CODES, type ErrorCode, toError } from '../errors.ts';
 import { HandshakeGuard } from './handshake-guard.ts';
 import type { Link, LinkContext, LinkEnding, LinkEvents, LinkHandshake } from './link.ts';
+import { writeBinaryFrame } from './ws-frame.ts';
 
 /** Above this much buffered for the socket, the link reports `drain` when it falls below LOW_WATER. */
 const HIGH_WATER = 1024 * 1024;
@@ -30,6 +31,8 @@ export interface WsLinkInit {
   readonly handshake?: LinkHandshake;
   /** The peer's first frame, carried in its upgrade request (see `ws-hello.ts`): given before any other. */
   readonly hello?: Uint8Array;
+  /** True on the dialing side, whose frames carry a masking key (zero, see ws-transport.ts). */
+  readonly masked?: boolean;
 }
 
 /** A {@link HandshakeGuard} attached to a socket; see {@link guardSocket}. */
@@ -150,6 +153,13 @@ class WsLink implements Link {
     } else {
       this.#ws.send(frame);
     }
+    if (!this.#wantDrain && this.#ws.bufferedAmount > HIGH_WATER) this.#wantDrain = true;
+  }
+
+  sendParts(parts: readonly Uint8Array[]): void {
+    if (this.isClosed || this.#ws.readyState !== 1) return;
+    // Straight to the socket, in one writev: ws's sender would want the pieces in one buffer.
+    writeBinaryFrame(this.#init.socket, this.#init.masked === true, parts);
     if (!this.#wantDrain && this.#ws.bufferedAmount > HIGH_WATER) this.#wantDrain = true;
   }
 

@@ -83,7 +83,9 @@ function dial(text: string, init: DialInit): Promise<Link> {
       raw.setNoDelay(true);
       // A listener of an earlier version ignored the header: M1 goes as the first frame.
       if (init.hello && !helloTaken) ws.send(init.hello);
-      resolve(wsLink(ws, { context: init.context, socket: raw, remote: undefined, guard }));
+      resolve(
+        wsLink(ws, { context: init.context, socket: raw, remote: undefined, guard, masked: true }),
+      );
     });
     ws.once('close', () => fail(new Error('closed before the upgrade completed')));
   });

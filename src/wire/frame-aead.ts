@@ -49,6 +49,17 @@ export interface FrameAead {
    * does not verify (a frame opened in place is then zeroed).
    */
   open(frame: Uint8Array, nonce: Uint8Array, inPlace: boolean): Uint8Array | undefined;
+  /**
+   * Where the AEAD returns its output in buffers of its own (node:crypto):
+   * seals `plaintext` under the 8-byte `counter` and gives the frame's
+   * ciphertext and tag as they came, so that the caller can write
+   * `counter ‖ ciphertext ‖ tag` without first copying them into one buffer.
+   */
+  sealApart?(
+    counter: Uint8Array,
+    plaintext: Uint8Array,
+    nonce: Uint8Array,
+  ): [Uint8Array, Uint8Array];
 }
 
 /**
@@ -207,6 +218,13 @@ function nodeAead<
   D extends DecipherGCM | DecipherChaCha20Poly1305,
 >(cipherFor: (nonce: Uint8Array) => C, decipherFor: (nonce: Uint8Array) => D): FrameAead {
   return {
+    sealApart(counter, plaintext, nonce) {
+      const cipher = cipherFor(nonce);
+      cipher.setAAD(counter, { plaintextLength: plaintext.byteLength });
+      const ciphertext = plaintext.byteLength > 0 ? cipher.update(plaintext) : EMPTY;
+      cipher.final();
+      return [ciphertext, cipher.getAuthTag()];
+    },
     seal(frame, plaintext, nonce) {
       const length = plaintext.byteLength;
       const cipher = cipherFor(nonce);

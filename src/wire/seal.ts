@@ -145,27 +145,11 @@ export class FrameSealer {
    *   `ERR_CLOSED` after 2^64 frames.
    */
   seal(plaintext: Uint8Array, into?: Buffer): Buffer {
-    if (this.#exhausted) {
-      throw new CallsignError('ERR_CLOSED', 'frame sealer is exhausted (2^64 frames); reconnect');
-    }
     const length = plaintext.byteLength;
-    if (length > this.#maxFrameSize) {
-      throw new CallsignError(
-        'ERR_FRAME_TOO_LARGE',
-        `frame of ${length} bytes exceeds the limit of ${this.#maxFrameSize} bytes`,
-      );
-    }
+    this.#check(length);
     const high = this.#high;
     const low = this.#low;
-    // Advance before sealing, so that no failure can ever make us reuse a nonce.
-    if (low === MAX_UINT32) {
-      this.#low = 0;
-      if (high === MAX_UINT32) this.#exhausted = true;
-      else this.#high = high + 1;
-    } else {
-      this.#low = low + 1;
-    }
-    setNonce(this.#nonce, high, low);
+    this.#advance(high, low);
     const size = COUNTER_LENGTH + length + TAG_LENGTH;
     const frame =
       into !== undefined && into.byteLength >= size
@@ -175,6 +159,55 @@ export class FrameSealer {
     frame.writeUInt32BE(low, 4);
     this.#keys.for(length).seal(frame, plaintext, this.#nonce);
     return frame;
+  }
+
+  /**
+   * Seals one frame as {@link FrameSealer.seal} does, but gives it as the
+   * pieces that make it, in order, where the frame's AEAD returns its output
+   * in buffers of its own (AES-256-GCM through node:crypto, frames above
+   * {@link CHACHA_MAX_PLAINTEXT}): `[counter, ciphertext, tag]`, which a link
+   * writes as one frame without copying the ciphertext once more. Other
+   * frames come as one piece, sealed as {@link FrameSealer.seal} would
+   * (into `into` when it has room). The bytes are the same either way.
+   *
+   * @throws CallsignError as {@link FrameSealer.seal}.
+   */
+  sealParts(plaintext: Uint8Array, into?: Buffer): readonly Uint8Array[] {
+    const aead = this.#keys.for(plaintext.byteLength);
+    if (aead.sealApart === undefined) return [this.seal(plaintext, into)];
+    this.#check(plaintext.byteLength);
+    const high = this.#high;
+    const low = this.#low;
+    this.#advance(high, low);
+    const counter = Buffer.allocUnsafe(COUNTER_LENGTH);
+    counter.writeUInt32BE(high, 0);
+    counter.writeUInt32BE(low, 4);
+    const [ciphertext, tag] = aead.sealApart(counter, plaintext, this.#nonce);
+    return [counter, ciphertext, tag];
+  }
+
+  #check(length: number): void {
+    if (this.#exhausted) {
+      throw new CallsignError('ERR_CLOSED', 'frame sealer is exhausted (2^64 frames); reconnect');
+    }
+    if (length > this.#maxFrameSize) {
+      throw new CallsignError(
+        'ERR_FRAME_TOO_LARGE',
+        `frame of ${length} bytes exceeds the limit of ${this.#maxFrameSize} bytes`,
+      );
+    }
+  }
+
+  /** Moves past counter `high ‖ low` (before sealing, so that no failure can ever make us reuse a nonce) and sets its nonce. */
+  #advance(high: number, low: number): void {
+    if (low === MAX_UINT32) {
+      this.#low = 0;
+      if (high === MAX_UINT32) this.#exhausted = true;
+      else this.#high = high + 1;
+    } else {
+      this.#low = low + 1;
+    }
+    setNonce(this.#nonce, high, low);
   }
 }
 

@@ -18,7 +18,8 @@ const MAX_EARLY_FRAMES = 64;
 export interface CircuitCarrier {
   /** Bytes waiting in the session's socket. */
   readonly buffered: number;
-  sendData(circuit: number, frame: Uint8Array): void;
+  /** DATA of `circuit`: a sealed frame, in one buffer or the pieces that make it. */
+  sendData(circuit: number, frame: Uint8Array | readonly Uint8Array[]): void;
   sendClose(circuit: number, code: ErrorCode): void;
   /** The circuit has ended: forget it. */
   forget(circuit: number): void;
@@ -83,6 +84,10 @@ export class RelayCircuit implements Link {
   }
 
   send(frame: Uint8Array): void {
+    this.sendParts(frame);
+  }
+
+  sendParts(frame: Uint8Array | readonly Uint8Array[]): void {
     if (this.isClosed) return;
     const carrier = this.#init.carrier;
     carrier.sendData(this.id, frame);

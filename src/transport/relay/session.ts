@@ -196,12 +196,15 @@ export class RelaySession implements CircuitCarrier {
 
   // ------------------------------------------------------- CircuitCarrier
 
-  sendData(circuit: number, frame: Uint8Array): void {
+  sendData(circuit: number, frame: Uint8Array | readonly Uint8Array[]): void {
     if (this.#state !== 'open') return;
     // Header and sealed frame in one writev, the frame not copied (ws-frame.ts).
     if (this.#socket && this.#ws.readyState === WebSocket.OPEN)
       writeDataFrame(this.#socket, circuit, frame);
-    else this.#ws.send(encodeData(circuit, frame));
+    else
+      this.#ws.send(
+        encodeData(circuit, frame instanceof Uint8Array ? frame : Buffer.concat(frame)),
+      );
   }
 
   sendClose(circuit: number, code: ErrorCode): void {

@@ -251,6 +251,39 @@ describe('FrameSealer / FrameOpener', () => {
     expect(new TextDecoder().decode(opener.open(elsewhere))).toBe('too long for it');
   });
 
+  it('seals in pieces the same bytes as in one buffer: counter, ciphertext and tag above 32 KiB, one piece below', () => {
+    const key = randomBytes(32);
+    const whole = new FrameSealer(key);
+    const apart = new FrameSealer(key);
+    const opener = new FrameOpener(key);
+    for (const size of [
+      0,
+      100,
+      CHACHA_MAX_PLAINTEXT,
+      CHACHA_MAX_PLAINTEXT + 1,
+      64 * 1024,
+      300_000,
+    ]) {
+      const plaintext = randomBytes(size);
+      const frame = whole.seal(plaintext);
+      const parts = apart.sealParts(plaintext);
+      expect(parts.map((p) => p.byteLength)).toEqual(
+        size > CHACHA_MAX_PLAINTEXT ? [8, size, 16] : [size + FRAME_OVERHEAD],
+      );
+      const joined = Buffer.concat(parts);
+      expect(joined.equals(frame)).toBe(true);
+      expect(Buffer.from(opener.open(joined)).equals(plaintext)).toBe(true);
+    }
+    expect(apart.counter).toBe(whole.counter);
+    // The limits hold as for seal: nothing consumed, the sealer stays usable.
+    const small = new FrameSealer(key, { maxFrameSize: 40_000 });
+    expect(codeOfThrow(() => small.sealParts(randomBytes(40_001)))).toBe('ERR_FRAME_TOO_LARGE');
+    expect(small.counter).toBe(0n);
+    setFrameCounterForTesting(small, (1n << 64n) - 1n);
+    small.sealParts(randomBytes(33_000));
+    expect(codeOfThrow(() => small.sealParts(randomBytes(33_000)))).toBe('ERR_CLOSED');
+  });
+
   it('does not let a caller change a sealed frame by reusing the plaintext buffer', () => {
     const { sealer, opener } = pair();
     const plaintext = text('original');
