@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CallsignError } from '../src/errors.ts';
@@ -7,13 +6,23 @@ import { errnoOf } from './errno.ts';
 export { errnoOf };
 
 /**
+ * Eight random hex digits, for a temporary file's name. node:crypto is
+ * imported when first needed: commands that only read (`callsign status`)
+ * start without it.
+ */
+export async function randomSuffix(): Promise<string> {
+  const { randomBytes } = await import('node:crypto');
+  return randomBytes(4).toString('hex');
+}
+
+/**
  * Writes `value` as JSON to `path` atomically: to a temporary file in the same
  * folder first, then renamed over the old one, so a reader sees the old file
  * or the new one, never half of one.
  */
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const temporary = `${path}.${process.pid}.${await randomSuffix()}.tmp`;
   try {
     await writeFile(temporary, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
     await rename(temporary, path);

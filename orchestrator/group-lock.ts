@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { link, mkdir, rm, writeFile } from 'node:fs/promises';
 import { CallsignError } from '../src/errors.ts';
-import { errnoOf, readJsonObject } from './files.ts';
+import { errnoOf, randomSuffix, readJsonObject } from './files.ts';
 import type { Home } from './home.ts';
 import { isRunning, processIdentity, terminateProcess } from './pids.ts';
 import { type GroupMode, readGroupState, removeGroupState } from './state.ts';
@@ -88,7 +87,7 @@ export async function acquireGroup(
   for (let attempt = 0; attempt < 3; attempt++) {
     // Written in full under another name, then linked into place: the link
     // fails if the file is there, and a reader never sees half of it.
-    const temporary = `${home.supervisorFile}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    const temporary = `${home.supervisorFile}.${process.pid}.${await randomSuffix()}.tmp`;
     await writeFile(temporary, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
     try {
       await link(temporary, home.supervisorFile);

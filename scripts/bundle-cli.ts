@@ -20,12 +20,20 @@
  * class, one registry). They stay `import()`s, which the bin's `frontImport`
  * makes (a script's own `import()` needs a Node flag).
  *
- * Of what the front imports statically, two stay outside, imported by the bin
- * first and given to the script's `require` (dist/callsign-front.json lists
- * them): src/errors.ts, whose class must be one, and
- * orchestrator/package-files.ts, which finds the package from where it is.
+ * Of what the front imports statically, one stays outside, given to the
+ * script's `require` by the bin (dist/callsign-front.json lists it) and loaded
+ * only when the front first uses it: src/errors.ts, whose class must be one.
  * The rest are leaves of constants and pure functions (LEAVES below): their
  * used parts are bundled in, each saving the start a module load.
+ * orchestrator/package-files.ts, which finds the package from where it is, is
+ * given its compiled module's URL for `import.meta.url`.
+ *
+ * yargs' `assert` (two internal checks) is a small module of our own:
+ * Node's `assert` costs a start about a millisecond and a half.
+ *
+ * `callsign --help` is rendered here, as the front prints it where stdout is
+ * not a terminal (unwrapped), into the manifest: the bin prints it without
+ * loading the front.
  *
  * @module
  */
@@ -52,9 +60,10 @@ function isFront(path: string): boolean {
 }
 
 /** Modules the front imports statically that must be the compiled one all share. */
-const SHARED = new Set(
-  ['src/errors.ts', 'orchestrator/package-files.ts'].map((p) => join(ROOT, p)),
-);
+const SHARED = new Set(['src/errors.ts'].map((p) => join(ROOT, p)));
+
+/** A leaf that finds the package from where it is: its `import.meta.url` is its compiled module's. */
+const PACKAGE_FILES = join(ROOT, 'orchestrator/package-files.ts');
 
 /**
  * Modules of constants and pure functions (no state of their own, no class
@@ -77,8 +86,25 @@ const LEAVES = new Set(
     'orchestrator/state.ts',
     'orchestrator/pids.ts',
     'orchestrator/group-lock.ts',
+    'orchestrator/package-files.ts',
   ].map((p) => join(ROOT, p)),
 );
+
+/** yargs' `assert`: the two functions it uses, failing as Node's do (code ERR_ASSERTION). */
+const YARGS_ASSERT = `
+function fail(message, fallback) {
+  if (message instanceof Error) throw message;
+  const err = new Error(message ?? fallback);
+  err.code = 'ERR_ASSERTION';
+  throw err;
+}
+export function strictEqual(actual, expected, message) {
+  if (!Object.is(actual, expected)) fail(message, 'Expected values to be strictly equal');
+}
+export function notStrictEqual(actual, expected, message) {
+  if (Object.is(actual, expected)) fail(message, 'Expected "actual" to be strictly unequal to it');
+}
+`;
 
 /** Compiled modules the front imports statically, as `./path` from dist/. */
 const shared = new Set<string>();
@@ -98,6 +124,23 @@ const result = await build({
     {
       name: 'compiled-modules-stay-external',
       setup(b) {
+        b.onLoad({ filter: /package-files\.ts$/ }, (args) => {
+          if (args.path !== PACKAGE_FILES) return undefined;
+          const text = readFileSync(args.path, 'utf8').replaceAll(
+            'import.meta.url',
+            "new URL('./orchestrator/package-files.js', __frontUrl).href",
+          );
+          return { contents: text, loader: 'ts' };
+        });
+        b.onResolve({ filter: /^assert$/ }, (args) =>
+          args.importer.includes('/node_modules/yargs/')
+            ? { path: 'assert', namespace: 'yargs-assert' }
+            : undefined,
+        );
+        b.onLoad({ filter: /.*/, namespace: 'yargs-assert' }, () => ({
+          contents: YARGS_ASSERT,
+          loader: 'js',
+        }));
         // Our relative imports outside the front: to the compiled module in dist/.
         b.onResolve({ filter: /^\.\.?\// }, (args) => {
           if (args.importer.includes('/node_modules/')) return undefined; // yargs' own
@@ -131,16 +174,27 @@ if (/\bimport\(/.test(front.replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, ''))) {
 // whole (renamed over the old one): the tests build at their start, and a
 // `callsign` run by another test project meanwhile must never read half a
 // front, or a front with another build's manifest.
+const manifestText = (help?: string) =>
+  `${JSON.stringify({ shared: [...shared].sort(), ...(help === undefined ? {} : { help }) }, null, 2)}\n`;
+const keptHelp = ((): string | undefined => {
+  try {
+    const kept = JSON.parse(readFileSync(MANIFEST, 'utf8')) as { help?: unknown };
+    return typeof kept.help === 'string' ? kept.help : undefined;
+  } catch {
+    return undefined;
+  }
+})();
 const changedFront = replaceIfChanged(FRONT, front);
-const changedManifest = replaceIfChanged(
-  MANIFEST,
-  `${JSON.stringify({ shared: [...shared].sort() }, null, 2)}\n`,
-);
-
-// The code cache: made by the bin when there is none, on a run of --help.
-if (changedFront || changedManifest) {
+if (changedFront || keptHelp === undefined || replaceIfChanged(MANIFEST, manifestText(keptHelp))) {
+  // The code cache: made by the bin when there is none, on a run of the front's
+  // --help (the manifest has no help yet), whose output is the help to keep.
+  replaceIfChanged(MANIFEST, manifestText());
   rmSync(CACHE, { force: true });
-  execFileSync(process.execPath, [join(ROOT, 'bin/callsign.js'), '--help'], { stdio: 'ignore' });
+  const help = execFileSync(process.execPath, [join(ROOT, 'bin/callsign.js'), '--help'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  replaceIfChanged(MANIFEST, manifestText(help));
 }
 
 /** Writes `text` to `file` (a new file renamed over it) unless it holds that already; says whether it wrote. */
