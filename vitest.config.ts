@@ -36,10 +36,6 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
-          // A worker runs its files one after another in one module graph:
-          // callsign's modules are loaded once per worker, not once per file.
-          // Unit files keep no state outside what they start and stop.
-          isolate: false,
           sequence: { groupOrder: 0 },
         },
       },
