@@ -14,7 +14,7 @@
  */
 import { CallsignError } from '../errors.ts';
 import { ByteReader } from './byte-reader.ts';
-import { recordDataOffset } from './record-codec.ts';
+import { recordDataOffset, varuintLength } from './record-codec.ts';
 
 /** The first byte of a block. */
 export const BLOCK = 0xb1;
@@ -32,15 +32,6 @@ export function isBlock(bytes: Uint8Array): boolean {
 
 function damaged(): CallsignError {
   return new CallsignError('ERR_STORAGE_CORRUPT', 'a stored block of records is damaged');
-}
-
-function uintLength(n: number): number {
-  let len = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 0x80);
-    len++;
-  }
-  return len;
 }
 
 function putUint(out: Buffer, at: number, n: number): number {
@@ -65,12 +56,13 @@ export function encodeBlock(
 ): Buffer {
   const n = sequences.length;
   const last = sequences[n - 1] ?? 0;
-  let size = 1 + uintLength(n) + uintLength(last);
-  const head = uintLength(partition);
+  let size = 1 + varuintLength(n) + varuintLength(last);
+  const head = varuintLength(partition);
   for (let i = 0; i < n; i++) {
     const r = records[i] as Uint8Array;
     recordDataOffset(r);
-    size += head + uintLength(sequences[i] as number) + 2 + uintLength(r.byteLength) + r.byteLength;
+    size +=
+      head + varuintLength(sequences[i] as number) + 2 + varuintLength(r.byteLength) + r.byteLength;
   }
   const out = Buffer.allocUnsafe(size);
   out[0] = BLOCK;

@@ -21,7 +21,8 @@ function textLength(s: string): number {
   return Buffer.byteLength(s, 'utf8');
 }
 
-function varuintLength(n: number): number {
+/** How many bytes the varuint `n` takes (7 bits a byte), as records and blocks write it. */
+export function varuintLength(n: number): number {
   let len = 1;
   while (n >= 0x80) {
     n = Math.floor(n / 0x80);
